@@ -1,0 +1,116 @@
+#include "ClientConfig.h"
+
+#include "Json.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QCborMap>
+#include <QSaveFile>
+
+namespace schedy {
+
+QString ClientConfig::defaultPath()
+{
+    return QDir::homePath() + QStringLiteral("/.schedy/client.json");
+}
+
+std::optional<ClientConfig> ClientConfig::load(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = QStringLiteral("cannot read %1: %2").arg(path, f.errorString());
+        return std::nullopt;
+    }
+    QString e;
+    auto config = fromJson(f.readAll(), &e);
+    if (!config && error)
+        *error = QStringLiteral("%1: %2").arg(path, e);
+    return config;
+}
+
+std::optional<ClientConfig> ClientConfig::fromJson(const QByteArray &text, QString *error)
+{
+    json::ParseError pe;
+    const QCborValue v = json::parse(text, &pe);
+    auto fail = [&](const QString &m) {
+        if (error)
+            *error = m;
+        return std::nullopt;
+    };
+    if (pe.isError())
+        return fail(QStringLiteral("malformed JSON: %1").arg(pe.message));
+    if (!v.isMap())
+        return fail(QStringLiteral("expected a JSON object"));
+    const QCborMap o = v.toMap();
+    ClientConfig c;
+    for (const char *key : {"root", "email", "token"}) {
+        if (!o.value(QLatin1String(key)).isString() || o.value(QLatin1String(key)).toString().isEmpty())
+            return fail(QStringLiteral("\"%1\" must be a non-empty string").arg(QLatin1String(key)));
+    }
+    c.root = normalizedRoot(o.value(QStringLiteral("root")).toString());
+    const QUrl url(c.root);
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+        return fail(QStringLiteral("\"root\" must be an http or https URL"));
+    c.email = o.value(QStringLiteral("email")).toString();
+    c.token = o.value(QStringLiteral("token")).toString();
+    const QString type = o.value(QStringLiteral("token_type")).toString(QStringLiteral("api_token"));
+    if (type == QLatin1String("api_token"))
+        c.tokenType = TokenType::ApiToken;
+    else if (type == QLatin1String("password"))
+        c.tokenType = TokenType::Password;
+    else
+        return fail(QStringLiteral("\"token_type\" must be \"api_token\" or \"password\""));
+    return c;
+}
+
+QByteArray ClientConfig::toJson() const
+{
+    QCborMap o{{QStringLiteral("root"), root},
+                  {QStringLiteral("email"), email},
+                  {QStringLiteral("token"), token},
+                  {QStringLiteral("token_type"),
+                   tokenType == TokenType::ApiToken ? QStringLiteral("api_token") : QStringLiteral("password")}};
+    return json::writeIndented(o) + '\n';
+}
+
+bool ClientConfig::save(const QString &path, QString *error) const
+{
+    const QFileInfo info(path);
+    QDir dir = info.absoluteDir();
+    if (!dir.exists()) {
+        if (!dir.mkpath(QStringLiteral("."))) {
+            if (error)
+                *error = QStringLiteral("cannot create %1").arg(dir.path());
+            return false;
+        }
+        QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    }
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly)) {
+        if (error)
+            *error = QStringLiteral("cannot write %1: %2").arg(path, f.errorString());
+        return false;
+    }
+    // Restrict before the secret is written.
+    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    f.write(toJson());
+    if (!f.commit()) {
+        if (error)
+            *error = QStringLiteral("cannot write %1: %2").arg(path, f.errorString());
+        return false;
+    }
+    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    return true;
+}
+
+QString normalizedRoot(const QString &root)
+{
+    QString r = root.trimmed();
+    if (!r.endsWith(QLatin1Char('/')))
+        r += QLatin1Char('/');
+    return r;
+}
+
+} // namespace schedy

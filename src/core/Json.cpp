@@ -1,0 +1,516 @@
+#include "Json.h"
+
+#include <QLocale>
+
+#include <cmath>
+#include <limits>
+
+namespace schedy::json {
+namespace {
+
+constexpr int MaxDepth = 256;
+
+class Parser
+{
+public:
+    explicit Parser(const QByteArray &text)
+        : m_p(text.constData())
+        , m_begin(text.constData())
+        , m_end(text.constData() + text.size())
+    {
+    }
+
+    QCborValue parseDocument(ParseError *error)
+    {
+        skipSpace();
+        QCborValue v = parseValue(0);
+        if (m_error.isEmpty()) {
+            skipSpace();
+            if (m_p != m_end)
+                fail(QStringLiteral("unexpected text after the JSON value"));
+        }
+        if (error) {
+            error->message = m_error;
+            error->offset = m_error.isEmpty() ? -1 : m_errorAt - m_begin;
+        }
+        return m_error.isEmpty() ? v : QCborValue(QCborValue::Undefined);
+    }
+
+private:
+    void fail(const QString &message)
+    {
+        if (m_error.isEmpty()) {
+            m_error = message;
+            m_errorAt = m_p;
+        }
+    }
+
+    void skipSpace()
+    {
+        while (m_p < m_end && (*m_p == ' ' || *m_p == '\t' || *m_p == '\n' || *m_p == '\r'))
+            ++m_p;
+    }
+
+    bool consumeWord(const char *word)
+    {
+        const qsizetype n = qsizetype(qstrlen(word));
+        if (m_end - m_p >= n && qstrncmp(m_p, word, size_t(n)) == 0) {
+            m_p += n;
+            return true;
+        }
+        return false;
+    }
+
+    QCborValue parseValue(int depth)
+    {
+        if (depth > MaxDepth) {
+            fail(QStringLiteral("nested too deeply"));
+            return {};
+        }
+        if (m_p >= m_end) {
+            fail(QStringLiteral("unexpected end of input"));
+            return {};
+        }
+        switch (*m_p) {
+        case '{':
+            return parseObject(depth);
+        case '[':
+            return parseArray(depth);
+        case '"': {
+            QString s;
+            if (!parseString(&s))
+                return {};
+            return QCborValue(s);
+        }
+        case 't':
+            if (consumeWord("true"))
+                return QCborValue(true);
+            break;
+        case 'f':
+            if (consumeWord("false"))
+                return QCborValue(false);
+            break;
+        case 'n':
+            if (consumeWord("null"))
+                return QCborValue(QCborValue::Null);
+            break;
+        case 'N':
+            if (consumeWord("NaN"))
+                return QCborValue(std::numeric_limits<double>::quiet_NaN());
+            break;
+        case 'I':
+            if (consumeWord("Infinity"))
+                return QCborValue(std::numeric_limits<double>::infinity());
+            break;
+        default:
+            if (*m_p == '-' || (*m_p >= '0' && *m_p <= '9'))
+                return parseNumber();
+        }
+        fail(QStringLiteral("unexpected character '%1'").arg(QChar::fromLatin1(*m_p)));
+        return {};
+    }
+
+    QCborValue parseObject(int depth)
+    {
+        ++m_p; // {
+        QCborMap object;
+        skipSpace();
+        if (m_p < m_end && *m_p == '}') {
+            ++m_p;
+            return object;
+        }
+        for (;;) {
+            skipSpace();
+            if (m_p >= m_end || *m_p != '"') {
+                fail(QStringLiteral("expected a string key"));
+                return {};
+            }
+            QString key;
+            if (!parseString(&key))
+                return {};
+            skipSpace();
+            if (m_p >= m_end || *m_p != ':') {
+                fail(QStringLiteral("expected ':' after an object key"));
+                return {};
+            }
+            ++m_p;
+            skipSpace();
+            QCborValue v = parseValue(depth + 1);
+            if (!m_error.isEmpty())
+                return {};
+            object[key] = v; // a repeated key keeps its last value, like Python
+            skipSpace();
+            if (m_p < m_end && *m_p == ',') {
+                ++m_p;
+                continue;
+            }
+            if (m_p < m_end && *m_p == '}') {
+                ++m_p;
+                return object;
+            }
+            fail(QStringLiteral("expected ',' or '}' in an object"));
+            return {};
+        }
+    }
+
+    QCborValue parseArray(int depth)
+    {
+        ++m_p; // [
+        QCborArray array;
+        skipSpace();
+        if (m_p < m_end && *m_p == ']') {
+            ++m_p;
+            return array;
+        }
+        for (;;) {
+            skipSpace();
+            QCborValue v = parseValue(depth + 1);
+            if (!m_error.isEmpty())
+                return {};
+            array.append(v);
+            skipSpace();
+            if (m_p < m_end && *m_p == ',') {
+                ++m_p;
+                continue;
+            }
+            if (m_p < m_end && *m_p == ']') {
+                ++m_p;
+                return array;
+            }
+            fail(QStringLiteral("expected ',' or ']' in an array"));
+            return {};
+        }
+    }
+
+    QCborValue parseNumber()
+    {
+        const char *start = m_p;
+        if (*m_p == '-') {
+            ++m_p;
+            if (consumeWord("Infinity"))
+                return QCborValue(-std::numeric_limits<double>::infinity());
+        }
+        if (m_p >= m_end || !(*m_p >= '0' && *m_p <= '9')) {
+            fail(QStringLiteral("invalid number"));
+            return {};
+        }
+        if (*m_p == '0') {
+            ++m_p;
+        } else {
+            while (m_p < m_end && *m_p >= '0' && *m_p <= '9')
+                ++m_p;
+        }
+        bool isFloat = false;
+        if (m_p < m_end && *m_p == '.') {
+            isFloat = true;
+            ++m_p;
+            if (m_p >= m_end || !(*m_p >= '0' && *m_p <= '9')) {
+                fail(QStringLiteral("invalid number"));
+                return {};
+            }
+            while (m_p < m_end && *m_p >= '0' && *m_p <= '9')
+                ++m_p;
+        }
+        if (m_p < m_end && (*m_p == 'e' || *m_p == 'E')) {
+            isFloat = true;
+            ++m_p;
+            if (m_p < m_end && (*m_p == '+' || *m_p == '-'))
+                ++m_p;
+            if (m_p >= m_end || !(*m_p >= '0' && *m_p <= '9')) {
+                fail(QStringLiteral("invalid number"));
+                return {};
+            }
+            while (m_p < m_end && *m_p >= '0' && *m_p <= '9')
+                ++m_p;
+        }
+        const QByteArray digits(start, m_p - start);
+        bool ok = false;
+        if (!isFloat) {
+            const qlonglong i = digits.toLongLong(&ok);
+            if (ok)
+                return QCborValue(qint64(i));
+        }
+        const double d = digits.toDouble(&ok);
+        if (!ok && !std::isinf(d)) {
+            fail(QStringLiteral("invalid number"));
+            return {};
+        }
+        return QCborValue(d);
+    }
+
+    static int hexValue(char c)
+    {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    }
+
+    bool parseHex4(char16_t *out)
+    {
+        if (m_end - m_p < 4) {
+            fail(QStringLiteral("truncated \\u escape"));
+            return false;
+        }
+        int v = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int h = hexValue(m_p[i]);
+            if (h < 0) {
+                fail(QStringLiteral("invalid \\u escape"));
+                return false;
+            }
+            v = v * 16 + h;
+        }
+        m_p += 4;
+        *out = char16_t(v);
+        return true;
+    }
+
+    bool parseString(QString *out)
+    {
+        ++m_p; // "
+        QByteArray utf8;
+        QString result;
+        auto flush = [&] {
+            if (!utf8.isEmpty()) {
+                result += QString::fromUtf8(utf8);
+                utf8.clear();
+            }
+        };
+        const char *runStart = m_p;
+        while (m_p < m_end) {
+            const char c = *m_p;
+            if (c == '"') {
+                utf8.append(runStart, m_p - runStart);
+                ++m_p;
+                flush();
+                *out = result;
+                return true;
+            }
+            if (static_cast<unsigned char>(c) < 0x20) {
+                fail(QStringLiteral("control character in a string"));
+                return false;
+            }
+            if (c != '\\') {
+                ++m_p;
+                continue;
+            }
+            utf8.append(runStart, m_p - runStart);
+            ++m_p;
+            if (m_p >= m_end)
+                break;
+            const char e = *m_p++;
+            switch (e) {
+            case '"': utf8.append('"'); break;
+            case '\\': utf8.append('\\'); break;
+            case '/': utf8.append('/'); break;
+            case 'b': utf8.append('\b'); break;
+            case 'f': utf8.append('\f'); break;
+            case 'n': utf8.append('\n'); break;
+            case 'r': utf8.append('\r'); break;
+            case 't': utf8.append('\t'); break;
+            case 'u': {
+                char16_t hi;
+                if (!parseHex4(&hi))
+                    return false;
+                flush();
+                if (QChar::isHighSurrogate(hi) && m_end - m_p >= 6 && m_p[0] == '\\' && m_p[1] == 'u') {
+                    const char *save = m_p;
+                    m_p += 2;
+                    char16_t lo;
+                    if (!parseHex4(&lo))
+                        return false;
+                    if (QChar::isLowSurrogate(lo)) {
+                        result += QChar(hi);
+                        result += QChar(lo);
+                    } else {
+                        result += QChar(QChar::ReplacementCharacter);
+                        m_p = save;
+                    }
+                } else if (QChar::isSurrogate(hi)) {
+                    result += QChar(QChar::ReplacementCharacter);
+                } else {
+                    result += QChar(hi);
+                }
+                break;
+            }
+            default:
+                --m_p;
+                fail(QStringLiteral("invalid escape in a string"));
+                return false;
+            }
+            runStart = m_p;
+        }
+        fail(QStringLiteral("unterminated string"));
+        return false;
+    }
+
+    const char *m_p;
+    const char *m_begin;
+    const char *m_end;
+    QString m_error;
+    const char *m_errorAt = nullptr;
+};
+
+void writeString(QByteArray &out, const QString &s)
+{
+    out += '"';
+    const QByteArray utf8 = s.toUtf8();
+    for (const char c : utf8) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+            if (u < 0x20) {
+                static const char hex[] = "0123456789abcdef";
+                out += "\\u00";
+                out += hex[u >> 4];
+                out += hex[u & 15];
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
+void writeValue(QByteArray &out, const QCborValue &v, int indent, int level)
+{
+    auto newline = [&](int lvl) {
+        if (indent > 0) {
+            out += '\n';
+            out += QByteArray(lvl * indent, ' ');
+        }
+    };
+    switch (v.type()) {
+    case QCborValue::True:
+        out += "true";
+        break;
+    case QCborValue::False:
+        out += "false";
+        break;
+    case QCborValue::Integer:
+        out += QByteArray::number(v.toInteger());
+        break;
+    case QCborValue::Double:
+        out += formatDouble(v.toDouble()).toLatin1();
+        break;
+    case QCborValue::String:
+        writeString(out, v.toString());
+        break;
+    case QCborValue::Array: {
+        const QCborArray a = v.toArray();
+        out += '[';
+        bool first = true;
+        for (const QCborValue &item : a) {
+            if (!first)
+                out += ',';
+            first = false;
+            newline(level + 1);
+            writeValue(out, item, indent, level + 1);
+        }
+        if (!a.isEmpty())
+            newline(level);
+        out += ']';
+        break;
+    }
+    case QCborValue::Map: {
+        const QCborMap o = v.toMap();
+        out += '{';
+        bool first = true;
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            if (!first)
+                out += ',';
+            first = false;
+            newline(level + 1);
+            writeString(out, it.key().toString());
+            out += indent > 0 ? ": " : ":";
+            writeValue(out, it.value(), indent, level + 1);
+        }
+        if (!o.isEmpty())
+            newline(level);
+        out += '}';
+        break;
+    }
+    default:
+        out += "null";
+        break;
+    }
+}
+
+} // namespace
+
+QCborValue parse(const QByteArray &text, ParseError *error)
+{
+    Parser p(text);
+    return p.parseDocument(error);
+}
+
+QByteArray write(const QCborValue &value)
+{
+    QByteArray out;
+    writeValue(out, value, 0, 0);
+    return out;
+}
+
+QByteArray write(const QCborMap &object) { return write(QCborValue(object)); }
+QByteArray write(const QCborArray &array) { return write(QCborValue(array)); }
+
+QByteArray writeIndented(const QCborValue &value, int indent)
+{
+    QByteArray out;
+    writeValue(out, value, indent, 0);
+    return out;
+}
+
+double toDouble(const QCborValue &value)
+{
+    if (value.isInteger())
+        return double(value.toInteger());
+    if (value.isDouble())
+        return value.toDouble();
+    return std::numeric_limits<double>::quiet_NaN();
+}
+
+bool toInteger(const QCborValue &value, qint64 *out)
+{
+    if (!isNumber(value))
+        return false;
+    if (value.isInteger()) {
+        *out = value.toInteger();
+        return true;
+    }
+    const double d = value.toDouble();
+    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.007199254740992e15) {
+        *out = qint64(d);
+        return true;
+    }
+    return false;
+}
+
+QString formatDouble(double d)
+{
+    if (std::isnan(d))
+        return QStringLiteral("NaN");
+    if (std::isinf(d))
+        return d > 0 ? QStringLiteral("Infinity") : QStringLiteral("-Infinity");
+    if (d == 0)
+        return std::signbit(d) ? QStringLiteral("-0.0") : QStringLiteral("0.0");
+    QString s = QString::number(d, 'g', QLocale::FloatingPointShortest);
+    // Python writes 1e+20 and 1e-06 the same way; only integral values without
+    // an exponent need the ".0" that marks them as floats.
+    if (!s.contains(QLatin1Char('.')) && !s.contains(QLatin1Char('e')))
+        s += QStringLiteral(".0");
+    return s;
+}
+
+} // namespace schedy::json

@@ -1,0 +1,79 @@
+#include "Json.h"
+
+#include <QtTest>
+
+using namespace schedy;
+
+class TestJson : public QObject
+{
+    Q_OBJECT
+private slots:
+    void numbersKeepIdentity_data()
+    {
+        QTest::addColumn<QByteArray>("in");
+        QTest::addColumn<QByteArray>("out");
+        QTest::newRow("int") << QByteArray("1") << QByteArray("1");
+        QTest::newRow("float one") << QByteArray("1.0") << QByteArray("1.0");
+        QTest::newRow("big int") << QByteArray("9007199254740993") << QByteArray("9007199254740993");
+        QTest::newRow("int64 max") << QByteArray("9223372036854775807") << QByteArray("9223372036854775807");
+        QTest::newRow("tenth") << QByteArray("0.1") << QByteArray("0.1");
+        QTest::newRow("small") << QByteArray("1e-06") << QByteArray("1e-06");
+        QTest::newRow("large float") << QByteArray("1e20") << QByteArray("1e+20");
+        QTest::newRow("neg zero") << QByteArray("-0.0") << QByteArray("-0.0");
+        QTest::newRow("nan") << QByteArray("NaN") << QByteArray("NaN");
+        QTest::newRow("inf") << QByteArray("-Infinity") << QByteArray("-Infinity");
+        QTest::newRow("true") << QByteArray("true") << QByteArray("true");
+        QTest::newRow("list") << QByteArray("[1, 2.5, \"x\", null]") << QByteArray("[1,2.5,\"x\",null]");
+        QTest::newRow("nested int in object") << QByteArray("{\"a\": {\"b\": 3}}") << QByteArray("{\"a\":{\"b\":3}}");
+        QTest::newRow("float in object") << QByteArray("{\"a\": 3.0}") << QByteArray("{\"a\":3.0}");
+        QTest::newRow("surrogates") << QByteArray("\"\\ud83d\\ude00\"") << QByteArray("\"\xf0\x9f\x98\x80\"");
+        QTest::newRow("escapes") << QByteArray("\"a\\\"b\\\\c\\n\\u0001\"") << QByteArray("\"a\\\"b\\\\c\\n\\u0001\"");
+    }
+    void numbersKeepIdentity()
+    {
+        QFETCH(QByteArray, in);
+        QFETCH(QByteArray, out);
+        json::ParseError e;
+        const QCborValue v = json::parse(in, &e);
+        QVERIFY2(!e.isError(), qPrintable(e.message));
+        QCOMPARE(json::write(v), out);
+    }
+
+    void rejectsMalformed_data()
+    {
+        QTest::addColumn<QByteArray>("in");
+        QTest::newRow("empty") << QByteArray("");
+        QTest::newRow("trailing") << QByteArray("{} x");
+        QTest::newRow("unterminated") << QByteArray("{\"a\": \"b");
+        QTest::newRow("single quotes") << QByteArray("{'a': 1}");
+        QTest::newRow("trailing comma") << QByteArray("[1,]");
+        QTest::newRow("leading zero ok, dot missing digits") << QByteArray("1.");
+        QTest::newRow("control char") << QByteArray("\"a\x01\"");
+        QTest::newRow("bad escape") << QByteArray("\"\\x\"");
+    }
+    void rejectsMalformed()
+    {
+        QFETCH(QByteArray, in);
+        json::ParseError e;
+        json::parse(in, &e);
+        QVERIFY(e.isError());
+        QVERIFY(!e.message.isEmpty());
+    }
+
+    void integerDetection()
+    {
+        QVERIFY(json::isInteger(json::parse("3")));
+        QVERIFY(!json::isInteger(json::parse("3.0")));
+        QVERIFY(json::isInteger(QCborValue(qint64(5))));
+        QVERIFY(!json::isInteger(QCborValue(5.0)));
+        QCborMap o;
+        o.insert(QStringLiteral("x"), 5.0);
+        o.insert(QStringLiteral("y"), qint64(5));
+        QCOMPARE(json::write(o), QByteArray("{\"x\":5.0,\"y\":5}"));
+        // Keys keep their order, as Python dicts do.
+        QCOMPARE(json::write(json::parse("{\"b\":1,\"a\":2}")), QByteArray("{\"b\":1,\"a\":2}"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestJson)
+#include "tst_json.moc"
