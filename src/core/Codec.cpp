@@ -629,6 +629,44 @@ QCborMap encodePage(const QCborArray &items, const QString &next)
                        {QStringLiteral("next"), next.isEmpty() ? QCborValue(QCborValue::Null) : QCborValue(next)}};
 }
 
+QByteArray writeJobDocument(const Job &j, const QByteArray &hyperparametersJson, const QByteArray &resultsJson)
+{
+    QByteArray out;
+    out.reserve(96 + hyperparametersJson.size() + resultsJson.size());
+    out += "{\"id\":";
+    out += json::write(QCborValue(j.id));
+    out += ",\"experiment\":";
+    out += json::write(QCborValue(j.experiment));
+    out += ",\"status\":\"";
+    out += toString(j.status).toLatin1();
+    out += "\",\"hyperparameters\":";
+    out += hyperparametersJson.isEmpty() ? QByteArray("{}") : hyperparametersJson;
+    out += ",\"results\":";
+    out += resultsJson.isEmpty() ? QByteArray("{}") : resultsJson;
+    if (j.createdAt) {
+        out += ",\"createdAt\":";
+        out += json::write(QCborValue(*j.createdAt));
+    }
+    if (j.modifiedAt) {
+        out += ",\"modifiedAt\":";
+        out += json::write(QCborValue(*j.modifiedAt));
+    }
+    if (j.generation) {
+        out += ",\"generation\":";
+        out += QByteArray::number(*j.generation);
+    }
+    if (!j.parent.isEmpty()) {
+        out += ",\"parent\":";
+        out += json::write(QCborValue(j.parent));
+    }
+    if (!j.member.isEmpty()) {
+        out += ",\"member\":";
+        out += json::write(QCborValue(j.member));
+    }
+    out += '}';
+    return out;
+}
+
 Decoded<QCborValue> parseJson(const QByteArray &body)
 {
     json::ParseError pe;

@@ -64,6 +64,10 @@ Decoded<Page<Experiment>> decodeExperimentPage(const QCborValue &v);
 Decoded<Page<Job>> decodeJobPage(const QCborValue &v);
 QCborMap encodePage(const QCborArray &items, const QString &next);
 
+// The wire text of a job whose hyperparameters and results are already JSON
+// text (as the server stores them); equal to json::write(encode(job)).
+QByteArray writeJobDocument(const Job &job, const QByteArray &hyperparametersJson, const QByteArray &resultsJson);
+
 // Text helpers: parse then decode, with a JSON syntax error reported as such.
 Decoded<QCborValue> parseJson(const QByteArray &body);
 

@@ -1,0 +1,103 @@
+#pragma once
+
+#include "Store.h"
+
+#include <QHash>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QString>
+
+#include <memory>
+
+namespace schedy::server {
+
+// The store on QtSql. SQLite today; the SQL is kept to what PostgreSQL also
+// speaks, with the few differences behind `Dialect`, so that the PostgreSQL
+// store is this class with another connection.
+class SqlStore final : public Store
+{
+public:
+    enum class Dialect { SQLite, PostgreSQL };
+
+    // url: "sqlite:PATH" or "postgresql://USER:PASSWORD@HOST:PORT/DB".
+    explicit SqlStore(const QString &url);
+    ~SqlStore() override;
+
+    static QString defaultSqliteUrl();
+
+    bool open(QString *error) override;
+    QByteArray secret() override;
+    Dialect dialect() const { return m_dialect; }
+    int schemaVersion();
+    static int latestSchemaVersion();
+
+    // A handed-out QUEUED job is reserved for this long (0 disables leases).
+    void setLeaseSeconds(double seconds) { m_leaseSeconds = seconds; }
+
+    StoreResult<User> addUser(const QString &email, const QByteArray &passwordHash,
+                              const QByteArray &tokenHash) override;
+    std::optional<User> userByEmail(const QString &email) override;
+    std::optional<User> userById(qint64 id) override;
+    bool setTokenHash(qint64 userId, const QByteArray &tokenHash) override;
+    bool setPasswordHash(qint64 userId, const QByteArray &passwordHash) override;
+
+    StoreResult<ExperimentListing> listExperiments(qint64 user, const QString &cursor, int limit) override;
+    StoreResult<Experiment> experiment(qint64 user, const QString &name) override;
+    StoreResult<Experiment> putExperiment(qint64 user, const Experiment &e, bool mustNotExist) override;
+    StoreResult<qint64> deleteExperiment(qint64 user, const QString &name) override;
+
+    StoreResult<JobListing> listJobs(qint64 user, const QString &experiment, const JobQuery &q) override;
+    StoreResult<StoredJob> job(qint64 user, const QString &experiment, const QString &id) override;
+    StoreResult<StoredJob> createJob(qint64 user, const QString &experiment, const JobWrite &w) override;
+    StoreResult<StoredJob> putJob(qint64 user, const QString &experiment, const QString &id, const JobWrite &w,
+                                  Condition c, const QByteArray &etag) override;
+    StoreResult<bool> deleteJob(qint64 user, const QString &experiment, const QString &id) override;
+    StoreResult<StoredJob> nextJob(qint64 user, const QString &experiment, Sampler &sampler) override;
+
+private:
+    struct ExperimentRow
+    {
+        qint64 id = 0;
+        ExperimentStatus status = ExperimentStatus::Running;
+        Scheduler scheduler;
+        QString name;
+        double createdAt = 0;
+        double modifiedAt = 0;
+    };
+    class Transaction;
+
+    QSqlQuery &prepared(const char *sql);
+    bool exec(QSqlQuery &q);
+    bool execRaw(const QString &sql);
+    bool migrate(QString *error);
+    double now();
+    template <typename T>
+    StoreResult<T> failure();
+    QString newJobId(qint64 experimentId, Sampler *sampler);
+    bool jobIdExists(qint64 experimentId, const QString &id);
+
+    // Looks the experiment up inside the current transaction (locks it on PostgreSQL).
+    std::optional<ExperimentRow> findExperiment(qint64 user, const QString &name, bool forUpdate);
+    std::optional<JobCounts> countsOf(qint64 experimentId);
+    Experiment toExperiment(const ExperimentRow &row, const std::optional<JobCounts> &counts) const;
+    std::optional<StoredJob> loadJob(qint64 seq, const QString &experimentName);
+    StoredJob jobFromQuery(QSqlQuery &q, const QString &experimentName) const;
+    qint64 insertJob(qint64 experimentId, const QString &id, JobStatus status, const QByteArray &hp,
+                     const QByteArray &results, std::optional<qint64> generation, const QString &parent,
+                     const QString &member, const QString &predecessor, double lease);
+    std::optional<qint64> oldestQueued(qint64 experimentId, bool respectLeases);
+    bool lease(qint64 seq);
+
+    QString m_url;
+    QString m_connectionName;
+    Dialect m_dialect = Dialect::SQLite;
+    QSqlDatabase m_db;
+    QHash<const char *, QSqlQuery> m_queries;
+    QString m_lastError;
+    bool m_lastErrorBusy = false;
+    double m_lastNow = 0;
+    double m_leaseSeconds = 5.0;
+    QHash<qint64, std::pair<double, Scheduler>> m_schedulerCache;
+};
+
+} // namespace schedy::server
