@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what is missing from Debian's archive, then configures and builds
+# Schedy with the given CMake preset (default: dev).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+preset="${1:-dev}"
+packages=(build-essential cmake ninja-build pkg-config
+          qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-httpserver-dev qt6-websockets-dev
+          qt6-tools-dev libqt6sql6-sqlite libqt6sql6-psql
+          xvfb xauth)
+if [[ -n "${SCHEDY_EXTRA_PACKAGES:-}" ]]; then
+  read -r -a extra <<< "$SCHEDY_EXTRA_PACKAGES"
+  packages+=("${extra[@]}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  echo "==> Installing missing packages: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "==> Configuring (preset $preset)"
+cmake --preset "$preset" > /dev/null
+echo "==> Building"
+cmake --build --preset "$preset"
