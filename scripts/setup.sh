@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 preset="${1:-dev}"
 packages=(build-essential cmake ninja-build pkg-config
           qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-httpserver-dev qt6-websockets-dev
-          qt6-tools-dev libqt6sql6-sqlite libqt6sql6-psql
+          qt6-tools-dev qt6-svg-dev libqt6sql6-sqlite libqt6sql6-psql
           xvfb xauth)
 if [[ -n "${SCHEDY_EXTRA_PACKAGES:-}" ]]; then
   read -r -a extra <<< "$SCHEDY_EXTRA_PACKAGES"

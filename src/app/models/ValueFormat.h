@@ -1,0 +1,33 @@
+#pragma once
+
+#include "Types.h"
+
+#include <QCborValue>
+#include <QColor>
+#include <QString>
+#include <QVariant>
+
+#include <optional>
+
+// How the dashboard shows values: one place, so the table, the details tree,
+// the charts and the CSV export agree.
+namespace schedy::format {
+
+// Numbers with six significant digits, text as is, lists of numbers as
+// "last (n)", other lists and objects as compact JSON.
+QString display(const QCborValue &value);
+// Full precision, for tooltips, copy and CSV.
+QString exact(const QCborValue &value);
+// A number, if the value is one (a curve gives its last value).
+std::optional<double> number(const QCborValue &value);
+// The numeric points of a list-valued result (non-numbers skipped).
+QList<double> curve(const QCborValue &value);
+bool isCurve(const QCborValue &value);
+QString timestamp(double secondsSinceEpoch);
+QString duration(double seconds);
+
+QColor statusColor(JobStatus status);
+QString statusLabel(JobStatus status); // "Done", "Running", ...
+QString kindLabel(Scheduler::Kind kind); // "Manual", "Random search", "PBT"
+
+} // namespace schedy::format

@@ -1,0 +1,454 @@
+#include "ExperimentView.h"
+
+#include "Client.h"
+#include "Codec.h"
+#include "JobCellDelegate.h"
+#include "JobTableModel.h"
+#include "Json.h"
+#include "ValueFormat.h"
+#include "ui_ExperimentView.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenu>
+#include <QMessageBox>
+#include <QSettings>
+#include <QToolButton>
+#include <QTreeWidgetItem>
+
+namespace schedy {
+
+ExperimentView::ExperimentView(QWidget *parent)
+    : QWidget(parent)
+    , m_ui(std::make_unique<Ui::ExperimentView>())
+    , m_model(new JobTableModel(this))
+{
+    m_ui->setupUi(this);
+    QFont title = m_ui->nameLabel->font();
+    title.setPointSizeF(title.pointSizeF() * 1.35);
+    title.setBold(true);
+    m_ui->nameLabel->setFont(title);
+
+    // Counts per status, as the original dashboard showed them.
+    for (JobStatus s : {JobStatus::Done, JobStatus::Running, JobStatus::Queued, JobStatus::Crashed, JobStatus::Pruned}) {
+        auto *label = new QLabel(this);
+        label->setProperty("status", int(s));
+        label->setTextFormat(Qt::RichText);
+        m_countLabels.append(label);
+        m_ui->countsLayout->addWidget(label);
+    }
+    m_ui->countsLayout->addStretch();
+
+    // Status filter: one toggle per status; none checked shows all.
+    for (JobStatus s : AllJobStatuses) {
+        auto *b = new QToolButton(this);
+        b->setText(format::statusLabel(s));
+        b->setCheckable(true);
+        b->setAutoRaise(true);
+        b->setProperty("status", int(s));
+        b->setToolTip(tr("Show only %1 jobs (several may be combined)").arg(format::statusLabel(s).toLower()));
+        connect(b, &QToolButton::toggled, this, [this] {
+            QList<JobStatus> statuses;
+            for (QToolButton *button : std::as_const(m_statusButtons)) {
+                if (button->isChecked())
+                    statuses.append(JobStatus(button->property("status").toInt()));
+            }
+            m_model->setStatusFilter(statuses);
+        });
+        m_statusButtons.append(b);
+        m_ui->statusFilterLayout->addWidget(b);
+    }
+
+    m_searchDebounce.setSingleShot(true);
+    m_searchDebounce.setInterval(300);
+    connect(m_ui->idSearch, &QLineEdit::textChanged, &m_searchDebounce, qOverload<>(&QTimer::start));
+    connect(&m_searchDebounce, &QTimer::timeout, this, [this] { m_model->setIdFilter(m_ui->idSearch->text().trimmed()); });
+
+    QTableView *view = m_ui->jobView;
+    view->setModel(m_model);
+    view->setItemDelegate(new JobCellDelegate(view));
+    view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 8);
+    view->verticalHeader()->hide();
+    view->horizontalHeader()->setSectionsMovable(true);
+    view->horizontalHeader()->setHighlightSections(false);
+    view->horizontalHeader()->setSortIndicator(JobTableModel::CreatedColumn, Qt::AscendingOrder);
+    view->setSortingEnabled(true); // the model sorts on the server
+    view->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(view->horizontalHeader(), &QHeaderView::customContextMenuRequested, this,
+            [this](const QPoint &) { m_ui->columnsButton->showMenu(); });
+    m_ui->jobSplitter->setStretchFactor(0, 3);
+    m_ui->jobSplitter->setStretchFactor(1, 1);
+    m_ui->detailsTree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+
+    connect(view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &ExperimentView::showDetails);
+    connect(m_model, &QAbstractItemModel::dataChanged, this, [this](const QModelIndex &tl, const QModelIndex &br) {
+        const QModelIndex current = m_ui->jobView->selectionModel()->currentIndex();
+        if (current.isValid() && current.row() >= tl.row() && current.row() <= br.row())
+            showDetails();
+    });
+    connect(m_model, &QAbstractItemModel::columnsInserted, this, [this] {
+        // New hyperparameters/results: keep the user's hidden columns hidden.
+        for (int c = 0; c < m_model->columnCount(); ++c) {
+            m_ui->jobView->setColumnHidden(c, m_hiddenColumns.contains(m_model->columnKey(c).key()));
+        }
+        if (!m_layoutRestored)
+            restoreLayout();
+    });
+    connect(m_model, &JobTableModel::totalChanged, this, &ExperimentView::updateTotal);
+    connect(m_model, &JobTableModel::pageLoaded, this, &ExperimentView::updateTotal);
+    connect(m_model, &JobTableModel::loadFailed, this,
+            [this](const ClientError &e) { Q_EMIT failed(tr("Loading the jobs of %1").arg(m_experiment.name), e); });
+
+    auto *copyId = new QAction(tr("Copy id"), view);
+    copyId->setShortcut(QKeySequence::Copy);
+    connect(copyId, &QAction::triggered, this, [this] { QApplication::clipboard()->setText(selectedJobIds().join(QLatin1Char('\n'))); });
+    auto *requeue = new QAction(tr("Requeue (same hyperparameters)"), view);
+    connect(requeue, &QAction::triggered, this, &ExperimentView::requeueSelectedJobs);
+    auto *del = new QAction(tr("Delete…"), view);
+    del->setShortcut(QKeySequence::Delete);
+    connect(del, &QAction::triggered, this, &ExperimentView::deleteSelectedJobs);
+    view->addActions({copyId, requeue, del});
+
+    connect(m_ui->copyJsonButton, &QPushButton::clicked, this, [this] {
+        const QModelIndex current = m_ui->jobView->selectionModel()->currentIndex();
+        if (!current.isValid())
+            return;
+        QApplication::clipboard()->setText(
+            QString::fromUtf8(json::writeIndented(codec::encode(m_model->job(current.row())))));
+    });
+    connect(m_ui->pauseButton, &QPushButton::clicked, this, &ExperimentView::togglePause);
+    connect(m_ui->deleteButton, &QPushButton::clicked, this, &ExperimentView::deleteExperiment);
+    m_ui->columnsButton->setMenu(new QMenu(this));
+    connect(m_ui->columnsButton->menu(), &QMenu::aboutToShow, this, &ExperimentView::buildColumnsMenu);
+    m_ui->editButton->hide();  // shown when the editors are available
+    m_ui->queueButton->hide();
+}
+
+ExperimentView::~ExperimentView() { saveLayout(); }
+
+QWidget *ExperimentView::chartsHost() const { return m_ui->tabs; }
+
+void ExperimentView::setExperiment(Client *client, const Experiment &experiment, const QString &settingsScope)
+{
+    saveLayout();
+    m_client = client;
+    m_settingsScope = settingsScope;
+    m_layoutRestored = false;
+    QSettings s;
+    m_hiddenColumns = s.value(settingsScope + QStringLiteral("/hidden")).toStringList();
+    for (QToolButton *b : std::as_const(m_statusButtons)) {
+        QSignalBlocker block(b);
+        b->setChecked(false);
+    }
+    {
+        QSignalBlocker block(m_ui->idSearch);
+        m_ui->idSearch->clear();
+    }
+    m_ui->jobView->horizontalHeader()->setSortIndicator(JobTableModel::CreatedColumn, Qt::AscendingOrder);
+    m_model->setSource(client, experiment.name);
+    m_ui->detailsTree->clear();
+    showExperiment(experiment);
+}
+
+void ExperimentView::showExperiment(const Experiment &e)
+{
+    m_experiment = e;
+    m_ui->nameLabel->setText(e.name);
+    m_ui->kindLabel->setText(QStringLiteral("·  %1").arg(format::kindLabel(e.scheduler.kind)));
+    const bool running = e.status == ExperimentStatus::Running;
+    m_ui->statusLabel->setText(running ? tr("·  <span style='color:#2e8b3e'>running</span>")
+                                       : tr("·  <span style='color:gray'>paused / done</span>"));
+    m_ui->pauseButton->setText(running ? tr("Pause") : tr("Resume"));
+    m_ui->pauseButton->setToolTip(running ? tr("Stop handing out jobs (status DONE)")
+                                          : tr("Hand out jobs again (status RUNNING)"));
+    const JobCounts counts = e.jobCounts.value_or(JobCounts{});
+    for (QLabel *label : std::as_const(m_countLabels)) {
+        const JobStatus s = JobStatus(label->property("status").toInt());
+        label->setText(QStringLiteral("<span style='color:%1;font-size:large'>●</span> <b>%2</b> %3")
+                           .arg(format::statusColor(s).name())
+                           .arg(counts[s])
+                           .arg(format::statusLabel(s).toLower()));
+    }
+    updateTotal();
+}
+
+void ExperimentView::updateTotal()
+{
+    const qint64 total = m_model->totalCount();
+    const int loaded = m_model->rowCount();
+    if (total < 0)
+        m_ui->totalLabel->setText(m_model->isFetching() ? tr("Loading…") : QString());
+    else if (loaded < total)
+        m_ui->totalLabel->setText(tr("%1 of %2 jobs loaded (scroll for more)").arg(loaded).arg(total));
+    else
+        m_ui->totalLabel->setText(tr("%n job(s)", nullptr, loaded));
+}
+
+QList<QString> ExperimentView::selectedJobIds() const
+{
+    QList<QString> ids;
+    for (const QModelIndex &i : m_ui->jobView->selectionModel()->selectedRows())
+        ids.append(i.data(JobTableModel::JobIdRole).toString());
+    return ids;
+}
+
+QList<int> ExperimentView::visibleColumns() const
+{
+    QList<int> columns;
+    const QHeaderView *h = m_ui->jobView->horizontalHeader();
+    for (int visual = 0; visual < h->count(); ++visual) {
+        const int logical = h->logicalIndex(visual);
+        if (!h->isSectionHidden(logical))
+            columns.append(logical);
+    }
+    return columns;
+}
+
+void ExperimentView::showDetails()
+{
+    QTreeWidget *tree = m_ui->detailsTree;
+    const QModelIndex current = m_ui->jobView->selectionModel()->currentIndex();
+    if (!current.isValid() || !m_ui->jobView->selectionModel()->isRowSelected(current.row(), {})) {
+        tree->clear();
+        return;
+    }
+    // Rebuilt in place, keeping which branches the user expanded.
+    QSet<QString> collapsed;
+    for (int i = 0; i < tree->topLevelItemCount(); ++i) {
+        if (!tree->topLevelItem(i)->isExpanded())
+            collapsed.insert(tree->topLevelItem(i)->text(0));
+    }
+    const Job job = m_model->job(current.row());
+    tree->clear();
+    auto addValue = [](QTreeWidgetItem *parent, const QString &name, const QCborValue &v, auto &self) -> void {
+        auto *item = new QTreeWidgetItem(parent, {name});
+        if (v.isMap()) {
+            const QCborMap m = v.toMap();
+            for (auto it = m.begin(); it != m.end(); ++it)
+                self(item, it.key().toString(), it.value(), self);
+        } else if (v.isArray() && !format::isCurve(v)) {
+            const QCborArray a = v.toArray();
+            for (qsizetype i = 0; i < a.size(); ++i)
+                self(item, QStringLiteral("[%1]").arg(i), a.at(i), self);
+        } else {
+            item->setText(1, format::exact(v));
+            item->setToolTip(1, format::exact(v));
+        }
+    };
+    auto *info = new QTreeWidgetItem(tree, {tr("Job")});
+    new QTreeWidgetItem(info, {tr("id"), job.id});
+    new QTreeWidgetItem(info, {tr("status"), toString(job.status)});
+    new QTreeWidgetItem(info, {tr("created"), format::timestamp(job.createdAt.value_or(0))});
+    new QTreeWidgetItem(info, {tr("modified"), format::timestamp(job.modifiedAt.value_or(0))});
+    if (job.generation)
+        new QTreeWidgetItem(info, {tr("generation"), QString::number(*job.generation)});
+    if (!job.parent.isEmpty())
+        new QTreeWidgetItem(info, {tr("parent"), job.parent});
+    if (!job.member.isEmpty())
+        new QTreeWidgetItem(info, {tr("member"), job.member});
+    auto *hp = new QTreeWidgetItem(tree, {tr("Hyperparameters")});
+    for (auto it = job.hyperparameters.begin(); it != job.hyperparameters.end(); ++it)
+        addValue(hp, it.key().toString(), it.value(), addValue);
+    auto *results = new QTreeWidgetItem(tree, {tr("Results")});
+    for (auto it = job.results.begin(); it != job.results.end(); ++it)
+        addValue(results, it.key().toString(), it.value(), addValue);
+    for (int i = 0; i < tree->topLevelItemCount(); ++i)
+        tree->topLevelItem(i)->setExpanded(!collapsed.contains(tree->topLevelItem(i)->text(0)));
+}
+
+void ExperimentView::refresh()
+{
+    if (!m_client || m_experiment.name.isEmpty() || m_refreshing)
+        return;
+    m_refreshing = true;
+    const QString name = m_experiment.name;
+    auto *exp = m_client->experiment(name);
+    auto *changes = m_client->changesSince(name, m_model->latestModification(), {});
+    auto pending = std::make_shared<int>(2);
+    auto done = [this, pending] {
+        if (--*pending == 0) {
+            m_refreshing = false;
+            Q_EMIT refreshed();
+        }
+    };
+    connect(exp, &CallBase::finished, this, [this, exp, name, done] {
+        if (name == m_experiment.name) {
+            if (exp->ok()) {
+                const qint64 before = m_experiment.jobCounts ? m_experiment.jobCounts->total() : -1;
+                showExperiment(exp->value());
+                Q_EMIT experimentChanged(exp->value());
+                // Jobs deleted elsewhere: a listing of everything no longer adds up.
+                const qint64 after = exp->value().jobCounts ? exp->value().jobCounts->total() : -1;
+                if (after >= 0 && after < before && m_model->statusFilter().isEmpty() &&
+                    m_model->query().idContains.isEmpty() && m_model->rowCount() > after)
+                    m_model->reload();
+            } else if (exp->error().httpStatus == 404) {
+                Q_EMIT experimentDeleted(name);
+            } else {
+                Q_EMIT failed(tr("Refreshing %1").arg(name), exp->error());
+            }
+        }
+        done();
+    });
+    connect(changes, &CallBase::finished, this, [this, changes, name, done] {
+        if (name == m_experiment.name) {
+            if (changes->ok())
+                m_model->applyChanges(changes->value().items);
+            else if (changes->error().httpStatus != 404)
+                Q_EMIT failed(tr("Refreshing the jobs of %1").arg(name), changes->error());
+        }
+        done();
+    });
+}
+
+void ExperimentView::togglePause()
+{
+    if (!m_client)
+        return;
+    Experiment e = m_experiment;
+    e.status = e.status == ExperimentStatus::Running ? ExperimentStatus::Done : ExperimentStatus::Running;
+    e.jobCounts.reset();
+    m_ui->pauseButton->setEnabled(false);
+    auto *call = m_client->updateExperiment(e);
+    connect(call, &CallBase::finished, this, [this, call] {
+        m_ui->pauseButton->setEnabled(true);
+        if (!call->ok()) {
+            Q_EMIT failed(tr("Changing the status of %1").arg(m_experiment.name), call->error());
+            return;
+        }
+        showExperiment(call->value());
+        Q_EMIT experimentChanged(call->value());
+    });
+}
+
+void ExperimentView::deleteExperiment()
+{
+    if (!m_client)
+        return;
+    const qint64 jobs = m_experiment.jobCounts ? m_experiment.jobCounts->total() : m_model->rowCount();
+    const auto answer = QMessageBox::warning(
+        this, tr("Delete experiment"),
+        tr("Delete the experiment <b>%1</b> and its %n job(s)? This cannot be undone.", nullptr, int(jobs))
+            .arg(m_experiment.name.toHtmlEscaped()),
+        QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel);
+    if (answer != QMessageBox::Yes)
+        return;
+    const QString name = m_experiment.name;
+    auto *call = m_client->deleteExperiment(name, false);
+    connect(call, &CallBase::finished, this, [this, call, name] {
+        if (!call->ok()) {
+            Q_EMIT failed(tr("Deleting %1").arg(name), call->error());
+            return;
+        }
+        Q_EMIT experimentDeleted(name);
+    });
+}
+
+void ExperimentView::deleteSelectedJobs()
+{
+    const QList<QString> ids = selectedJobIds();
+    if (ids.isEmpty() || !m_client)
+        return;
+    const auto answer = QMessageBox::warning(
+        this, tr("Delete jobs"),
+        ids.size() == 1 ? tr("Delete the job %1?").arg(ids.first()) : tr("Delete %n selected job(s)?", nullptr, int(ids.size())),
+        QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel);
+    if (answer != QMessageBox::Yes)
+        return;
+    const QString name = m_experiment.name;
+    for (const QString &id : ids) {
+        auto *call = m_client->deleteJob(name, id, false);
+        connect(call, &CallBase::finished, this, [this, call, id, name] {
+            if (!call->ok()) {
+                Q_EMIT failed(tr("Deleting job %1").arg(id), call->error());
+                return;
+            }
+            if (name == m_experiment.name)
+                m_model->removeJob(id);
+        });
+    }
+}
+
+void ExperimentView::requeueSelectedJobs()
+{
+    if (!m_client)
+        return;
+    const QString name = m_experiment.name;
+    for (const QModelIndex &i : m_ui->jobView->selectionModel()->selectedRows()) {
+        JobWrite w;
+        w.status = JobStatus::Queued;
+        w.hyperparameters = m_model->job(i.row()).hyperparameters;
+        auto *call = m_client->addJob(name, w);
+        connect(call, &CallBase::finished, this, [this, call, name] {
+            if (!call->ok())
+                Q_EMIT failed(tr("Queueing a job in %1").arg(name), call->error());
+            else if (name == m_experiment.name)
+                m_model->applyChanges({call->value()});
+        });
+    }
+}
+
+void ExperimentView::buildColumnsMenu()
+{
+    QMenu *menu = m_ui->columnsButton->menu();
+    menu->clear();
+    auto addSection = [&](JobTableModel::ColumnSource source, const QString &title) {
+        bool any = false;
+        for (int c = 0; c < m_model->columnCount(); ++c) {
+            const auto key = m_model->columnKey(c);
+            if (key.source != source)
+                continue;
+            if (!any)
+                menu->addSection(title);
+            any = true;
+            QAction *a = menu->addAction(m_model->headerData(c, Qt::Horizontal).toString());
+            a->setCheckable(true);
+            a->setChecked(!m_ui->jobView->isColumnHidden(c));
+            connect(a, &QAction::toggled, this, [this, c, key](bool shown) {
+                m_ui->jobView->setColumnHidden(c, !shown);
+                m_hiddenColumns.removeAll(key.key());
+                if (!shown)
+                    m_hiddenColumns.append(key.key());
+                saveLayout();
+            });
+        }
+    };
+    addSection(JobTableModel::ColumnSource::Fixed, tr("Job"));
+    addSection(JobTableModel::ColumnSource::Hyperparameter, tr("Hyperparameters"));
+    addSection(JobTableModel::ColumnSource::Result, tr("Results"));
+}
+
+void ExperimentView::restoreLayout()
+{
+    m_layoutRestored = true;
+    QSettings s;
+    const QVariantMap widths = s.value(m_settingsScope + QStringLiteral("/widths")).toMap();
+    for (int c = 0; c < m_model->columnCount(); ++c) {
+        const QString key = m_model->columnKey(c).key();
+        if (widths.contains(key))
+            m_ui->jobView->setColumnWidth(c, widths.value(key).toInt());
+        else if (c == JobTableModel::CreatedColumn || c == JobTableModel::ModifiedColumn)
+            m_ui->jobView->setColumnWidth(c, m_ui->jobView->fontMetrics().horizontalAdvance(QStringLiteral("0000-00-00 00:00:00")) + 16);
+    }
+    m_ui->jobSplitter->restoreState(s.value(QStringLiteral("layout/jobSplitter")).toByteArray());
+}
+
+void ExperimentView::saveLayout()
+{
+    if (m_settingsScope.isEmpty() || !m_layoutRestored)
+        return;
+    QSettings s;
+    s.setValue(m_settingsScope + QStringLiteral("/hidden"), m_hiddenColumns);
+    QVariantMap widths = s.value(m_settingsScope + QStringLiteral("/widths")).toMap();
+    for (int c = 0; c < m_model->columnCount(); ++c) {
+        if (!m_ui->jobView->isColumnHidden(c))
+            widths.insert(m_model->columnKey(c).key(), m_ui->jobView->columnWidth(c));
+    }
+    s.setValue(m_settingsScope + QStringLiteral("/widths"), widths);
+    s.setValue(QStringLiteral("layout/jobSplitter"), m_ui->jobSplitter->saveState());
+}
+
+} // namespace schedy

@@ -1,0 +1,74 @@
+#pragma once
+
+#include "ClientError.h"
+#include "Types.h"
+
+#include <QPointer>
+#include <QTimer>
+#include <QWidget>
+
+#include <memory>
+
+namespace Ui {
+class ExperimentView;
+}
+class QLabel;
+class QToolButton;
+
+namespace schedy {
+
+class Client;
+class JobTableModel;
+
+// One experiment: header with counts and actions, the job table (paged,
+// sorted and filtered by the server) and the details of the selected job.
+class ExperimentView : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit ExperimentView(QWidget *parent = nullptr);
+    ~ExperimentView() override;
+
+    void setExperiment(Client *client, const Experiment &experiment, const QString &settingsScope);
+    const Experiment &experiment() const { return m_experiment; }
+    JobTableModel *jobModel() const { return m_model; }
+    QList<QString> selectedJobIds() const;
+    // Visible columns, for CSV export.
+    QList<int> visibleColumns() const;
+    // Fetches what changed since the last refresh; a burst of refreshes is one request.
+    void refresh();
+    bool isRefreshing() const { return m_refreshing; }
+    void saveLayout();
+    QWidget *chartsHost() const; // the tab where charts live
+
+Q_SIGNALS:
+    void experimentChanged(const schedy::Experiment &experiment);
+    void experimentDeleted(const QString &name);
+    void failed(const QString &what, const schedy::ClientError &error);
+    void refreshed();
+
+private:
+    void showExperiment(const Experiment &e);
+    void showDetails();
+    void togglePause();
+    void deleteExperiment();
+    void deleteSelectedJobs();
+    void requeueSelectedJobs();
+    void buildColumnsMenu();
+    void restoreLayout();
+    void updateTotal();
+
+    std::unique_ptr<Ui::ExperimentView> m_ui;
+    QPointer<Client> m_client;
+    Experiment m_experiment;
+    JobTableModel *m_model;
+    QString m_settingsScope;
+    QList<QLabel *> m_countLabels;
+    QList<QToolButton *> m_statusButtons;
+    QTimer m_searchDebounce;
+    QStringList m_hiddenColumns; // column keys
+    bool m_refreshing = false;
+    bool m_layoutRestored = false;
+};
+
+} // namespace schedy

@@ -1,0 +1,310 @@
+#include "MainWindow.h"
+
+#include "ConnectionDialog.h"
+#include "CsvExporter.h"
+#include "ExperimentListModel.h"
+#include "ExperimentView.h"
+#include "JobTableModel.h"
+#include "LocalServer.h"
+#include "WorkerSetupDialog.h"
+#include "ui_MainWindow.h"
+
+#include <QCloseEvent>
+#include <QFileDialog>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QProgressDialog>
+#include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QSpinBox>
+
+namespace schedy {
+
+MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
+    : QMainWindow(parent)
+    , m_ui(std::make_unique<Ui::MainWindow>())
+    , m_connections(connections)
+    , m_experiments(new ExperimentListModel(this))
+    , m_proxy(new QSortFilterProxyModel(this))
+    , m_page(new ExperimentView(this))
+{
+    m_ui->setupUi(this);
+    m_ui->banner->hide();
+    m_ui->banner->setAutoFillBackground(true);
+    QPalette bannerPalette = m_ui->banner->palette();
+    bannerPalette.setColor(QPalette::Window, QColor(0xfd, 0xec, 0xea));
+    bannerPalette.setColor(QPalette::WindowText, QColor(0x8a, 0x1c, 0x1c));
+    m_ui->banner->setPalette(bannerPalette);
+    m_ui->pages->addWidget(m_page);
+
+    m_proxy->setSourceModel(m_experiments);
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_proxy->setFilterKeyColumn(ExperimentListModel::NameColumn);
+    m_proxy->setSortRole(ExperimentListModel::SortRole);
+    m_proxy->setSortCaseSensitivity(Qt::CaseInsensitive);
+    QTableView *list = m_ui->experimentView;
+    list->setModel(m_proxy);
+    list->verticalHeader()->hide();
+    list->verticalHeader()->setDefaultSectionSize(list->fontMetrics().height() + 8);
+    list->horizontalHeader()->setStretchLastSection(false);
+    list->horizontalHeader()->setSectionResizeMode(ExperimentListModel::NameColumn, QHeaderView::Stretch);
+    list->sortByColumn(ExperimentListModel::NameColumn, Qt::AscendingOrder);
+    for (int c : {ExperimentListModel::CrashedColumn, ExperimentListModel::PrunedColumn, ExperimentListModel::QueuedColumn})
+        list->setColumnHidden(c, true);
+    connect(m_ui->experimentFilter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
+    connect(list->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::onExperimentSelected);
+    connect(m_experiments, &ExperimentListModel::loadFailed, this,
+            [this](const ClientError &e) { reportFailure(tr("Loading the experiments"), e); });
+    connect(m_experiments, &ExperimentListModel::loaded, this, [this] {
+        if (!m_pendingSelection.isEmpty() && selectExperiment(m_pendingSelection))
+            m_pendingSelection.clear();
+        if (!m_ui->experimentView->selectionModel()->hasSelection() && m_proxy->rowCount() > 0 &&
+            m_pendingSelection.isEmpty())
+            m_ui->experimentView->selectRow(0);
+    });
+    connect(m_experiments, &QAbstractItemModel::rowsInserted, this, [this] {
+        if (!m_pendingSelection.isEmpty() && selectExperiment(m_pendingSelection))
+            m_pendingSelection.clear();
+    });
+
+    connect(m_page, &ExperimentView::experimentChanged, m_experiments, &ExperimentListModel::upsert);
+    connect(m_page, &ExperimentView::experimentDeleted, this, [this](const QString &name) {
+        m_experiments->remove(name);
+        if (m_page->experiment().name == name)
+            m_ui->pages->setCurrentWidget(m_ui->emptyPage);
+    });
+    connect(m_page, &ExperimentView::failed, this, &MainWindow::reportFailure);
+    connect(m_page, &ExperimentView::refreshed, this, [this] {
+        if (m_ui->banner->isVisible() && m_connections->state() == ConnectionManager::State::Connected)
+            hideBanner(); // the trouble is over
+    });
+
+    // Toolbar: the auto-refresh interval beside its toggle.
+    m_interval = new QSpinBox(this);
+    m_interval->setRange(1, 3600);
+    m_interval->setSuffix(tr(" s"));
+    m_interval->setToolTip(tr("Auto-refresh interval"));
+    m_ui->toolBar->addWidget(m_interval);
+    connect(m_interval, &QSpinBox::valueChanged, this, [this](int s) { m_autoRefresh.setInterval(s * 1000); });
+    connect(&m_autoRefresh, &QTimer::timeout, this, &MainWindow::refresh);
+    connect(m_ui->actionAutoRefresh, &QAction::toggled, this, [this](bool on) {
+        if (on)
+            m_autoRefresh.start(m_interval->value() * 1000);
+        else
+            m_autoRefresh.stop();
+    });
+    connect(m_ui->actionRefresh, &QAction::triggered, this, &MainWindow::refresh);
+    connect(m_ui->actionConnect, &QAction::triggered, this, &MainWindow::showConnectDialog);
+    connect(m_ui->actionWorkerConfig, &QAction::triggered, this, &MainWindow::showWorkerSetup);
+    connect(m_ui->actionExportCsv, &QAction::triggered, this, &MainWindow::exportCsv);
+    connect(m_ui->actionQuit, &QAction::triggered, this, &QWidget::close);
+    connect(m_ui->actionAbout, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About Schedy"),
+                           tr("<b>Schedy</b> %1<br>Hyperparameter search: server, dashboard and command line.")
+                               .arg(QCoreApplication::applicationVersion()));
+    });
+    m_ui->actionNewExperiment->setVisible(false); // enabled with the editors
+    connect(m_ui->bannerClose, &QToolButton::clicked, this, &MainWindow::hideBanner);
+    connect(m_ui->bannerRetry, &QPushButton::clicked, this, [this] {
+        hideBanner();
+        if (m_bannerRetry)
+            m_bannerRetry();
+    });
+
+    m_connectionLabel = new QLabel(this);
+    statusBar()->addPermanentWidget(m_connectionLabel);
+    connect(m_connections, &ConnectionManager::clientChanged, this, &MainWindow::onClientChanged);
+    connect(m_connections, &ConnectionManager::stateChanged, this, &MainWindow::onConnectionState);
+    restoreSettings();
+}
+
+MainWindow::~MainWindow() = default;
+
+QString MainWindow::settingsScope(const QString &experiment) const
+{
+    const QString root = m_connections->current().local ? QStringLiteral("local") : m_connections->current().config.root;
+    return QStringLiteral("columns/") + QString::fromLatin1(QUrl::toPercentEncoding(root)) + QLatin1Char('/') +
+           QString::fromLatin1(QUrl::toPercentEncoding(experiment));
+}
+
+void MainWindow::onClientChanged(Client *client)
+{
+    m_ui->pages->setCurrentWidget(m_ui->emptyPage);
+    m_experiments->setClient(client);
+}
+
+void MainWindow::onConnectionState(ConnectionManager::State state, const QString &message)
+{
+    using S = ConnectionManager::State;
+    QString dot;
+    switch (state) {
+    case S::Connected: dot = QStringLiteral("<span style='color:#2e8b3e'>●</span> "); break;
+    case S::Starting:
+    case S::Connecting: dot = QStringLiteral("<span style='color:#e08a00'>●</span> "); break;
+    default: dot = QStringLiteral("<span style='color:#d32f2f'>●</span> "); break;
+    }
+    m_connectionLabel->setText(dot + message.toHtmlEscaped());
+    const QString profile = m_connections->current().name;
+    setWindowTitle(profile.isEmpty() ? tr("Schedy") : tr("%1 — Schedy").arg(profile));
+    if (state == S::Connected) {
+        hideBanner();
+        if (m_experiments->rowCount() == 0)
+            m_experiments->fetchMore({});
+    } else if (state == S::Unreachable || state == S::CredentialsRefused) {
+        showBanner(message, [this] { m_connections->retry(); });
+    }
+}
+
+void MainWindow::onExperimentSelected()
+{
+    const QModelIndexList rows = m_ui->experimentView->selectionModel()->selectedRows();
+    if (rows.isEmpty())
+        return;
+    const QString name = rows.first().data(ExperimentListModel::NameRole).toString();
+    if (m_ui->pages->currentWidget() == m_page && m_page->experiment().name == name)
+        return;
+    const auto e = m_experiments->experiment(name);
+    if (!e)
+        return;
+    m_page->setExperiment(m_connections->client(), *e, settingsScope(name));
+    m_ui->pages->setCurrentWidget(m_page);
+    QSettings().setValue(QStringLiteral("lastExperiment"), name);
+}
+
+bool MainWindow::selectExperiment(const QString &name)
+{
+    const int row = m_experiments->rowOf(name);
+    if (row < 0)
+        return false;
+    const QModelIndex index = m_proxy->mapFromSource(m_experiments->index(row, 0));
+    if (!index.isValid())
+        return false;
+    m_ui->experimentView->selectRow(index.row());
+    m_ui->experimentView->scrollTo(index);
+    return true;
+}
+
+void MainWindow::refresh()
+{
+    if (m_connections->state() != ConnectionManager::State::Connected) {
+        if (m_connections->state() != ConnectionManager::State::Connecting &&
+            m_connections->state() != ConnectionManager::State::Starting)
+            m_connections->retry();
+        return;
+    }
+    m_experiments->refresh();
+    if (m_ui->pages->currentWidget() == m_page)
+        m_page->refresh();
+}
+
+void MainWindow::setAutoRefresh(bool on, int seconds)
+{
+    m_interval->setValue(seconds);
+    m_ui->actionAutoRefresh->setChecked(on);
+}
+
+void MainWindow::showBanner(const QString &message, std::function<void()> retry)
+{
+    m_ui->bannerText->setText(message);
+    m_bannerRetry = std::move(retry);
+    m_ui->bannerRetry->setVisible(bool(m_bannerRetry));
+    m_ui->banner->show();
+}
+
+void MainWindow::hideBanner()
+{
+    m_ui->banner->hide();
+    m_bannerRetry = nullptr;
+}
+
+QString MainWindow::bannerText() const { return m_ui->bannerText->text(); }
+bool MainWindow::isBannerVisible() const { return !m_ui->banner->isHidden(); }
+
+void MainWindow::reportFailure(const QString &what, const ClientError &error)
+{
+    if (error.kind == ClientError::Kind::Aborted)
+        return;
+    // The last good data stays on screen; the banner says what failed.
+    showBanner(tr("%1 failed: %2").arg(what, error.toString()), [this] { refresh(); });
+}
+
+void MainWindow::showConnectDialog()
+{
+    ConnectionDialog dialog(m_connections, this);
+    dialog.exec();
+}
+
+void MainWindow::showWorkerSetup()
+{
+    WorkerSetupDialog dialog(m_connections->current(), this);
+    dialog.exec();
+}
+
+void MainWindow::exportCsv()
+{
+    if (m_ui->pages->currentWidget() != m_page || !m_connections->client())
+        return;
+    const QString name = m_page->experiment().name;
+    QString suggested = name;
+    suggested.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]+")), QStringLiteral("_"));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export jobs as CSV"), suggested + QStringLiteral(".csv"),
+                                                      tr("CSV files (*.csv)"));
+    if (path.isEmpty())
+        return;
+    JobTableModel *model = m_page->jobModel();
+    QList<JobTableModel::ColumnKey> columns;
+    for (int c : m_page->visibleColumns())
+        columns.append(model->columnKey(c));
+    auto *exporter = new CsvExporter(m_connections->client(), name, model->query(), columns, path, this);
+    auto *progress = new QProgressDialog(tr("Exporting %1…").arg(name), tr("Cancel"), 0, 0, this);
+    progress->setWindowModality(Qt::NonModal);
+    progress->setMinimumDuration(300);
+    connect(exporter, &CsvExporter::progress, progress, [progress](qint64 done, qint64 total) {
+        if (total > 0) {
+            progress->setMaximum(int(std::min<qint64>(total, INT_MAX)));
+            progress->setValue(int(std::min<qint64>(done, INT_MAX)));
+        }
+    });
+    connect(progress, &QProgressDialog::canceled, exporter, &CsvExporter::cancel);
+    connect(exporter, &CsvExporter::finished, this, [this, exporter, progress, path](bool ok, const QString &error) {
+        progress->close();
+        progress->deleteLater();
+        exporter->deleteLater();
+        if (ok)
+            statusBar()->showMessage(tr("Exported to %1").arg(path), 8000);
+        else if (!error.isEmpty())
+            showBanner(tr("Export failed: %1").arg(error));
+    });
+    exporter->start();
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings s;
+    restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
+    m_ui->mainSplitter->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
+    if (s.value(QStringLiteral("window/mainSplitter")).isNull())
+        m_ui->mainSplitter->setSizes({360, 920});
+    m_interval->setValue(s.value(QStringLiteral("refresh/interval"), 5).toInt());
+    m_ui->actionAutoRefresh->setChecked(s.value(QStringLiteral("refresh/auto"), true).toBool());
+    m_pendingSelection = s.value(QStringLiteral("lastExperiment")).toString();
+}
+
+void MainWindow::saveSettings()
+{
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/mainSplitter"), m_ui->mainSplitter->saveState());
+    s.setValue(QStringLiteral("refresh/interval"), m_interval->value());
+    s.setValue(QStringLiteral("refresh/auto"), m_ui->actionAutoRefresh->isChecked());
+    m_page->saveLayout();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveSettings();
+    event->accept();
+}
+
+} // namespace schedy

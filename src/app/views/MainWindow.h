@@ -1,0 +1,69 @@
+#pragma once
+
+#include "ClientError.h"
+#include "ConnectionManager.h"
+
+#include <QMainWindow>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+
+namespace Ui {
+class MainWindow;
+}
+class QLabel;
+class QSortFilterProxyModel;
+class QSpinBox;
+
+namespace schedy {
+
+class ExperimentListModel;
+class ExperimentView;
+
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(ConnectionManager *connections, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    ExperimentListModel *experimentModel() const { return m_experiments; }
+    ExperimentView *experimentPage() const { return m_page; }
+    // Selects an experiment by name (as a click would).
+    bool selectExperiment(const QString &name);
+    QString bannerText() const;
+    bool isBannerVisible() const;
+    void refresh();
+    void setAutoRefresh(bool on, int seconds);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void onClientChanged(Client *client);
+    void onConnectionState(ConnectionManager::State state, const QString &message);
+    void onExperimentSelected();
+    void showBanner(const QString &message, std::function<void()> retry = {});
+    void reportFailure(const QString &what, const ClientError &error);
+    void hideBanner();
+    void showConnectDialog();
+    void showWorkerSetup();
+    void exportCsv();
+    void restoreSettings();
+    void saveSettings();
+    QString settingsScope(const QString &experiment) const;
+
+    std::unique_ptr<Ui::MainWindow> m_ui;
+    ConnectionManager *m_connections;
+    ExperimentListModel *m_experiments;
+    QSortFilterProxyModel *m_proxy;
+    ExperimentView *m_page;
+    QLabel *m_connectionLabel;
+    QSpinBox *m_interval;
+    QTimer m_autoRefresh;
+    std::function<void()> m_bannerRetry;
+    QString m_pendingSelection;
+};
+
+} // namespace schedy
