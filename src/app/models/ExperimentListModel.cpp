@@ -123,12 +123,12 @@ QVariant ExperimentListModel::data(const QModelIndex &index, int role) const
         case NameColumn: return e.name;
         case KindColumn: return format::kindLabel(e.scheduler.kind);
         case StatusColumn:
-            return e.status == ExperimentStatus::Running ? QStringLiteral("Running") : QStringLiteral("Paused/Done");
+            return e.status == ExperimentStatus::Running ? tr("Running") : tr("Done");
         default: return e.jobCounts ? QVariant(count(index.column())) : QVariant();
         }
     case Qt::ToolTipRole:
         if (index.column() == NameColumn)
-            return e.name;
+            return tr("%1\n%2, %3 jobs").arg(e.name, format::kindLabel(e.scheduler.kind)).arg(counts.total());
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() >= JobsColumn)

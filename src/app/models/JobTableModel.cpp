@@ -32,8 +32,10 @@ void JobTableModel::setSource(Client *client, const QString &experiment, int pag
     m_experiment = experiment;
     m_pageSize = pageSize;
     m_query = JobListQuery{};
+    m_query.sort = QStringLiteral("createdAt");
+    m_query.descending = true;
     m_sortColumn = CreatedColumn;
-    m_sortOrder = Qt::AscendingOrder;
+    m_sortOrder = Qt::DescendingOrder;
     beginResetModel();
     m_slots.clear();
     m_columnSlots.clear();

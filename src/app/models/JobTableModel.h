@@ -113,8 +113,9 @@ private:
     int m_pageSize = 500;
     qint64 m_total = -1;
     double m_latestModification = 0;
-    int m_sortColumn = CreatedColumn; // oldest first: the server's own order
-    Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
+    // Newest first: running jobs on top, live additions appear there.
+    int m_sortColumn = CreatedColumn;
+    Qt::SortOrder m_sortOrder = Qt::DescendingOrder;
     // Dynamic columns: column (after the fixed ones) -> slot in JobRow::values.
     QList<ColumnKey> m_slots;       // by slot
     QList<int> m_columnSlots;       // by dynamic column

@@ -104,7 +104,11 @@ QString timestamp(double secondsSinceEpoch)
 {
     if (secondsSinceEpoch <= 0)
         return {};
-    return QDateTime::fromMSecsSinceEpoch(qint64(secondsSinceEpoch * 1000.0)).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    const QDateTime t = QDateTime::fromMSecsSinceEpoch(qint64(secondsSinceEpoch * 1000.0));
+    // Today's times without the date: the column stays narrow where it matters.
+    if (t.date() == QDate::currentDate())
+        return t.toString(QStringLiteral("HH:mm:ss"));
+    return t.toString(QStringLiteral("yyyy-MM-dd HH:mm"));
 }
 
 QString duration(double s)

@@ -15,6 +15,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMessageBox>
+#include <QScrollBar>
 #include <QSettings>
 #include <QToolButton>
 #include <QTreeWidgetItem>
@@ -74,7 +75,7 @@ ExperimentView::ExperimentView(QWidget *parent)
     view->verticalHeader()->hide();
     view->horizontalHeader()->setSectionsMovable(true);
     view->horizontalHeader()->setHighlightSections(false);
-    view->horizontalHeader()->setSortIndicator(JobTableModel::CreatedColumn, Qt::AscendingOrder);
+    view->horizontalHeader()->setSortIndicator(JobTableModel::CreatedColumn, Qt::DescendingOrder);
     view->setSortingEnabled(true); // the model sorts on the server
     view->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(view->horizontalHeader(), &QHeaderView::customContextMenuRequested, this,
@@ -94,8 +95,16 @@ ExperimentView::ExperimentView(QWidget *parent)
         for (int c = 0; c < m_model->columnCount(); ++c) {
             m_ui->jobView->setColumnHidden(c, m_hiddenColumns.contains(m_model->columnKey(c).key()));
         }
+    });
+    connect(m_model, &JobTableModel::pageLoaded, this, [this] {
         if (!m_layoutRestored)
-            restoreLayout();
+            restoreLayout(); // widths fit the first page
+    });
+    // Rows added above the viewport must not push what the user reads down.
+    connect(m_model, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex &, int first, int last) {
+        QScrollBar *bar = m_ui->jobView->verticalScrollBar();
+        if (first == 0 && bar->value() > 0)
+            bar->setValue(bar->value() + (last - first + 1));
     });
     connect(m_model, &JobTableModel::totalChanged, this, &ExperimentView::updateTotal);
     connect(m_model, &JobTableModel::pageLoaded, this, &ExperimentView::updateTotal);
@@ -147,7 +156,7 @@ void ExperimentView::setExperiment(Client *client, const Experiment &experiment,
         QSignalBlocker block(m_ui->idSearch);
         m_ui->idSearch->clear();
     }
-    m_ui->jobView->horizontalHeader()->setSortIndicator(JobTableModel::CreatedColumn, Qt::AscendingOrder);
+    m_ui->jobView->horizontalHeader()->setSortIndicator(JobTableModel::CreatedColumn, Qt::DescendingOrder);
     m_model->setSource(client, experiment.name);
     m_ui->detailsTree->clear();
     showExperiment(experiment);
@@ -431,9 +440,14 @@ void ExperimentView::restoreLayout()
         if (widths.contains(key))
             m_ui->jobView->setColumnWidth(c, widths.value(key).toInt());
         else if (c == JobTableModel::CreatedColumn || c == JobTableModel::ModifiedColumn)
-            m_ui->jobView->setColumnWidth(c, m_ui->jobView->fontMetrics().horizontalAdvance(QStringLiteral("0000-00-00 00:00:00")) + 16);
+            m_ui->jobView->setColumnWidth(c, m_ui->jobView->fontMetrics().horizontalAdvance(QStringLiteral("0000-00-00 00:00")) + 24);
+        else if (c == JobTableModel::IdColumn || c == JobTableModel::StatusColumn)
+            m_ui->jobView->setColumnWidth(c, m_ui->jobView->fontMetrics().horizontalAdvance(QStringLiteral("Crashed__MM")) + 24);
+        else
+            m_ui->jobView->resizeColumnToContents(c);
     }
-    m_ui->jobSplitter->restoreState(s.value(QStringLiteral("layout/jobSplitter")).toByteArray());
+    if (!m_ui->jobSplitter->restoreState(s.value(QStringLiteral("layout/jobSplitter")).toByteArray()))
+        m_ui->jobSplitter->setSizes({m_ui->jobSplitter->width() * 3 / 4, m_ui->jobSplitter->width() / 4});
 }
 
 void ExperimentView::saveLayout()

@@ -48,9 +48,12 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
     list->verticalHeader()->hide();
     list->verticalHeader()->setDefaultSectionSize(list->fontMetrics().height() + 8);
     list->horizontalHeader()->setStretchLastSection(false);
+    list->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     list->horizontalHeader()->setSectionResizeMode(ExperimentListModel::NameColumn, QHeaderView::Stretch);
     list->sortByColumn(ExperimentListModel::NameColumn, Qt::AscendingOrder);
-    for (int c : {ExperimentListModel::CrashedColumn, ExperimentListModel::PrunedColumn, ExperimentListModel::QueuedColumn})
+    // The name matters most in a narrow panel; the counts are in the experiment view.
+    for (int c : {ExperimentListModel::KindColumn, ExperimentListModel::DoneColumn, ExperimentListModel::CrashedColumn,
+                  ExperimentListModel::PrunedColumn, ExperimentListModel::QueuedColumn})
         list->setColumnHidden(c, true);
     connect(m_ui->experimentFilter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
     connect(list->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::onExperimentSelected);
