@@ -51,11 +51,15 @@ std::optional<ClientConfig> ClientConfig::fromJson(const QByteArray &text, QStri
     }
     c.root = normalizedRoot(o.value(QStringLiteral("root")).toString());
     const QUrl url(c.root);
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
+        || url.host().isEmpty())
         return fail(QStringLiteral("\"root\" must be an http or https URL"));
     c.email = o.value(QStringLiteral("email")).toString();
     c.token = o.value(QStringLiteral("token")).toString();
-    const QString type = o.value(QStringLiteral("token_type")).toString(QStringLiteral("api_token"));
+    // Like the original client: a missing token_type means api_token; anything else that is not one of
+    // the two names (null and non-strings included) is an error.
+    const QCborValue typeValue = o.value(QStringLiteral("token_type"));
+    const QString type = typeValue.isUndefined() ? QStringLiteral("api_token") : typeValue.toString();
     if (type == QLatin1String("api_token"))
         c.tokenType = TokenType::ApiToken;
     else if (type == QLatin1String("password"))

@@ -82,8 +82,10 @@ std::optional<DecodeError> singleKey(const QCborValue &v, const QString &path, c
 std::optional<DecodeError> readPositiveInteger(const QCborValue &v, const QString &path, qint64 *out)
 {
     qint64 i = 0;
-    if (!json::isNumber(v) || !json::toInteger(v, &i))
+    if (!json::isNumber(v))
         return wrongType(path, QStringLiteral("an integer"), v);
+    if (!json::toInteger(v, &i))
+        return err(path, QStringLiteral("must be an integer, not %1").arg(QString::fromUtf8(json::write(v))));
     if (i < 1)
         return err(path, QStringLiteral("must be at least 1"));
     *out = i;
@@ -175,7 +177,9 @@ QCborMap encode(const Scheduler &s)
 QCborMap encode(const Experiment &e)
 {
     QCborMap o;
-    o.insert(QStringLiteral("name"), e.name);
+    // A PUT body carries no name (it is in the URL); a stored experiment always has one.
+    if (!e.name.isEmpty())
+        o.insert(QStringLiteral("name"), e.name);
     o.insert(QStringLiteral("status"), toString(e.status));
     o.insert(QStringLiteral("scheduler"), encode(e.scheduler));
     if (e.createdAt)
@@ -316,9 +320,9 @@ Decoded<Distributions> decodeDistributions(const QCborValue &v, const QString &p
     const QCborMap o = v.toMap();
     Distributions out;
     for (auto it = o.begin(); it != o.end(); ++it) {
-        const QString p = join(path, it.key().toString());
         if (it.key().toString().isEmpty())
-            return err(p, QStringLiteral("hyperparameter name must not be empty"));
+            return err(path, QStringLiteral("hyperparameter names must not be empty"));
+        const QString p = join(path, it.key().toString());
         auto d = decodeDistribution(it.value(), p);
         if (!d)
             return d.error();
@@ -548,8 +552,14 @@ Decoded<Job> decodeJob(const QCborValue &v)
         return wrongType({}, QStringLiteral("a job object"), v);
     const QCborMap o = v.toMap();
     Job j;
-    j.id = o.value(QStringLiteral("id")).toString();
-    j.experiment = o.value(QStringLiteral("experiment")).toString();
+    const QCborValue id = o.value(QStringLiteral("id"));
+    if (!id.isString())
+        return wrongType(QStringLiteral("id"), QStringLiteral("a string"), id);
+    j.id = id.toString();
+    const QCborValue experiment = o.value(QStringLiteral("experiment"));
+    if (!experiment.isString())
+        return wrongType(QStringLiteral("experiment"), QStringLiteral("a string"), experiment);
+    j.experiment = experiment.toString();
     if (auto e = readStatus(o, &j.status, true))
         return *e;
     if (auto e = readObject(o, QStringLiteral("hyperparameters"), &j.hyperparameters))

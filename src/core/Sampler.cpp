@@ -24,6 +24,8 @@ double Sampler::uniform01()
 
 qsizetype Sampler::index(qsizetype n)
 {
+    if (n <= 0) // not a valid call; avoid dividing by zero
+        return 0;
     return qsizetype(uniform01() * double(n)) % n;
 }
 
@@ -31,7 +33,10 @@ QCborValue Sampler::sample(const Distribution &d)
 {
     switch (d.kind) {
     case Distribution::Kind::Uniform: {
-        const double x = uniform(d.low, d.high);
+        const double u = uniform01();
+        const double width = d.high - d.low;
+        // When high - low overflows (e.g. [-1e308, 1e308)), weighing the ends stays finite.
+        const double x = std::isfinite(width) ? d.low + width * u : d.low * (1 - u) + d.high * u;
         return x < d.high ? x : d.low; // rounding can reach high; keep [low, high)
     }
     case Distribution::Kind::LogUniform: {
