@@ -16,6 +16,7 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QScrollBar>
+#include <QSet>
 #include <QSettings>
 #include <QToolButton>
 #include <QTreeWidgetItem>
@@ -198,9 +199,16 @@ void ExperimentView::updateTotal()
 
 QList<QString> ExperimentView::selectedJobIds() const
 {
+    // Rows with any selected cell: columns added by a refresh are not selected
+    // yet, which selectedRows() would take as "row not selected".
     QList<QString> ids;
-    for (const QModelIndex &i : m_ui->jobView->selectionModel()->selectedRows())
-        ids.append(i.data(JobTableModel::JobIdRole).toString());
+    QSet<int> rows;
+    for (const QModelIndex &i : m_ui->jobView->selectionModel()->selectedIndexes()) {
+        if (!rows.contains(i.row())) {
+            rows.insert(i.row());
+            ids.append(m_model->rowAt(i.row()).id);
+        }
+    }
     return ids;
 }
 
@@ -220,7 +228,7 @@ void ExperimentView::showDetails()
 {
     QTreeWidget *tree = m_ui->detailsTree;
     const QModelIndex current = m_ui->jobView->selectionModel()->currentIndex();
-    if (!current.isValid() || !m_ui->jobView->selectionModel()->isRowSelected(current.row(), {})) {
+    if (!current.isValid() || !m_ui->jobView->selectionModel()->rowIntersectsSelection(current.row(), {})) {
         tree->clear();
         return;
     }
@@ -386,7 +394,11 @@ void ExperimentView::requeueSelectedJobs()
     if (!m_client)
         return;
     const QString name = m_experiment.name;
-    for (const QModelIndex &i : m_ui->jobView->selectionModel()->selectedRows()) {
+    QSet<int> rows;
+    for (const QModelIndex &i : m_ui->jobView->selectionModel()->selectedIndexes())
+        rows.insert(i.row());
+    for (int row : std::as_const(rows)) {
+        const QModelIndex i = m_model->index(row, 0);
         JobWrite w;
         w.status = JobStatus::Queued;
         w.hyperparameters = m_model->job(i.row()).hyperparameters;

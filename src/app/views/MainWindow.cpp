@@ -131,10 +131,11 @@ QString MainWindow::settingsScope(const QString &experiment) const
            QString::fromLatin1(QUrl::toPercentEncoding(experiment));
 }
 
-void MainWindow::onClientChanged(Client *client)
+void MainWindow::onClientChanged(Client *)
 {
+    // Nothing is fetched until the login succeeded (see onConnectionState).
     m_ui->pages->setCurrentWidget(m_ui->emptyPage);
-    m_experiments->setClient(client);
+    m_experiments->setClient(nullptr);
 }
 
 void MainWindow::onConnectionState(ConnectionManager::State state, const QString &message)
@@ -152,8 +153,10 @@ void MainWindow::onConnectionState(ConnectionManager::State state, const QString
     setWindowTitle(profile.isEmpty() ? tr("Schedy") : tr("%1 — Schedy").arg(profile));
     if (state == S::Connected) {
         hideBanner();
-        if (m_experiments->rowCount() == 0)
+        if (m_experiments->client() != m_connections->client()) {
+            m_experiments->setClient(m_connections->client());
             m_experiments->fetchMore({});
+        }
     } else if (state == S::Unreachable || state == S::CredentialsRefused) {
         showBanner(message, [this] { m_connections->retry(); });
     }

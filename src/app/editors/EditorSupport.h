@@ -1,0 +1,45 @@
+#pragma once
+
+#include "Codec.h"
+
+#include <QCborValue>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+class QLabel;
+class QWidget;
+
+// Helpers shared by the editors: how typed text becomes numbers and JSON
+// values, how a problem is shown next to the field, and how two documents
+// differ. The wire format itself stays in the core codec.
+namespace schedy::editors {
+
+// A number as the editors show it: the shortest text that reads back to the
+// same double ("0.1", "1e-06", "5.0").
+QString numberText(double value);
+// A number typed by a person ("0.5", "1e-6", ".5", "3"); empty text, words or
+// JSON that is not a number set *error. NaN and infinities are returned as
+// such: the codec says why they are refused.
+std::optional<double> parseNumber(const QString &text, QString *error);
+// A JSON value as one line of text, exactly as it goes on the wire.
+QString valueText(const QCborValue &value);
+// Any JSON value typed by a person; *error explains malformed input (and that
+// text needs quotes).
+std::optional<QCborValue> parseValue(const QString &text, QString *error);
+
+// Shows or clears a problem: a tinted input with the message as tooltip, and
+// the message in `label` (hidden when there is none).
+void markInvalid(QWidget *input, const QString &message);
+void showMessage(QLabel *label, const QString &message);
+bool isMarkedInvalid(const QWidget *input);
+
+// The last component of a codec path ("a.b.low" -> "low", "x.weights[2]" -> "weights[2]").
+QString lastPathComponent(const QString &path);
+
+// What differs between two documents, one line per changed leaf:
+// "status: \"RUNNING\" → \"DONE\"", "scheduler.RandomSearch.lr: added …".
+QStringList describeChanges(const QCborValue &before, const QCborValue &after, const QString &path = {});
+
+} // namespace schedy::editors
