@@ -96,7 +96,8 @@ PbtDecision planPbt(const QList<PbtJob> &jobs, const PbtSettings &settings, Samp
         return a->seq < b->seq;
     }); // best first
     const qsizetype n = ranked.size();
-    const qsizetype k = std::max<qsizetype>(1, qsizetype(std::floor(double(n) * settings.truncate)));
+    // floor(n p), read as the user meant it: 100 * 0.29 is 28.999999999999996 in floating point.
+    const qsizetype k = std::max<qsizetype>(1, qsizetype(std::floor(double(n) * settings.truncate + 1e-9)));
     bool amongWorst = false;
     for (qsizetype i = n - k; i < n; ++i)
         amongWorst = amongWorst || ranked[i]->id == picked->id;

@@ -890,7 +890,10 @@ StoreResult<StoredJob> SqlStore::putJob(qint64 user, const QString &experiment, 
     Transaction tx(*this);
     if (!tx.ok())
         return failure<StoredJob>();
-    auto row = findExperiment(user, experiment, false);
+    // A job leaving QUEUED/RUNNING may finish a PBT population (rule 7): lock the experiment
+    // as nextJob does, so that the two never decide on different snapshots (PostgreSQL).
+    const bool terminal = w.status != JobStatus::Queued && w.status != JobStatus::Running;
+    auto row = findExperiment(user, experiment, terminal);
     if (!row)
         return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
     QSqlQuery &q = prepared("SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ?");
@@ -954,6 +957,10 @@ StoreResult<StoredJob> SqlStore::putJob(qint64 user, const QString &experiment, 
             return failure<StoredJob>();
         r.status = StoreStatus::Created;
     }
+    // Rule 7 applies as soon as the last job of a PBT population is reported, so the
+    // experiment shows DONE without waiting for a worker to ask again.
+    if (terminal && !finishPbtIfDone(*row))
+        return failure<StoredJob>();
     auto stored = loadJob(resultSeq, row->name);
     if (!stored || !tx.commit())
         return failure<StoredJob>();
@@ -1011,6 +1018,57 @@ bool SqlStore::lease(qint64 seq)
     return ok;
 }
 
+std::optional<QList<PbtJob>> SqlStore::pbtPopulation(qint64 experimentId, const PbtSettings &settings)
+{
+    QList<PbtJob> population;
+    QSqlQuery &q = prepared("SELECT seq, job_id, status, generation, member, predecessor, ready_at, results "
+                            "FROM jobs WHERE experiment_id = ?");
+    q.addBindValue(experimentId);
+    if (!exec(q))
+        return std::nullopt;
+    while (q.next()) {
+        PbtJob j;
+        j.seq = q.value(0).toLongLong();
+        j.id = q.value(1).toString();
+        j.status = statusFrom(q.value(2).toInt());
+        j.generation = q.value(3).toLongLong();
+        j.member = q.value(4).toString();
+        j.predecessor = q.value(5).toString();
+        j.readyAt = q.value(6).toDouble();
+        if (j.status == JobStatus::Done)
+            j.quality =
+                qualityOf(json::parse(q.value(7).toString().toUtf8()).toMap(), settings.qualityResultName);
+        population.append(j);
+    }
+    q.finish();
+    return population;
+}
+
+bool SqlStore::finishPbtIfDone(const ExperimentRow &row)
+{
+    const Scheduler &s = row.scheduler;
+    if (s.kind != Scheduler::Kind::Pbt || !s.pbt.maxGenerations || row.status != ExperimentStatus::Running)
+        return true;
+    // Cheap first: a QUEUED or RUNNING job means it is not finished.
+    const auto counts = countsOf(row.id);
+    if (!counts)
+        return false;
+    if ((*counts)[JobStatus::Queued] > 0 || (*counts)[JobStatus::Running] > 0)
+        return true;
+    const auto population = pbtPopulation(row.id, s.pbt);
+    if (!population)
+        return false;
+    Sampler unused{0}; // only an exploit would draw from it
+    if (planPbt(*population, s.pbt, unused).kind != PbtDecision::Kind::Finished)
+        return true;
+    QSqlQuery &u = prepared("UPDATE experiments SET status = 1, modified_at = ? WHERE id = ?");
+    u.addBindValue(now());
+    u.addBindValue(row.id);
+    const bool ok = exec(u);
+    u.finish();
+    return ok;
+}
+
 StoreResult<StoredJob> SqlStore::nextJob(qint64 user, const QString &experiment, Sampler &sampler)
 {
     Transaction tx(*this);
@@ -1051,27 +1109,10 @@ StoreResult<StoredJob> SqlStore::nextJob(qint64 user, const QString &experiment,
     }
 
     if (s.kind == Scheduler::Kind::Pbt) {
-        QList<PbtJob> population;
-        QSqlQuery &q = prepared("SELECT seq, job_id, status, generation, member, predecessor, ready_at, results "
-                                "FROM jobs WHERE experiment_id = ?");
-        q.addBindValue(row->id);
-        if (!exec(q))
+        const auto population = pbtPopulation(row->id, s.pbt);
+        if (!population)
             return failure<StoredJob>();
-        while (q.next()) {
-            PbtJob j;
-            j.seq = q.value(0).toLongLong();
-            j.id = q.value(1).toString();
-            j.status = statusFrom(q.value(2).toInt());
-            j.generation = q.value(3).toLongLong();
-            j.member = q.value(4).toString();
-            j.predecessor = q.value(5).toString();
-            j.readyAt = q.value(6).toDouble();
-            if (j.status == JobStatus::Done)
-                j.quality = qualityOf(json::parse(q.value(7).toString().toUtf8()).toMap(), s.pbt.qualityResultName);
-            population.append(j);
-        }
-        q.finish();
-        const PbtDecision d = planPbt(population, s.pbt, sampler);
+        const PbtDecision d = planPbt(*population, s.pbt, sampler);
         switch (d.kind) {
         case PbtDecision::Kind::CreateInitial: {
             const QString id = newJobId(row->id, &sampler);

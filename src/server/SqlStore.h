@@ -1,5 +1,6 @@
 #pragma once
 
+#include "PbtPlanner.h"
 #include "Store.h"
 
 #include <QHash>
@@ -87,6 +88,10 @@ private:
                      const QString &member, const QString &predecessor, double lease);
     std::optional<qint64> oldestQueued(qint64 experimentId, bool respectLeases);
     bool lease(qint64 seq);
+    // The PBT view of an experiment's jobs, read inside the current transaction.
+    std::optional<QList<PbtJob>> pbtPopulation(qint64 experimentId, const PbtSettings &settings);
+    // Rule 7 after a job left QUEUED/RUNNING: marks a finished population's experiment DONE.
+    bool finishPbtIfDone(const ExperimentRow &row);
 
     QString m_url;
     QString m_connectionName;
