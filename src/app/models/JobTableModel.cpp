@@ -39,7 +39,8 @@ void JobTableModel::setSource(Client *client, const QString &experiment, int pag
     beginResetModel();
     m_slots.clear();
     m_columnSlots.clear();
-    m_slotOfKey.clear();
+    m_slotOfHyperparameter.clear();
+    m_slotOfResult.clear();
     m_hyperparameterColumns = 0;
     endResetModel();
     reload();
@@ -93,11 +94,8 @@ void JobTableModel::fetchMore(const QModelIndex &parent)
 
 int JobTableModel::slotOf(ColumnSource source, const QString &name)
 {
-    const QString key = ColumnKey{source, name}.key();
-    auto it = m_slotOfKey.constFind(key);
-    if (it != m_slotOfKey.constEnd())
-        return *it;
-    return -1;
+    const QHash<QString, int> &bySource = source == ColumnSource::Hyperparameter ? m_slotOfHyperparameter : m_slotOfResult;
+    return bySource.value(name, -1);
 }
 
 void JobTableModel::ensureColumns(const QList<Job> &jobs)
@@ -105,20 +103,20 @@ void JobTableModel::ensureColumns(const QList<Job> &jobs)
     // New names become new columns: hyperparameters after the known
     // hyperparameters, results at the end.
     QList<ColumnKey> newHp, newResults;
-    QSet<QString> seen;
+    QSet<QString> seenHp, seenResults;
     for (const Job &j : jobs) {
         for (auto it = j.hyperparameters.begin(); it != j.hyperparameters.end(); ++it) {
-            const ColumnKey k{ColumnSource::Hyperparameter, it.key().toString()};
-            if (!m_slotOfKey.contains(k.key()) && !seen.contains(k.key())) {
-                seen.insert(k.key());
-                newHp.append(k);
+            const QString name = it.key().toString();
+            if (!m_slotOfHyperparameter.contains(name) && !seenHp.contains(name)) {
+                seenHp.insert(name);
+                newHp.append({ColumnSource::Hyperparameter, name});
             }
         }
         for (auto it = j.results.begin(); it != j.results.end(); ++it) {
-            const ColumnKey k{ColumnSource::Result, it.key().toString()};
-            if (!m_slotOfKey.contains(k.key()) && !seen.contains(k.key())) {
-                seen.insert(k.key());
-                newResults.append(k);
+            const QString name = it.key().toString();
+            if (!m_slotOfResult.contains(name) && !seenResults.contains(name)) {
+                seenResults.insert(name);
+                newResults.append({ColumnSource::Result, name});
             }
         }
     }
@@ -130,7 +128,7 @@ void JobTableModel::ensureColumns(const QList<Job> &jobs)
         for (const ColumnKey &k : keys) {
             const int slot = int(m_slots.size());
             m_slots.append(k);
-            m_slotOfKey.insert(k.key(), slot);
+            (k.source == ColumnSource::Hyperparameter ? m_slotOfHyperparameter : m_slotOfResult).insert(k.name, slot);
             m_columnSlots.insert(dynamic++, slot);
         }
         endInsertColumns();

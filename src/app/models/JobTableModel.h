@@ -119,7 +119,8 @@ private:
     // Dynamic columns: column (after the fixed ones) -> slot in JobRow::values.
     QList<ColumnKey> m_slots;       // by slot
     QList<int> m_columnSlots;       // by dynamic column
-    QHash<QString, int> m_slotOfKey;
+    QHash<QString, int> m_slotOfHyperparameter; // by name: no key strings built per value
+    QHash<QString, int> m_slotOfResult;
     int m_hyperparameterColumns = 0;
 };
 
