@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine if needed, builds, and starts Schedy.
-# Until the desktop dashboard lands this starts the server on
-# http://127.0.0.1:8080/ with a local user, and prints the client config that
-# workers use (saved to ~/.schedy/client.json if that file does not exist yet).
+# Sets up a fresh Debian 12 machine if needed, builds, and starts the Schedy
+# dashboard. With no server configured it runs an embedded local server, so it
+# works on first start; File > Worker setup shows how workers connect to it.
+#
+#   ./scripts/run.sh              the dashboard (extra arguments go to it)
+#   ./scripts/run.sh --server     only schedy-server on 127.0.0.1:8080, with a
+#                                 local user whose client config is printed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh dev
 
+if [[ "${1:-}" != "--server" ]]; then
+  exec build/dev/src/app/schedy-dashboard "$@"
+fi
+shift
+
 server=build/dev/src/server/schedy-server
 email="${SCHEDY_EMAIL:-local@schedy.localhost}"
 config="$HOME/.schedy/client.json"
-
 if ! out=$("$server" user add "$email" 2>/dev/null); then
   out=$("$server" user reset-token "$email")
 fi

@@ -453,8 +453,6 @@ void ExperimentView::restoreLayout()
             m_ui->jobView->setColumnWidth(c, widths.value(key).toInt());
         else if (c == JobTableModel::CreatedColumn || c == JobTableModel::ModifiedColumn)
             m_ui->jobView->setColumnWidth(c, m_ui->jobView->fontMetrics().horizontalAdvance(QStringLiteral("0000-00-00 00:00")) + 24);
-        else if (c == JobTableModel::IdColumn || c == JobTableModel::StatusColumn)
-            m_ui->jobView->setColumnWidth(c, m_ui->jobView->fontMetrics().horizontalAdvance(QStringLiteral("Crashed__MM")) + 24);
         else
             m_ui->jobView->resizeColumnToContents(c);
     }
