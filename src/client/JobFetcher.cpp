@@ -34,7 +34,7 @@ void JobFetcher::reset(const QString &experiment, const JobListQuery &query)
 
 void JobFetcher::fetchMore()
 {
-    if (m_atEnd || m_inFlight || m_experiment.isEmpty())
+    if (m_atEnd || m_inFlight || m_experiment.isEmpty() || !m_client)
         return;
     JobListQuery q = m_query;
     q.start = m_next;
@@ -86,7 +86,7 @@ void ExperimentFetcher::reset()
 
 void ExperimentFetcher::fetchMore()
 {
-    if (m_atEnd || m_inFlight)
+    if (m_atEnd || m_inFlight || !m_client)
         return;
     auto *call = m_client->experiments(m_next, m_pageSize);
     m_inFlight = call;

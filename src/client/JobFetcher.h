@@ -35,7 +35,7 @@ Q_SIGNALS:
     void failed(const schedy::ClientError &error);
 
 private:
-    Client *m_client;
+    QPointer<Client> m_client; // the connection may be replaced while a view still shows its data
     QString m_experiment;
     JobListQuery m_query;
     QString m_next;
@@ -61,7 +61,7 @@ Q_SIGNALS:
     void failed(const schedy::ClientError &error);
 
 private:
-    Client *m_client;
+    QPointer<Client> m_client;
     int m_pageSize;
     QString m_next;
     bool m_atEnd = false;
