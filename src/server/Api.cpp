@@ -493,6 +493,9 @@ HttpResponse Api::deleteJob(qint64 user, const QString &name, const QString &id,
 {
     const bool mustExist = !request.header("If-Match").isEmpty();
     auto r = m_store.deleteJob(user, name, id);
+    // A job of a missing experiment is a missing job: gone already unless the client insists it exists.
+    if (r.status == StoreStatus::NotFound)
+        r = StoreResult<bool>{};
     if (!r.ok())
         return storeError(r.status, r.message);
     if (!r.value && mustExist)

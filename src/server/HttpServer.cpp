@@ -10,6 +10,9 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <algorithm>
+#include <cstring>
+
 namespace schedy::server {
 namespace {
 
@@ -29,11 +32,16 @@ QByteArray methodName(QHttpServerRequest::Method m)
     }
 }
 
-// A socket that watches the byte stream it hands to Qt's HTTP parser. Opened
-// unbuffered, every byte passes through readData() exactly once, so request
-// framing can be followed without re-reading: the head of each request is
-// scanned for Content-Length / chunked encoding, and a body over the limit is
-// answered with 413 and drained instead of being passed on.
+// A socket that watches the byte stream it hands to Qt's HTTP parser. An
+// accepted QTcpSocket is always buffered (Unbuffered only applies to
+// connectToHost), so Qt would read straight from the socket's buffer. Instead,
+// takeIncoming() runs first on every readyRead (it is connected before Qt's
+// handler), moves the new bytes out of that buffer, and Qt then gets them
+// through readData(), where the request framing is followed: the head of each
+// request is scanned for Content-Length / chunked encoding, and a body over the
+// limit is answered with 413 at once, never buffered, and drained to its end
+// before the connection is closed (so that the client reads the answer rather
+// than a reset).
 class GuardedSocket : public QTcpSocket
 {
 public:
@@ -41,37 +49,72 @@ public:
         : QTcpSocket(parent)
         , m_max(maxBodyBytes)
     {
-        connect(this, &QIODevice::readyRead, this, &GuardedSocket::drainIfRejected);
+        connect(this, &QIODevice::readyRead, this, &GuardedSocket::takeIncoming);
+    }
+
+    qint64 bytesAvailable() const override
+    {
+        return QTcpSocket::bytesAvailable() + (m_rejected ? 0 : m_pending.size() - m_pendingPos);
     }
 
 protected:
     qint64 readData(char *data, qint64 maxSize) override
     {
-        if (m_rejected) {
-            drainIfRejected();
+        if (m_rejected)
             return 0;
-        }
-        const qint64 n = QTcpSocket::readData(data, maxSize);
-        if (n <= 0)
-            return n;
-        const qint64 pass = scan(data, n);
+        if (m_taking || m_pendingPos >= m_pending.size())
+            return QTcpSocket::readData(data, maxSize);
+        const qint64 n = std::min<qint64>(maxSize, m_pending.size() - m_pendingPos);
+        const char *from = m_pending.constData() + m_pendingPos;
+        const qint64 pass = consume(from, n);
+        std::memcpy(data, from, size_t(pass));
+        m_pendingPos += n;
+        if (m_rejected)
+            drainPending();
         return pass;
     }
 
 private:
     enum class State { Head, Body, ChunkSize, ChunkData, ChunkDataEnd, Trailer };
 
-    // Follows the framing over `n` new bytes; returns how many may go to Qt.
-    qint64 scan(const char *data, qint64 n)
+    void takeIncoming()
     {
+        const qint64 n = QTcpSocket::bytesAvailable();
+        if (n <= 0)
+            return;
+        m_taking = true;
+        const QByteArray bytes = read(n);
+        m_taking = false;
+        if (m_pendingPos >= m_pending.size()) {
+            m_pending.clear();
+            m_pendingPos = 0;
+        }
+        m_pending += bytes;
+        if (m_rejected)
+            drainPending();
+    }
+
+    // Follows the framing over `n` bytes and returns how many of them Qt may
+    // see: all, or those before the point where a body went over the limit.
+    // Past that point only the end of the rejected message is looked for.
+    qint64 consume(const char *data, qint64 n)
+    {
+        qint64 pass = m_rejected ? 0 : n;
         qint64 i = 0;
-        while (i < n) {
+        auto overLimit = [&] {
+            pass = i;
+            reject();
+        };
+        while (i < n && !m_finished) {
             switch (m_state) {
             case State::Head: {
                 const char c = data[i++];
                 m_line += c;
-                if (c != '\n')
+                if (c != '\n') {
+                    if (m_line.size() > 65536)
+                        m_line.clear(); // Qt refuses such a head; just stay in step
                     break;
+                }
                 const QByteArray line = m_line.trimmed();
                 m_line.clear();
                 if (line.isEmpty()) {
@@ -79,17 +122,21 @@ private:
                         break; // stray CRLF between requests
                     // End of head.
                     m_sawRequestLine = false;
-                    if (m_chunked) {
-                        m_state = State::ChunkSize;
-                        m_bodySeen = 0;
-                    } else if (m_contentLength > 0) {
-                        if (m_contentLength > m_max)
-                            return reject(i);
-                        m_remaining = m_contentLength;
-                        m_state = State::Body;
-                    }
+                    const bool chunked = m_chunked;
+                    const qint64 length = m_contentLength;
                     m_chunked = false;
                     m_contentLength = 0;
+                    if (chunked) {
+                        m_state = State::ChunkSize;
+                        m_bodySeen = 0;
+                    } else if (length > 0) {
+                        m_remaining = length;
+                        m_state = State::Body;
+                        if (!m_rejected && length > m_max)
+                            overLimit();
+                    } else {
+                        messageEnd();
+                    }
                     break;
                 }
                 if (!m_sawRequestLine) {
@@ -105,36 +152,43 @@ private:
                     else if (name == "transfer-encoding" && value.toLower().contains("chunked"))
                         m_chunked = true;
                 }
-                if (m_line.size() > 65536)
-                    m_line.clear();
                 break;
             }
             case State::Body: {
                 const qint64 take = std::min(m_remaining, n - i);
                 i += take;
                 m_remaining -= take;
-                if (m_remaining == 0)
+                if (m_remaining == 0) {
                     m_state = State::Head;
+                    messageEnd();
+                }
                 break;
             }
             case State::ChunkSize: {
                 const char c = data[i++];
                 m_line += c;
-                if (c != '\n')
+                if (c != '\n') {
+                    if (m_line.size() > 65536)
+                        m_line.clear();
                     break;
+                }
                 bool ok = false;
                 const qint64 size = m_line.trimmed().split(';').value(0).toLongLong(&ok, 16);
                 m_line.clear();
-                if (!ok)
-                    return n; // let Qt report the malformed chunk
-                if (size == 0) {
+                if (!ok || size < 0) {
+                    // Qt reports the malformed chunk (and drops the connection);
+                    // a rejected one is simply closed.
+                    m_state = State::Head;
+                    if (m_rejected)
+                        m_finished = true;
+                } else if (size == 0) {
                     m_state = State::Trailer;
                 } else {
                     m_bodySeen += size;
-                    if (m_bodySeen > m_max)
-                        return reject(i);
                     m_remaining = size;
                     m_state = State::ChunkData;
+                    if (!m_rejected && m_bodySeen > m_max)
+                        overLimit();
                 }
                 break;
             }
@@ -154,56 +208,60 @@ private:
                 const char c = data[i++];
                 m_line += c;
                 if (c == '\n') {
-                    if (m_line.trimmed().isEmpty())
-                        m_state = State::Head;
+                    const bool end = m_line.trimmed().isEmpty();
                     m_line.clear();
+                    if (end) {
+                        m_state = State::Head;
+                        messageEnd();
+                    }
                 }
                 break;
             }
             }
         }
-        return n;
+        return pass;
     }
 
-    qint64 reject(qint64 passed)
+    void messageEnd()
+    {
+        if (m_rejected)
+            m_finished = true; // the rejected body is drained: close now
+    }
+
+    void reject()
     {
         m_rejected = true;
-        // Stop Qt from waiting on this connection; we answer and close it.
-        const QByteArray body = json::write(QCborMap{
-            {QStringLiteral("error"),
-             QStringLiteral("request body larger than the limit of %1 bytes").arg(m_max)}});
-        QByteArray response = "HTTP/1.1 413 Payload Too Large\r\n"
-                              "Content-Type: application/json; charset=utf-8\r\n"
-                              "Connection: close\r\n"
-                              "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
-        writeData(response.constData(), response.size());
-        // Drain what the client still sends so that it reads our answer rather
-        // than a reset; give up after a while.
-        m_drainLeft = m_state == State::Head ? m_contentLength : 64 * 1024 * 1024;
+        const QByteArray body = json::write(
+            QCborMap{{QStringLiteral("error"),
+                      QStringLiteral("request body larger than the limit of %1 bytes").arg(m_max)}});
+        // No Retry-After: the original client would retry a 413 that carries one.
+        write("HTTP/1.1 413 Payload Too Large\r\n"
+              "Content-Type: application/json; charset=utf-8\r\n"
+              "Connection: close\r\n"
+              "Content-Length: " +
+              QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        // A client that never sends the body it announced is not waited for forever.
         QTimer::singleShot(30000, this, [this] { abort(); });
-        QTimer::singleShot(0, this, &GuardedSocket::drainIfRejected);
-        // The head goes to Qt, which then waits for a body that never comes.
-        return passed;
     }
 
-    void drainIfRejected()
+    // Past a rejection: follows what is left of the rejected message, drops it,
+    // and closes once it has all arrived (anything after it is dropped too).
+    void drainPending()
     {
-        if (!m_rejected || m_draining)
-            return;
-        m_draining = true;
-        char buffer[65536];
-        for (;;) {
-            const qint64 n = QTcpSocket::readData(buffer, sizeof buffer);
-            if (n <= 0)
-                break;
-            m_drainLeft -= n;
+        if (m_pendingPos < m_pending.size() && !m_finished)
+            consume(m_pending.constData() + m_pendingPos, m_pending.size() - m_pendingPos);
+        m_pending.clear();
+        m_pendingPos = 0;
+        if (m_finished && !m_closing) {
+            m_closing = true;
+            QTimer::singleShot(0, this, [this] { disconnectFromHost(); });
         }
-        m_draining = false;
-        if (m_drainLeft <= 0 && state() == ConnectedState)
-            disconnectFromHost();
     }
 
     qint64 m_max;
+    QByteArray m_pending; // taken from the socket's buffer, not yet read by Qt
+    qsizetype m_pendingPos = 0;
+    bool m_taking = false;
     State m_state = State::Head;
     QByteArray m_line;
     bool m_sawRequestLine = false;
@@ -212,8 +270,8 @@ private:
     qint64 m_remaining = 0;
     qint64 m_bodySeen = 0;
     bool m_rejected = false;
-    bool m_draining = false;
-    qint64 m_drainLeft = 0;
+    bool m_finished = false;
+    bool m_closing = false;
 };
 
 } // namespace
@@ -227,6 +285,8 @@ GuardedTcpServer::GuardedTcpServer(qint64 maxBodyBytes, QObject *parent)
 void GuardedTcpServer::incomingConnection(qintptr descriptor)
 {
     auto *socket = new GuardedSocket(m_maxBodyBytes, this);
+    // Unbuffered: what readData() returns goes to the reader, not back into the
+    // socket's buffer, where takeIncoming() would see it a second time.
     if (!socket->setSocketDescriptor(descriptor, QAbstractSocket::ConnectedState,
                                      QIODevice::ReadWrite | QIODevice::Unbuffered)) {
         delete socket;
@@ -270,7 +330,8 @@ bool HttpServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     const HttpResponse response = m_api.handle(r);
 
     const QByteArray connection = r.header("Connection").toLower();
-    const bool close = connection == "close";
+    // After a 413 the rest of the stream cannot be trusted to be in step: close.
+    const bool close = connection == "close" || response.status == 413;
 
     auto responder = makeResponder(request, socket);
     responder.writeStatusLine(QHttpServerResponder::StatusCode(response.status));

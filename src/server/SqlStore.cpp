@@ -1235,8 +1235,12 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
     case Field::Result: {
         const QString column = sort.field == Field::Hyperparameter ? QStringLiteral("hyperparameters") : QStringLiteral("results");
         if (sqlite) {
-            // Curves sort by their last value, as the dashboard shows them.
-            keyExpr = QStringLiteral("COALESCE(json_extract(%1, ?), json_extract(%1, ?))").arg(column);
+            // Curves sort by their last value, as the dashboard shows them. SQLite before 3.42
+            // refuses the NaN/Infinity we store: such documents are read with NaN as null.
+            const QString doc = QStringLiteral("(CASE WHEN json_valid(%1) THEN %1 ELSE "
+                                               "replace(replace(%1, 'NaN', 'null'), 'Infinity', '1e999') END)")
+                                    .arg(column);
+            keyExpr = QStringLiteral("COALESCE(json_extract(%1, ?), json_extract(%1, ?))").arg(doc);
         } else {
             keyExpr = QStringLiteral("COALESCE((%1::jsonb -> ?) -> -1, %1::jsonb -> ?)").arg(column);
         }
