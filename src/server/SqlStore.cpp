@@ -16,7 +16,10 @@
 #include <QUrl>
 #include <QVariant>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 
 namespace schedy::server {
 namespace {
@@ -226,7 +229,12 @@ QString sortTag(const JobSort &s)
 } // namespace
 
 // BEGIN IMMEDIATE on SQLite takes the write lock up front, so two processes
-// never deadlock upgrading read locks; rolled back unless committed.
+// never deadlock upgrading read locks. PostgreSQL writes run in READ COMMITTED
+// and take row locks (the experiment row, FOR NO KEY UPDATE, serializes the
+// scheduling of one experiment; a job row, FOR UPDATE, its ETag check); reads
+// run in one REPEATABLE READ snapshot, so a page and its total agree. A
+// PostgreSQL connection found broken at BEGIN is opened again (nothing was
+// sent yet, so nothing can be applied twice). Rolled back unless committed.
 class SqlStore::Transaction
 {
 public:
@@ -234,8 +242,12 @@ public:
         : m_store(store)
     {
         const bool sqlite = store.m_dialect == Dialect::SQLite;
-        m_ok = store.execRaw(sqlite ? (write ? QStringLiteral("BEGIN IMMEDIATE") : QStringLiteral("BEGIN"))
-                                    : QStringLiteral("BEGIN"));
+        const QString begin = sqlite ? (write ? QStringLiteral("BEGIN IMMEDIATE") : QStringLiteral("BEGIN"))
+                                     : (write ? QStringLiteral("BEGIN")
+                                              : QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+        m_ok = store.execRaw(begin);
+        if (!m_ok && !sqlite && store.reconnect())
+            m_ok = store.execRaw(begin);
     }
     ~Transaction()
     {
@@ -248,7 +260,12 @@ public:
         m_done = true;
         if (m_store.execRaw(QStringLiteral("COMMIT")))
             return true;
+        const QString error = m_store.m_lastError;
+        const bool busy = m_store.m_lastErrorBusy, retryable = m_store.m_lastErrorRetryable;
         m_store.execRaw(QStringLiteral("ROLLBACK"));
+        m_store.m_lastError = error; // the reason is the COMMIT's, not the ROLLBACK's
+        m_store.m_lastErrorBusy = busy;
+        m_store.m_lastErrorRetryable = retryable;
         return false;
     }
 
@@ -324,6 +341,8 @@ bool SqlStore::open(QString *error)
         return fail(QStringLiteral("the Qt SQL driver for %1 is not installed").arg(m_url.section(QLatin1Char(':'), 0, 0)));
     if (!m_db.open())
         return fail(QStringLiteral("cannot open the database: %1").arg(m_db.lastError().text()));
+    if (m_dialect == Dialect::PostgreSQL && !configurePostgres())
+        return fail(QStringLiteral("cannot configure the PostgreSQL session: %1").arg(m_lastError));
     if (m_dialect == Dialect::SQLite) {
         // WAL lets readers proceed while a worker writes; NORMAL sync is durable
         // against process crashes, which is what a clean stop needs.
@@ -338,18 +357,90 @@ bool SqlStore::open(QString *error)
 
 bool SqlStore::execRaw(const QString &sql)
 {
+    // Transaction control runs two or three times per request: on SQLite those
+    // statements stay prepared (PostgreSQL cannot prepare them).
+    static const char *const Control[] = {"BEGIN IMMEDIATE", "BEGIN", "COMMIT", "ROLLBACK"};
+    if (m_dialect == Dialect::SQLite) {
+        for (const char *control : Control) {
+            if (sql == QLatin1String(control)) {
+                QSqlQuery &q = prepared(control);
+                const bool ok = q.exec();
+                if (!ok)
+                    noteError(q.lastError());
+                q.finish();
+                return ok;
+            }
+        }
+    }
     QSqlQuery q(m_db);
     if (!q.exec(sql)) {
-        m_lastError = q.lastError().text();
-        m_lastErrorBusy = q.lastError().nativeErrorCode() == QLatin1String("5");
+        noteError(q.lastError());
         return false;
     }
     return true;
 }
 
+void SqlStore::noteError(const QSqlError &error)
+{
+    m_lastError = error.text();
+    const QString code = error.nativeErrorCode();
+    // SQLite: SQLITE_BUSY after the busy timeout. PostgreSQL: serialization
+    // failure, deadlock, lock not available, and a unique violation between two
+    // processes inserting the same key: the transaction is rolled back and may
+    // simply run again (see retrying()).
+    m_lastErrorRetryable = m_dialect == Dialect::PostgreSQL &&
+        (code == QLatin1String("40001") || code == QLatin1String("40P01") || code == QLatin1String("55P03") ||
+         code == QLatin1String("23505"));
+    m_lastErrorBusy = code == QLatin1String("5") || m_lastErrorRetryable;
+}
+
+bool SqlStore::configurePostgres()
+{
+    // NOTICEs (such as "relation meta already exists, skipping") are not worth
+    // a line on the server's stderr; the name shows in pg_stat_activity.
+    return execRaw(QStringLiteral("SET client_min_messages = warning")) &&
+        execRaw(QStringLiteral("SET application_name = 'schedy-server'"));
+}
+
+bool SqlStore::reconnect()
+{
+    if (m_dialect != Dialect::PostgreSQL)
+        return false;
+    QSqlQuery probe(m_db);
+    if (m_db.isOpen() && probe.exec(QStringLiteral("SELECT 1")))
+        return false; // the connection works: the failure was something else
+    probe = QSqlQuery();
+    qWarning("schedy: the database connection was lost, connecting again");
+    m_queries.clear(); // prepared statements belong to the old session
+    m_db.close();
+    if (!m_db.open()) {
+        noteError(m_db.lastError());
+        return false;
+    }
+    return configurePostgres();
+}
+
+template <typename F>
+auto SqlStore::retrying(F attempt) -> decltype(attempt())
+{
+    // A transaction that PostgreSQL rolled back because of a concurrent one
+    // (another process) runs again from the start; nothing of it was applied.
+    constexpr int MaxAttempts = 8;
+    for (int i = 1;; ++i) {
+        m_lastErrorRetryable = false;
+        auto r = attempt();
+        const bool failed = r.status == StoreStatus::Busy || r.status == StoreStatus::Error;
+        if (!failed || !m_lastErrorRetryable || i == MaxAttempts)
+            return r;
+        std::this_thread::sleep_for(std::chrono::microseconds(200 * (1 << std::min(i, 5)) +
+                                                              std::rand() % 1000));
+    }
+}
+
 bool SqlStore::migrate(QString *error)
 {
-    if (!execRaw(QStringLiteral("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"))) {
+    const QString createMeta = QStringLiteral("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    if (m_dialect == Dialect::SQLite && !execRaw(createMeta)) {
         if (error)
             *error = QStringLiteral("cannot create the meta table: %1").arg(m_lastError);
         return false;
@@ -361,8 +452,15 @@ bool SqlStore::migrate(QString *error)
                 *error = QStringLiteral("cannot start a migration: %1").arg(m_lastError);
             return false;
         }
-        if (m_dialect == Dialect::PostgreSQL)
-            execRaw(QStringLiteral("LOCK TABLE meta IN EXCLUSIVE MODE")); // one migrating process at a time
+        // Several processes starting on one PostgreSQL database: one migrates at
+        // a time (a transaction-scoped advisory lock, as even CREATE TABLE IF NOT
+        // EXISTS races), the others then find the schema up to date.
+        if (m_dialect == Dialect::PostgreSQL &&
+            (!execRaw(QStringLiteral("SELECT pg_advisory_xact_lock(7453290918245561)")) || !execRaw(createMeta))) {
+            if (error)
+                *error = QStringLiteral("cannot create the meta table: %1").arg(m_lastError);
+            return false;
+        }
         const int version = schemaVersion();
         if (version > latestSchemaVersion()) {
             if (error) {
@@ -409,8 +507,14 @@ QSqlQuery &SqlStore::prepared(const char *sql)
     if (it == m_queries.end()) {
         QSqlQuery q(m_db);
         q.setForwardOnly(true);
-        if (!q.prepare(QString::fromUtf8(sql)))
+        if (!q.prepare(QString::fromUtf8(sql))) {
+            // Not kept: a statement that could not be prepared (say, in a
+            // transaction PostgreSQL had already aborted) is prepared again next time.
             qWarning("schedy: cannot prepare %s: %s", sql, qPrintable(q.lastError().text()));
+            noteError(q.lastError());
+            m_unprepared = QSqlQuery(m_db);
+            return m_unprepared;
+        }
         it = m_queries.insert(sql, q);
     }
     return *it;
@@ -420,11 +524,10 @@ bool SqlStore::exec(QSqlQuery &q)
 {
     if (q.exec())
         return true;
-    m_lastError = q.lastError().text();
-    m_lastErrorBusy = q.lastError().nativeErrorCode() == QLatin1String("5") ||
-                      q.lastError().nativeErrorCode() == QLatin1String("40001") ||
-                      q.lastError().nativeErrorCode() == QLatin1String("40P01");
-    qWarning("schedy: database error: %s", qPrintable(m_lastError));
+    if (q.lastError().isValid())
+        noteError(q.lastError());
+    if (!m_lastErrorRetryable) // a conflict between processes is retried, not a fault
+        qWarning("schedy: database error: %s", qPrintable(m_lastError));
     return false;
 }
 
@@ -471,6 +574,12 @@ QByteArray SqlStore::secret()
 
 StoreResult<User> SqlStore::addUser(const QString &email, const QByteArray &passwordHash,
                                     const QByteArray &tokenHash)
+{
+    return retrying([&] { return addUserOnce(email, passwordHash, tokenHash); });
+}
+
+StoreResult<User> SqlStore::addUserOnce(const QString &email, const QByteArray &passwordHash,
+                                        const QByteArray &tokenHash)
 {
     Transaction tx(*this);
     if (!tx.ok())
@@ -548,7 +657,7 @@ std::optional<SqlStore::ExperimentRow> SqlStore::findExperiment(qint64 user, con
 {
     QSqlQuery &q = forUpdate && m_dialect == Dialect::PostgreSQL
         ? prepared("SELECT id, status, scheduler, name, created_at, modified_at FROM experiments "
-                   "WHERE user_id = ? AND name = ? FOR UPDATE")
+                   "WHERE user_id = ? AND name = ? FOR NO KEY UPDATE")
         : prepared("SELECT id, status, scheduler, name, created_at, modified_at FROM experiments "
                    "WHERE user_id = ? AND name = ?");
     q.addBindValue(user);
@@ -671,6 +780,11 @@ StoreResult<Experiment> SqlStore::experiment(qint64 user, const QString &name)
 
 StoreResult<Experiment> SqlStore::putExperiment(qint64 user, const Experiment &e, bool mustNotExist)
 {
+    return retrying([&] { return putExperimentOnce(user, e, mustNotExist); });
+}
+
+StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experiment &e, bool mustNotExist)
+{
     Transaction tx(*this);
     if (!tx.ok())
         return failure<Experiment>();
@@ -716,6 +830,11 @@ StoreResult<Experiment> SqlStore::putExperiment(qint64 user, const Experiment &e
 }
 
 StoreResult<qint64> SqlStore::deleteExperiment(qint64 user, const QString &name)
+{
+    return retrying([&] { return deleteExperimentOnce(user, name); });
+}
+
+StoreResult<qint64> SqlStore::deleteExperimentOnce(qint64 user, const QString &name)
 {
     Transaction tx(*this);
     if (!tx.ok())
@@ -863,6 +982,11 @@ StoreResult<StoredJob> SqlStore::job(qint64 user, const QString &experiment, con
 
 StoreResult<StoredJob> SqlStore::createJob(qint64 user, const QString &experiment, const JobWrite &w)
 {
+    return retrying([&] { return createJobOnce(user, experiment, w); });
+}
+
+StoreResult<StoredJob> SqlStore::createJobOnce(qint64 user, const QString &experiment, const JobWrite &w)
+{
     Transaction tx(*this);
     if (!tx.ok())
         return failure<StoredJob>();
@@ -887,6 +1011,12 @@ StoreResult<StoredJob> SqlStore::createJob(qint64 user, const QString &experimen
 StoreResult<StoredJob> SqlStore::putJob(qint64 user, const QString &experiment, const QString &id,
                                         const JobWrite &w, Condition c, const QByteArray &etag)
 {
+    return retrying([&] { return putJobOnce(user, experiment, id, w, c, etag); });
+}
+
+StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experiment, const QString &id,
+                                            const JobWrite &w, Condition c, const QByteArray &etag)
+{
     Transaction tx(*this);
     if (!tx.ok())
         return failure<StoredJob>();
@@ -896,7 +1026,18 @@ StoreResult<StoredJob> SqlStore::putJob(qint64 user, const QString &experiment, 
     auto row = findExperiment(user, experiment, terminal);
     if (!row)
         return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
-    QSqlQuery &q = prepared("SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ?");
+    const bool pg = m_dialect == Dialect::PostgreSQL;
+    // Any change to a PBT job may change what nextJob decides: lock the experiment then too.
+    if (pg && !terminal && row->scheduler.kind == Scheduler::Kind::Pbt) {
+        row = findExperiment(user, experiment, true);
+        if (!row)
+            return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
+    }
+    // On PostgreSQL the job row is locked before its ETag is compared: of two processes
+    // claiming one job, the second waits, then reads the first one's version (READ
+    // COMMITTED re-reads a locked row) and fails the If-Match.
+    QSqlQuery &q = pg ? prepared("SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ? FOR UPDATE")
+                      : prepared("SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ?");
     q.addBindValue(row->id);
     q.addBindValue(id);
     if (!exec(q))
@@ -970,6 +1111,11 @@ StoreResult<StoredJob> SqlStore::putJob(qint64 user, const QString &experiment, 
 
 StoreResult<bool> SqlStore::deleteJob(qint64 user, const QString &experiment, const QString &id)
 {
+    return retrying([&] { return deleteJobOnce(user, experiment, id); });
+}
+
+StoreResult<bool> SqlStore::deleteJobOnce(qint64 user, const QString &experiment, const QString &id)
+{
     Transaction tx(*this);
     if (!tx.ok())
         return failure<bool>();
@@ -992,18 +1138,49 @@ StoreResult<bool> SqlStore::deleteJob(qint64 user, const QString &experiment, co
 
 std::optional<qint64> SqlStore::oldestQueued(qint64 experimentId, bool respectLeases)
 {
-    QSqlQuery &q = respectLeases
-        ? prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 AND lease_until <= ? "
-                   "ORDER BY seq LIMIT 1")
-        : prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 ORDER BY seq LIMIT 1");
-    q.addBindValue(experimentId);
-    if (respectLeases)
-        q.addBindValue(m_lastNow);
-    std::optional<qint64> seq;
-    if (exec(q) && q.next())
-        seq = q.value(0).toLongLong();
-    q.finish();
-    return seq;
+    auto run = [&](QSqlQuery &q, qint64 key) -> std::optional<qint64> {
+        q.addBindValue(key);
+        if (respectLeases)
+            q.addBindValue(m_lastNow);
+        std::optional<qint64> seq;
+        if (exec(q) && q.next())
+            seq = q.value(0).toLongLong();
+        q.finish();
+        return seq;
+    };
+    if (m_dialect == Dialect::SQLite) {
+        return run(respectLeases ? prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 AND "
+                                            "lease_until <= ? ORDER BY seq LIMIT 1")
+                                 : prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
+                                            "ORDER BY seq LIMIT 1"),
+                   experimentId);
+    }
+    // PostgreSQL: the job handed out is locked until the hand-out commits. Without
+    // that, a claim committing between this read and the hand-out would make it
+    // hand out a RUNNING job with its new ETag, which a second worker could claim.
+    // Jobs a claim holds right now are skipped; when only such jobs are left, the
+    // oldest is waited for, and taken if it is still QUEUED once the claim is over.
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        if (auto seq = run(respectLeases ? prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 AND "
+                                                    "lease_until <= ? ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED")
+                                         : prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
+                                                    "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED"),
+                           experimentId))
+            return seq;
+        const auto busy = run(respectLeases ? prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 AND "
+                                                       "lease_until <= ? ORDER BY seq LIMIT 1")
+                                            : prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
+                                                       "ORDER BY seq LIMIT 1"),
+                              experimentId);
+        if (!busy)
+            return std::nullopt;
+        if (auto seq = run(respectLeases ? prepared("SELECT seq FROM jobs WHERE seq = ? AND status = 0 AND "
+                                                    "lease_until <= ? FOR UPDATE")
+                                         : prepared("SELECT seq FROM jobs WHERE seq = ? AND status = 0 FOR UPDATE"),
+                           *busy))
+            return seq;
+    }
+    return std::nullopt;
 }
 
 bool SqlStore::lease(qint64 seq)
@@ -1070,6 +1247,11 @@ bool SqlStore::finishPbtIfDone(const ExperimentRow &row)
 }
 
 StoreResult<StoredJob> SqlStore::nextJob(qint64 user, const QString &experiment, Sampler &sampler)
+{
+    return retrying([&] { return nextJobOnce(user, experiment, sampler); });
+}
+
+StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experiment, Sampler &sampler)
 {
     Transaction tx(*this);
     if (!tx.ok())
@@ -1242,7 +1424,15 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
                                     .arg(column);
             keyExpr = QStringLiteral("COALESCE(json_extract(%1, ?), json_extract(%1, ?))").arg(doc);
         } else {
-            keyExpr = QStringLiteral("COALESCE((%1::jsonb -> ?) -> -1, %1::jsonb -> ?)").arg(column);
+            // jsonb refuses NaN/Infinity too: bare ones (never inside a string, as our
+            // writer is compact) read as null and +-1e999. JSON null sorts as missing, as
+            // SQLite's json_extract makes it.
+            const QString doc = QStringLiteral(
+                "(CASE WHEN strpos(%1, 'NaN') > 0 OR strpos(%1, 'Infinity') > 0 THEN "
+                "regexp_replace(regexp_replace(%1, '(?<=[:,\\[])NaN(?=[,\\]}])', 'null', 'g'), "
+                "'(?<=[:,\\[])(-?)Infinity(?=[,\\]}])', '\\11e999', 'g') ELSE %1 END)::jsonb")
+                                    .arg(column);
+            keyExpr = QStringLiteral("NULLIF(COALESCE((%1 -> ?) -> -1, %1 -> ?), 'null'::jsonb)").arg(doc);
         }
         offsetPaging = true;
         break;
@@ -1277,9 +1467,18 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
     }
     if (offsetPaging) {
         // NULLs (jobs without that value) last, whatever the direction.
-        sql += QStringLiteral(" ORDER BY (") + keyExpr + QStringLiteral(") IS NULL, ") + keyExpr + dir +
-               QStringLiteral(", seq") + dir;
-        pageBinds << keyBinds << keyBinds;
+        sql += QStringLiteral(" ORDER BY (") + keyExpr + QStringLiteral(") IS NULL, ");
+        pageBinds << keyBinds;
+        if (!sqlite) {
+            // Across types as SQLite orders json_extract's values: numbers, then strings,
+            // then objects and arrays (jsonb alone puts strings first).
+            sql += QStringLiteral("(CASE jsonb_typeof(") + keyExpr +
+                   QStringLiteral(") WHEN 'string' THEN 1 WHEN 'object' THEN 2 WHEN 'array' THEN 2 ELSE 0 END)") +
+                   dir + QStringLiteral(", ");
+            pageBinds << keyBinds;
+        }
+        sql += keyExpr + dir + QStringLiteral(", seq") + dir;
+        pageBinds << keyBinds;
     } else if (keyExpr.isEmpty()) {
         sql += QStringLiteral(" ORDER BY seq") + dir;
     } else {

@@ -5,6 +5,7 @@
 
 #include <QHash>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QString>
 
@@ -12,9 +13,11 @@
 
 namespace schedy::server {
 
-// The store on QtSql. SQLite today; the SQL is kept to what PostgreSQL also
-// speaks, with the few differences behind `Dialect`, so that the PostgreSQL
-// store is this class with another connection.
+// The store on QtSql: SQLite (one process) or PostgreSQL (any number of
+// server processes on one database). The SQL is kept to what both speak, with
+// the few differences behind `Dialect`. On PostgreSQL, writes that lost a race
+// with another process (deadlock, serialization failure, unique violation) are
+// run again from the start; see docs/deployment.md.
 class SqlStore final : public Store
 {
 public:
@@ -29,6 +32,9 @@ public:
     bool open(QString *error) override;
     QByteArray secret() override;
     Dialect dialect() const { return m_dialect; }
+    // The open connection (for `schedy-server migrate` and tests); not for use
+    // while an operation of this store runs.
+    QSqlDatabase database() const { return m_db; }
     int schemaVersion();
     static int latestSchemaVersion();
 
@@ -70,6 +76,19 @@ private:
     QSqlQuery &prepared(const char *sql);
     bool exec(QSqlQuery &q);
     bool execRaw(const QString &sql);
+    void noteError(const QSqlError &error);
+    bool reconnect();
+    bool configurePostgres();
+    template <typename F>
+    auto retrying(F attempt) -> decltype(attempt());
+    StoreResult<User> addUserOnce(const QString &email, const QByteArray &passwordHash, const QByteArray &tokenHash);
+    StoreResult<Experiment> putExperimentOnce(qint64 user, const Experiment &e, bool mustNotExist);
+    StoreResult<qint64> deleteExperimentOnce(qint64 user, const QString &name);
+    StoreResult<StoredJob> createJobOnce(qint64 user, const QString &experiment, const JobWrite &w);
+    StoreResult<StoredJob> putJobOnce(qint64 user, const QString &experiment, const QString &id, const JobWrite &w,
+                                      Condition c, const QByteArray &etag);
+    StoreResult<bool> deleteJobOnce(qint64 user, const QString &experiment, const QString &id);
+    StoreResult<StoredJob> nextJobOnce(qint64 user, const QString &experiment, Sampler &sampler);
     bool migrate(QString *error);
     double now();
     template <typename T>
@@ -98,8 +117,10 @@ private:
     Dialect m_dialect = Dialect::SQLite;
     QSqlDatabase m_db;
     QHash<const char *, QSqlQuery> m_queries;
+    QSqlQuery m_unprepared; // handed out when a statement cannot be prepared
     QString m_lastError;
     bool m_lastErrorBusy = false;
+    bool m_lastErrorRetryable = false;
     double m_lastNow = 0;
     double m_leaseSeconds = 5.0;
     QHash<qint64, std::pair<double, Scheduler>> m_schedulerCache;

@@ -1,4 +1,5 @@
 // schedy-server: the Schedy service (PROTOCOL.md section 6).
+#include "DatabaseCopy.h"
 #include "Server.h"
 
 #include <QCoreApplication>
@@ -29,11 +30,15 @@ const char Usage[] = R"(Usage:
                 [--max-body-bytes N] [--lease-seconds S] [--quiet]
   schedy-server [--database URL] user add EMAIL [--password-file FILE] [--root URL]
   schedy-server [--database URL] user reset-token EMAIL [--root URL]
+  schedy-server migrate --from URL --to URL [--force]
 
 URL is sqlite:PATH (default: %1) or postgresql://USER:PASSWORD@HOST:PORT/DB.
 serve listens on 127.0.0.1:8080 by default and logs one line per request to
 stderr. 'user add' prints the new user's client config (~/.schedy/client.json)
-on stdout.
+on stdout. 'migrate' copies users, experiments and jobs (ids, ETags and
+timestamps unchanged) into another database, e.g. from SQLite to PostgreSQL,
+and verifies counts and checksums; it refuses a target holding data unless
+--force. Stop the servers on the source first.
 )";
 
 int usage(const QString &problem)
@@ -132,6 +137,38 @@ int main(int argc, char **argv)
         if (!config)
             return fail(error);
         std::fwrite(config->toJson().constData(), 1, size_t(config->toJson().size()), stdout);
+        return 0;
+    }
+
+    if (command == QLatin1String("migrate")) {
+        CopyOptions copy;
+        for (int i = 0; i < args.size();) {
+            if (args[i] == QLatin1String("--from")) {
+                if (!takeValue(i, &copy.from))
+                    return usage(QStringLiteral("--from needs a database URL"));
+            } else if (args[i] == QLatin1String("--to")) {
+                if (!takeValue(i, &copy.to))
+                    return usage(QStringLiteral("--to needs a database URL"));
+            } else if (args[i] == QLatin1String("--force")) {
+                copy.force = true;
+                args.removeAt(i);
+            } else {
+                return usage(QStringLiteral("unknown argument %1").arg(args[i]));
+            }
+        }
+        if (copy.from.isEmpty() || copy.to.isEmpty())
+            return usage(QStringLiteral("migrate needs --from URL and --to URL"));
+        copy.progress = [](const QString &line) {
+            std::fprintf(stderr, "schedy-server: %s\n", qPrintable(line));
+        };
+        QList<CopiedTable> report;
+        QString error;
+        if (!copyDatabase(copy, &report, &error))
+            return fail(QStringLiteral("migrate: ") + error);
+        std::printf("copied %s -> %s, verified:\n", qPrintable(copy.from.section(QLatin1Char('@'), -1)),
+                    qPrintable(copy.to.section(QLatin1Char('@'), -1)));
+        for (const CopiedTable &t : report)
+            std::printf("  %-20s %10lld rows  sha256 %s\n", qPrintable(t.table), t.rows, t.checksum.constData());
         return 0;
     }
 

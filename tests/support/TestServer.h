@@ -15,7 +15,42 @@
 
 // Test support: the real server on 127.0.0.1 with a temporary database, and a
 // small HTTP client that waits with QSignalSpy (never sleeps).
+//
+// Backends: SQLite by default. With SCHEDY_TEST_BACKEND=postgresql (set by
+// ctest for the *_postgresql registrations), every TestServer gets a fresh
+// database on the PostgreSQL cluster named by SCHEDY_TEST_POSTGRES_URL
+// (postgresql://USER:PASSWORD@HOST:PORT/postgres, a role that may create
+// databases; scripts/postgres-test-cluster.sh starts one), dropped at the end.
+// A missing URL or an unreachable cluster fails the test: never a silent skip.
 namespace schedy::test {
+
+// "sqlite" or "postgresql" (SCHEDY_TEST_BACKEND).
+QString testBackend();
+bool testingPostgres();
+
+// A fresh PostgreSQL database on the test cluster, dropped when this goes.
+class PostgresDatabase
+{
+public:
+    PostgresDatabase();
+    ~PostgresDatabase();
+    PostgresDatabase(const PostgresDatabase &) = delete;
+    PostgresDatabase &operator=(const PostgresDatabase &) = delete;
+    bool ok() const { return !m_url.isEmpty(); }
+    QString url() const { return m_url; }     // postgresql://.../schedy_test_...
+    QString error() const { return m_error; } // why it could not be created
+    QString name() const { return m_name; }
+
+private:
+    QString m_url;
+    QString m_name;
+    QString m_error;
+};
+
+// Every row of every table of the database at `url` (sqlite:PATH or
+// postgresql://...), as text in a stable order: for checking that a request
+// changed nothing. Opens its own connection (read-only on SQLite).
+QString dumpTables(const QString &url);
 
 class TestServer
 {
@@ -29,13 +64,16 @@ public:
     QString root() const;
     quint16 port() const;
     QString databaseUrl() const { return m_options.databaseUrl; }
-    QString databasePath() const { return m_dir.path() + QStringLiteral("/schedy.sqlite3"); }
+    QString databasePath() const { return m_dir.path() + QStringLiteral("/schedy.sqlite3"); } // SQLite only
+    // All tables of this server's database, for either backend (see dumpTables()).
+    QString dumpTables() const { return test::dumpTables(m_options.databaseUrl); }
     server::Server *server() const { return m_server.get(); }
     // A user with an API token (and a password when given); its config points here.
     ClientConfig addUser(const QString &email, const QString &password = {});
 
 private:
     QTemporaryDir m_dir;
+    std::unique_ptr<PostgresDatabase> m_postgres; // the database when testing PostgreSQL
     server::ServerOptions m_options;
     std::unique_ptr<server::Server> m_server;
 };
@@ -90,6 +128,11 @@ public:
     ServerProcess(const QString &databaseUrl);
     ~ServerProcess();
     bool start(quint16 port, QString *error);
+    // start() in two steps, to start several at once: launch() returns at once,
+    // waitUntilReady() until it accepts connections. `extra`: serve options.
+    void launch(quint16 port, const QStringList &extra = {});
+    bool waitUntilReady(QString *error);
+    quint16 port() const { return m_port; }
     bool stop(); // SIGTERM, then waits for a clean exit
     QByteArray output() const { return m_output; }
     static QString binary();
@@ -99,6 +142,7 @@ private:
     QString m_databaseUrl;
     QProcess m_process;
     QByteArray m_output;
+    quint16 m_port = 0;
 };
 
 // A free TCP port on 127.0.0.1.

@@ -1,0 +1,587 @@
+#include "Json.h"
+#include "SqlStore.h"
+#include "TestServer.h"
+
+#include <QAtomicInt>
+#include <QEventLoop>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QSet>
+#include <QThread>
+#include <QTimer>
+#include <QUrl>
+#include <QtTest>
+
+#include <memory>
+
+using namespace schedy;
+using namespace schedy::test;
+
+// Scale-out on PostgreSQL: three schedy-server processes on one database, 24
+// workers spread over them (each worker talks to one process), 1,200 jobs over
+// a Manual, a RandomSearch and a PBT experiment at the same time. No job may be
+// claimed twice, every reported result must be stored as reported, and the
+// PBT population must be exact (P members, each continued once per generation,
+// P * G jobs). Also: a bearer from one process works on the others (the
+// signing secret is in the database), three processes starting at once on an
+// empty database migrate it once, and creations racing on the same name from
+// three processes give one 201 and 412s (never a 500).
+namespace {
+
+constexpr int Processes = 3;
+constexpr int Workers = 24;
+constexpr int ManualJobs = 400;
+constexpr int RandomJobs = 400;
+constexpr int PbtPopulation = 20;
+constexpr int PbtGenerations = 20; // 400 jobs
+
+QString expPath(const QString &name)
+{
+    return QStringLiteral("experiments/") + enc(name) + QLatin1Char('/');
+}
+QString str(const QCborMap &doc, const char *key)
+{
+    return doc.value(QString::fromLatin1(key)).toString();
+}
+
+enum class Mode { Drain, Quota, Pbt };
+
+struct HandedOut
+{
+    QString id;
+    QString member;
+    qint64 generation = -1;
+    QString parent;
+};
+
+class Worker : public QObject
+{
+    Q_OBJECT
+public:
+    Worker(int index, QString root, QByteArray bearer, QString experiment, Mode mode, QAtomicInt *quota)
+        : m_index(index)
+        , m_root(std::move(root))
+        , m_bearer(std::move(bearer))
+        , m_experiment(std::move(experiment))
+        , m_mode(mode)
+        , m_quota(quota)
+    {}
+
+    // Read by the main thread once the thread has finished.
+    QStringList claimed;
+    QHash<QString, QCborMap> reported; // id -> the results of its final report
+    QList<HandedOut> handedOut;
+    int preconditionFailures = 0;
+    QStringList errors;
+
+public slots:
+    void run()
+    {
+        HttpTestClient http(m_root); // its QNetworkAccessManager lives on this thread
+        http.bearer = m_bearer;
+        work(http);
+        emit finished();
+    }
+
+signals:
+    void finished();
+
+private:
+    void fail(const QString &what, const Reply &r)
+    {
+        errors << QStringLiteral("worker %1 (%2): %3: HTTP %4 %5")
+                      .arg(m_index)
+                      .arg(m_root)
+                      .arg(what)
+                      .arg(r.status)
+                      .arg(QString::fromUtf8(r.body.left(200)));
+    }
+
+    void work(HttpTestClient &http)
+    {
+        const QString exp = expPath(m_experiment);
+        bool needSlot = true;
+        for (int round = 0; round < 100000; ++round) {
+            if (m_mode == Mode::Quota && needSlot) {
+                if (m_quota->fetchAndAddOrdered(-1) <= 0)
+                    return;
+                needSlot = false;
+            }
+            const Reply next = http.get(exp + QStringLiteral("nextjob/"));
+            if (next.status == 204) {
+                if (m_mode == Mode::Drain)
+                    return;
+                if (m_mode == Mode::Quota) {
+                    fail(QStringLiteral("random search answered 204"), next);
+                    return;
+                }
+                const Reply e = http.get(exp);
+                if (e.status != 200) {
+                    fail(QStringLiteral("GET experiment"), e);
+                    return;
+                }
+                if (str(e.json.toMap(), "status") == QLatin1String("DONE"))
+                    return;
+                QThread::msleep(2); // every member busy: ask again shortly
+                continue;
+            }
+            if (next.status != 200 || next.header("ETag").isEmpty()) {
+                fail(QStringLiteral("nextjob"), next);
+                return;
+            }
+            const QCborMap doc = next.json.toMap();
+            const QString id = str(doc, "id");
+            if (str(doc, "status") != QLatin1String("QUEUED")) {
+                fail(QStringLiteral("nextjob handed out a job that is not QUEUED"), next);
+                return;
+            }
+            const QString jobPath = exp + QStringLiteral("jobs/") + enc(id) + QLatin1Char('/');
+            QCborMap body{{QStringLiteral("status"), QStringLiteral("RUNNING")},
+                          {QStringLiteral("hyperparameters"), doc.value(QStringLiteral("hyperparameters"))},
+                          {QStringLiteral("results"), doc.value(QStringLiteral("results"))}};
+            const Reply claim = http.put(jobPath, json::write(body), {{"If-Match", next.header("ETag")}});
+            if (claim.status == 412) {
+                ++preconditionFailures;
+                continue;
+            }
+            if (claim.status != 200 || claim.header("ETag").isEmpty()) {
+                fail(QStringLiteral("claim of ") + id, claim);
+                return;
+            }
+            claimed << id;
+            if (m_mode == Mode::Pbt) {
+                handedOut.append({id, str(doc, "member"), doc.value(QStringLiteral("generation")).toInteger(-1),
+                                  str(doc, "parent")});
+            }
+            // One report while RUNNING, then the final one.
+            QCborMap results = doc.value(QStringLiteral("results")).toMap();
+            results.insert(QStringLiteral("worker"), m_index);
+            results.insert(QStringLiteral("epoch"), 1);
+            body.insert(QStringLiteral("results"), results);
+            const Reply progress = http.put(jobPath, json::write(body), {{"If-Match", claim.header("ETag")}});
+            if (progress.status != 200) {
+                fail(QStringLiteral("progress report of ") + id, progress);
+                return;
+            }
+            const double lr = doc.value(QStringLiteral("hyperparameters")).toMap().value(QStringLiteral("lr")).toDouble();
+            results.insert(QStringLiteral("epoch"), 2);
+            results.insert(QStringLiteral("acc"), 1.0 / (1.0 + std::abs(std::log10(lr > 0 ? lr : 1e-3) + 2.0)) +
+                                                      double(qHash(id) % 1000) / 1e6);
+            results.insert(QStringLiteral("curve"), QCborArray{0.5, 0.25, double(m_index) / 7.0});
+            body.insert(QStringLiteral("status"), QStringLiteral("DONE"));
+            body.insert(QStringLiteral("results"), results);
+            const Reply done = http.put(jobPath, json::write(body), {{"If-Match", progress.header("ETag")}});
+            if (done.status != 200) {
+                fail(QStringLiteral("DONE of ") + id, done);
+                return;
+            }
+            reported.insert(id, results);
+            needSlot = true;
+        }
+        errors << QStringLiteral("worker %1: too many rounds").arg(m_index);
+    }
+
+    int m_index;
+    QString m_root;
+    QByteArray m_bearer;
+    QString m_experiment;
+    Mode m_mode;
+    QAtomicInt *m_quota;
+};
+
+class Collector : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Collector(int expected)
+        : m_expected(expected)
+    {}
+public slots:
+    void workerFinished()
+    {
+        if (++m_finished == m_expected)
+            emit allFinished();
+    }
+signals:
+    void allFinished();
+
+private:
+    int m_expected;
+    int m_finished = 0;
+};
+
+struct WorkerSpec
+{
+    QString root;
+    QString experiment;
+    Mode mode;
+};
+
+struct Pool
+{
+    std::vector<std::unique_ptr<QThread>> threads;
+    std::vector<std::unique_ptr<Worker>> workers;
+    ~Pool()
+    {
+        for (auto &t : threads) {
+            t->quit();
+            t->wait();
+        }
+        workers.clear();
+    }
+};
+
+// The same requests sent at once, each to its own root; the replies in order.
+QList<Reply> sendAtOnce(const QStringList &roots, const QByteArray &method, const QString &path,
+                        const QByteArray &body, const QByteArray &bearer,
+                        const QHash<QByteArray, QByteArray> &headers)
+{
+    QNetworkAccessManager nam;
+    QList<QNetworkReply *> replies;
+    for (const QString &root : roots) {
+        QNetworkRequest req(QUrl::fromEncoded((root + path).toUtf8(), QUrl::StrictMode));
+        req.setRawHeader("Authorization", "Bearer " + bearer);
+        for (auto it = headers.begin(); it != headers.end(); ++it)
+            req.setRawHeader(it.key(), it.value());
+        replies << nam.sendCustomRequest(req, method, body);
+    }
+    QEventLoop loop;
+    QTimer timeout;
+    QObject::connect(&timeout, &QTimer::timeout, &loop, &QEventLoop::quit);
+    timeout.start(60000);
+    int left = int(replies.size());
+    for (QNetworkReply *r : replies) {
+        QObject::connect(r, &QNetworkReply::finished, &loop, [&] {
+            if (--left == 0)
+                loop.quit();
+        });
+    }
+    if (left > 0)
+        loop.exec();
+    QList<Reply> out;
+    for (QNetworkReply *r : replies) {
+        Reply x;
+        x.status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        x.error = r->error();
+        x.body = r->readAll();
+        out << x;
+        r->deleteLater();
+    }
+    return out;
+}
+
+} // namespace
+
+class TestMultiProcess : public QObject
+{
+    Q_OBJECT
+
+    std::unique_ptr<PostgresDatabase> m_db;
+    std::vector<std::unique_ptr<ServerProcess>> m_servers;
+    QStringList m_roots;
+    ClientConfig m_config;
+    QByteArray m_bearer;
+
+    bool startServers(double leaseSeconds)
+    {
+        m_servers.clear();
+        m_roots.clear();
+        // All at once: on an empty database they race to create the schema.
+        for (int i = 0; i < Processes; ++i) {
+            auto s = std::make_unique<ServerProcess>(m_db->url());
+            s->launch(freePort(), {QStringLiteral("--quiet"), QStringLiteral("--lease-seconds"),
+                                   QString::number(leaseSeconds)});
+            m_servers.push_back(std::move(s));
+        }
+        for (auto &s : m_servers) {
+            QString error;
+            if (!s->waitUntilReady(&error)) {
+                qWarning("%s", qPrintable(error));
+                return false;
+            }
+            m_roots << QStringLiteral("http://127.0.0.1:%1/").arg(s->port());
+        }
+        return true;
+    }
+
+    void stopServers()
+    {
+        for (auto &s : m_servers) {
+            const QByteArray out = s->output();
+            QVERIFY2(s->stop(), out.constData());
+            QVERIFY2(!s->output().contains("database error"), s->output().constData());
+        }
+        m_servers.clear();
+    }
+
+    QList<QCborMap> allJobs(HttpTestClient &http, const QString &experiment)
+    {
+        QList<QCborMap> out;
+        QString path = expPath(experiment) + QStringLiteral("jobs/");
+        for (int page = 0; page < 1000; ++page) {
+            const Reply r = http.get(path);
+            if (r.status != 200) {
+                qWarning("listing %s: HTTP %d", qPrintable(experiment), r.status);
+                return {};
+            }
+            const QCborMap m = r.json.toMap();
+            for (const QCborValue &v : m.value(QStringLiteral("items")).toArray())
+                out.append(v.toMap());
+            const QCborValue next = m.value(QStringLiteral("next"));
+            if (!next.isString())
+                return out;
+            path = expPath(experiment) + QStringLiteral("jobs/?start=") +
+                   QString::fromLatin1(QUrl::toPercentEncoding(next.toString()));
+        }
+        return out;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY2(testingPostgres(), "tst_multiprocess runs on PostgreSQL only (SCHEDY_TEST_BACKEND=postgresql)");
+    }
+
+    void init()
+    {
+        m_db = std::make_unique<PostgresDatabase>();
+        QVERIFY2(m_db->ok(), qPrintable(m_db->error()));
+    }
+
+    void cleanup()
+    {
+        for (auto &s : m_servers)
+            s->stop();
+        m_servers.clear();
+        m_db.reset();
+    }
+
+    void tokensAndRaces()
+    {
+        QVERIFY(startServers(5));
+        {
+            server::SqlStore store(m_db->url());
+            QString error;
+            QVERIFY2(store.open(&error), qPrintable(error));
+            QCOMPARE(store.schemaVersion(), server::SqlStore::latestSchemaVersion());
+            const auto config = server::addUser(store, QStringLiteral("mp@example.com"), {}, m_roots[0], &error);
+            QVERIFY2(config, qPrintable(error));
+            m_config = *config;
+        }
+        // A bearer from any process is accepted by every process.
+        for (int from = 0; from < Processes; ++from) {
+            HttpTestClient login(m_roots[from]);
+            QVERIFY(login.login(m_config));
+            for (int to = 0; to < Processes; ++to) {
+                HttpTestClient other(m_roots[to]);
+                other.bearer = login.bearer;
+                QCOMPARE(other.get(QStringLiteral("experiments/")).status, 200);
+            }
+        }
+        HttpTestClient http(m_roots[0]);
+        QVERIFY(http.login(m_config));
+
+        // The same experiment created by three processes at once: one 201, two 412.
+        const QByteArray manual = R"({"status": "RUNNING", "scheduler": {"Manual": null}})";
+        for (int i = 0; i < 15; ++i) {
+            const QString path = expPath(QStringLiteral("race %1").arg(i));
+            const QList<Reply> replies = sendAtOnce(m_roots, "PUT", path, manual, http.bearer, {{"If-None-Match", "*"}});
+            QList<int> statuses;
+            for (const Reply &r : replies)
+                statuses << r.status;
+            std::sort(statuses.begin(), statuses.end());
+            QCOMPARE(statuses, (QList<int>{201, 412, 412}));
+        }
+        // The same job id created by three processes at once: one 201, two 412.
+        for (int i = 0; i < 15; ++i) {
+            const QString path = expPath(QStringLiteral("race 0")) + QStringLiteral("jobs/same-%1/").arg(i);
+            const QList<Reply> replies =
+                sendAtOnce(m_roots, "PUT", path, R"({"status": "QUEUED"})", http.bearer, {{"If-None-Match", "*"}});
+            QList<int> statuses;
+            for (const Reply &r : replies)
+                statuses << r.status;
+            std::sort(statuses.begin(), statuses.end());
+            QCOMPARE(statuses, (QList<int>{201, 412, 412}));
+        }
+        // Unconditional creations racing: all succeed, one of them creates.
+        for (int i = 0; i < 10; ++i) {
+            const QString path = expPath(QStringLiteral("race 0")) + QStringLiteral("jobs/put-%1/").arg(i);
+            const QList<Reply> replies = sendAtOnce(m_roots, "PUT", path, R"({"status": "DONE"})", http.bearer, {});
+            QList<int> statuses;
+            for (const Reply &r : replies)
+                statuses << r.status;
+            std::sort(statuses.begin(), statuses.end());
+            QCOMPARE(statuses, (QList<int>{200, 200, 201}));
+        }
+        const Reply counts = http.get(expPath(QStringLiteral("race 0")));
+        const QCborMap jobCounts = counts.json.toMap().value(QStringLiteral("jobCounts")).toMap();
+        QCOMPARE(jobCounts.value(QStringLiteral("QUEUED")).toInteger(), 15);
+        QCOMPARE(jobCounts.value(QStringLiteral("DONE")).toInteger(), 10);
+        stopServers();
+    }
+
+    void workers_data()
+    {
+        QTest::addColumn<double>("leaseSeconds");
+        QTest::newRow("lease 5 s") << 5.0;
+        QTest::newRow("no lease") << 0.0;
+    }
+
+    void workers()
+    {
+        QFETCH(double, leaseSeconds);
+        QVERIFY(startServers(leaseSeconds));
+        {
+            server::SqlStore store(m_db->url());
+            QString error;
+            QVERIFY2(store.open(&error), qPrintable(error));
+            const auto config = server::addUser(store, QStringLiteral("mp@example.com"), {}, m_roots[0], &error);
+            QVERIFY2(config, qPrintable(error));
+            m_config = *config;
+        }
+        HttpTestClient http(m_roots[1]);
+        QVERIFY(http.login(m_config));
+
+        const QString manual = QStringLiteral("mp manual"), random = QStringLiteral("mp random"),
+                      pbt = QStringLiteral("mp pbt");
+        QCOMPARE(http.put(expPath(manual), R"({"status": "RUNNING", "scheduler": {"Manual": null}})").status, 201);
+        QCOMPARE(http.put(expPath(random), R"({"status": "RUNNING", "scheduler": {"RandomSearch": {
+                     "lr": {"loguniform": {"low": 0.0001, "high": 0.1}}, "k": {"choice": {"values": [1, 2, 3]}}}}})")
+                     .status,
+                 201);
+        const QByteArray pbtBody = R"({"status": "RUNNING", "scheduler": {"PBT": {
+            "objective": "max", "qualityResultName": "acc", "numParallel": )" +
+            QByteArray::number(PbtPopulation) + R"(, "maxGenerations": )" + QByteArray::number(PbtGenerations) + R"(,
+            "init": {"lr": {"loguniform": {"low": 0.0001, "high": 0.1}}},
+            "exploit": {"truncate": 0.25},
+            "explore": {"lr": {"perturb": {"minFactor": 0.8, "maxFactor": 1.25}}}}}})";
+        QCOMPARE(http.put(expPath(pbt), pbtBody).status, 201);
+        // Manual jobs posted through all three processes.
+        {
+            std::vector<std::unique_ptr<HttpTestClient>> posters;
+            for (const QString &root : std::as_const(m_roots)) {
+                posters.push_back(std::make_unique<HttpTestClient>(root));
+                posters.back()->bearer = http.bearer;
+            }
+            for (int i = 0; i < ManualJobs; ++i) {
+                const Reply r = posters[size_t(i % Processes)]->post(
+                    expPath(manual) + QStringLiteral("jobs/"),
+                    "{\"hyperparameters\": {\"lr\": " + QByteArray::number(0.001 * (i + 1)) + ", \"i\": " +
+                        QByteArray::number(i) + "}}");
+                QCOMPARE(r.status, 201);
+            }
+        }
+
+        // 24 workers: worker i talks to process i % 3 and works on experiment (i / 3) % 3,
+        // so that every experiment is worked on through every process.
+        QAtomicInt quota(RandomJobs);
+        Pool pool;
+        Collector collector(Workers);
+        QSignalSpy all(&collector, &Collector::allFinished);
+        const QString experiments[] = {manual, random, pbt};
+        const Mode modes[] = {Mode::Drain, Mode::Quota, Mode::Pbt};
+        for (int i = 0; i < Workers; ++i) {
+            const int e = (i / Processes) % 3;
+            auto worker = std::make_unique<Worker>(i, m_roots[i % Processes], http.bearer, experiments[e], modes[e],
+                                                   &quota);
+            auto thread = std::make_unique<QThread>();
+            worker->moveToThread(thread.get());
+            connect(thread.get(), &QThread::started, worker.get(), &Worker::run);
+            connect(worker.get(), &Worker::finished, thread.get(), &QThread::quit);
+            connect(worker.get(), &Worker::finished, &collector, &Collector::workerFinished, Qt::QueuedConnection);
+            pool.workers.push_back(std::move(worker));
+            pool.threads.push_back(std::move(thread));
+        }
+        QElapsedTimer timer;
+        timer.start();
+        for (auto &t : pool.threads)
+            t->start();
+        QVERIFY2(all.count() > 0 || all.wait(400000), "the workers did not finish in time");
+        for (auto &t : pool.threads)
+            t->wait();
+        const qint64 ms = timer.elapsed();
+
+        // No double claims; every claim reported.
+        QHash<QString, int> claims;
+        QHash<QString, QCborMap> reported;
+        QHash<QString, int> byWorker;
+        int preconditionFailures = 0;
+        for (size_t w = 0; w < pool.workers.size(); ++w) {
+            const Worker &worker = *pool.workers[w];
+            QVERIFY2(worker.errors.isEmpty(), qPrintable(worker.errors.join(QLatin1Char('\n'))));
+            preconditionFailures += worker.preconditionFailures;
+            for (const QString &id : worker.claimed) {
+                ++claims[id];
+                byWorker.insert(id, int(w));
+            }
+            for (auto it = worker.reported.begin(); it != worker.reported.end(); ++it)
+                reported.insert(it.key(), it.value());
+        }
+        for (auto it = claims.begin(); it != claims.end(); ++it)
+            QVERIFY2(it.value() == 1, qPrintable(QStringLiteral("job %1 claimed %2 times").arg(it.key()).arg(it.value())));
+        QCOMPARE(claims.size(), ManualJobs + RandomJobs + PbtPopulation * PbtGenerations);
+        QCOMPARE(reported.size(), claims.size());
+        qInfo("%d processes, %d workers: %lld jobs in %lld ms (%.0f jobs/s), %d claims refused with 412",
+              Processes, Workers, qint64(claims.size()), ms, claims.size() * 1000.0 / double(std::max<qint64>(ms, 1)),
+              preconditionFailures);
+
+        // Every job DONE with exactly the results its worker reported; counts exact.
+        const int expected[] = {ManualJobs, RandomJobs, PbtPopulation * PbtGenerations};
+        for (int e = 0; e < 3; ++e) {
+            const QList<QCborMap> jobs = allJobs(http, experiments[e]);
+            QCOMPARE(jobs.size(), expected[e]);
+            for (const QCborMap &j : jobs) {
+                const QString id = str(j, "id");
+                QCOMPARE(str(j, "status"), QStringLiteral("DONE"));
+                QVERIFY2(reported.contains(id), qPrintable(id));
+                QVERIFY2(j.value(QStringLiteral("results")).toMap() == reported.value(id),
+                         qPrintable(id + QStringLiteral(": ") + QString::fromUtf8(json::write(j))));
+                QCOMPARE(j.value(QStringLiteral("results")).toMap().value(QStringLiteral("worker")).toInteger(),
+                         byWorker.value(id));
+            }
+            const QCborMap doc = http.get(expPath(experiments[e])).json.toMap();
+            const QCborMap counts = doc.value(QStringLiteral("jobCounts")).toMap();
+            QCOMPARE(counts.value(QStringLiteral("DONE")).toInteger(), qint64(expected[e]));
+            for (const char *other : {"QUEUED", "RUNNING", "CRASHED", "PRUNED"})
+                QCOMPARE(counts.value(QLatin1String(other)).toInteger(), 0);
+        }
+
+        // The PBT population is exact.
+        QSet<QPair<QString, qint64>> continued;
+        QSet<QString> members;
+        int generationZero = 0;
+        for (const auto &w : pool.workers) {
+            for (const HandedOut &h : w->handedOut) {
+                QVERIFY(h.generation >= 0 && h.generation < PbtGenerations);
+                const auto key = qMakePair(h.member, h.generation);
+                QVERIFY2(!continued.contains(key),
+                         qPrintable(QStringLiteral("member %1 continued twice into generation %2")
+                                        .arg(h.member)
+                                        .arg(h.generation)));
+                continued.insert(key);
+                members.insert(h.member);
+                if (h.generation == 0) {
+                    ++generationZero;
+                    QCOMPARE(h.member, h.id);
+                } else {
+                    QVERIFY(!h.parent.isEmpty());
+                }
+            }
+        }
+        QCOMPARE(generationZero, PbtPopulation);
+        QCOMPARE(members.size(), PbtPopulation);
+        QCOMPARE(continued.size(), PbtPopulation * PbtGenerations);
+        QCOMPARE(str(http.get(expPath(pbt)).json.toMap(), "status"), QStringLiteral("DONE"));
+        for (const QString &root : std::as_const(m_roots)) {
+            HttpTestClient other(root);
+            other.bearer = http.bearer;
+            for (const QString &e : {manual, pbt}) // (random search always makes another job)
+                QCOMPARE(other.get(expPath(e) + QStringLiteral("nextjob/")).status, 204);
+        }
+        stopServers();
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMultiProcess)
+#include "tst_multiprocess.moc"
