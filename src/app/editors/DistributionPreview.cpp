@@ -113,14 +113,7 @@ DistributionPreview::DistributionPreview(QWidget *parent)
 {
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(180);
-    QChart *c = chart();
-    c->legend()->hide();
-    c->setAnimationOptions(QChart::NoAnimation);
-    c->setBackgroundRoundness(0);
-    c->setMargins(QMargins(4, 4, 4, 4));
-    QFont title = font();
-    title.setPointSizeF(title.pointSizeF() * 0.95);
-    c->setTitleFont(title);
+    setDistribution({}, std::nullopt);
 }
 
 DistributionPreview::~DistributionPreview() = default;
@@ -137,21 +130,27 @@ bool DistributionPreview::showsBars() const
     return !series.isEmpty() && series.first()->type() == QAbstractSeries::SeriesTypeBar;
 }
 
-void DistributionPreview::clearChart()
+void DistributionPreview::newChart()
 {
-    QChart *c = chart();
-    c->removeAllSeries();
-    const auto axes = c->axes();
-    for (QAbstractAxis *axis : axes) {
-        c->removeAxis(axis);
-        delete axis;
-    }
+    // A fresh chart each time: series and axes removed from a live chart can leave their
+    // labels and grid lines painted behind.
+    auto *c = new QChart;
+    c->legend()->hide();
+    c->setAnimationOptions(QChart::NoAnimation);
+    c->setBackgroundRoundness(0);
+    c->setMargins(QMargins(4, 4, 4, 4));
+    QFont title = font();
+    title.setPointSizeF(title.pointSizeF() * 0.95);
+    c->setTitleFont(title);
+    QChart *old = chart();
+    setChart(c);
+    delete old;
 }
 
 void DistributionPreview::setDistribution(const QString &name, const std::optional<Distribution> &d,
                                           const QString &note)
 {
-    clearChart();
+    newChart();
     if (!d) {
         m_histogram = {};
         chart()->setTitle(note);
@@ -201,6 +200,7 @@ void DistributionPreview::drawContinuous()
         axis->setBase(10);
         axis->setLabelFormat(QStringLiteral("%.0e"));
         axis->setMinorTickCount(-1);
+        axis->setMinorGridLineVisible(false);
         axis->setRange(h.edges.first(), h.edges.last());
         x = axis;
     } else {
@@ -213,7 +213,7 @@ void DistributionPreview::drawContinuous()
     auto *y = new QValueAxis;
     y->setRange(0, std::max(1.0, peak * 1.1));
     y->setLabelFormat(QStringLiteral("%d"));
-    y->setTickCount(3);
+    y->applyNiceNumbers();
     QFont small = font();
     small.setPointSizeF(small.pointSizeF() * 0.85);
     x->setLabelsFont(small);
@@ -246,7 +246,7 @@ void DistributionPreview::drawCategories()
     auto *y = new QValueAxis;
     y->setRange(0, std::max(1.0, peak * 1.1));
     y->setLabelFormat(QStringLiteral("%d"));
-    y->setTickCount(3);
+    y->applyNiceNumbers();
     QFont small = font();
     small.setPointSizeF(small.pointSizeF() * 0.85);
     x->setLabelsFont(small);

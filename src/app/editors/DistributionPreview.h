@@ -41,7 +41,7 @@ public:
     bool showsBars() const;   // categories drawn as bars
 
 private:
-    void clearChart();
+    void newChart();
     void drawContinuous();
     void drawCategories();
 

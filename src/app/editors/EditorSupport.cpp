@@ -6,8 +6,11 @@
 #include <QLabel>
 #include <QLocale>
 #include <QPalette>
+#include <QPlainTextEdit>
 #include <QRegularExpression>
 #include <QWidget>
+
+#include <algorithm>
 
 namespace schedy::editors {
 
@@ -97,6 +100,30 @@ void showMessage(QLabel *label, const QString &message)
         return;
     label->setText(message);
     label->setVisible(!message.isEmpty());
+}
+
+void prepareMessageLabels(QWidget *root)
+{
+    const auto labels = root->findChildren<QLabel *>();
+    for (QLabel *label : labels) {
+        if (!label->objectName().endsWith(QLatin1String("Error")))
+            continue;
+        QPalette p = label->palette();
+        p.setColor(QPalette::WindowText, QColor(0xc6, 0x28, 0x28));
+        label->setPalette(p);
+        label->setWordWrap(true);
+        label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        label->hide();
+    }
+}
+
+void showLines(QPlainTextEdit *box, const QStringList &lines, int maxLines)
+{
+    box->setPlainText(lines.join(QLatin1Char('\n')));
+    const int shown = int(std::clamp<qsizetype>(lines.size(), 1, maxLines));
+    const QMargins m = box->contentsMargins();
+    box->setFixedHeight(box->fontMetrics().lineSpacing() * shown + int(box->document()->documentMargin() * 2) +
+                        m.top() + m.bottom() + 2);
 }
 
 QString lastPathComponent(const QString &path)

@@ -9,6 +9,7 @@
 #include <optional>
 
 class QLabel;
+class QPlainTextEdit;
 class QWidget;
 
 // Helpers shared by the editors: how typed text becomes numbers and JSON
@@ -34,6 +35,12 @@ std::optional<QCborValue> parseValue(const QString &text, QString *error);
 void markInvalid(QWidget *input, const QString &message);
 void showMessage(QLabel *label, const QString &message);
 bool isMarkedInvalid(const QWidget *input);
+// Styles every QLabel under `root` whose object name ends in "Error" as an
+// error message (red, wrapped) and hides it until there is something to say.
+void prepareMessageLabels(QWidget *root);
+
+// Shows lines in a read-only text box as tall as they need (up to `maxLines`, then it scrolls).
+void showLines(QPlainTextEdit *box, const QStringList &lines, int maxLines = 6);
 
 // The last component of a codec path ("a.b.low" -> "low", "x.weights[2]" -> "weights[2]").
 QString lastPathComponent(const QString &path);

@@ -2,6 +2,8 @@
 
 #include "Client.h"
 #include "Codec.h"
+#include "ExperimentDialog.h"
+#include "JobDialog.h"
 #include "JobCellDelegate.h"
 #include "JobTableModel.h"
 #include "Json.h"
@@ -133,8 +135,7 @@ ExperimentView::ExperimentView(QWidget *parent)
     connect(m_ui->deleteButton, &QPushButton::clicked, this, &ExperimentView::deleteExperiment);
     m_ui->columnsButton->setMenu(new QMenu(this));
     connect(m_ui->columnsButton->menu(), &QMenu::aboutToShow, this, &ExperimentView::buildColumnsMenu);
-    m_ui->editButton->hide();  // shown when the editors are available
-    m_ui->queueButton->hide();
+    setUpEditors();
 }
 
 ExperimentView::~ExperimentView() { saveLayout(); }
@@ -473,6 +474,129 @@ void ExperimentView::saveLayout()
     }
     s.setValue(m_settingsScope + QStringLiteral("/widths"), widths);
     s.setValue(QStringLiteral("layout/jobSplitter"), m_ui->jobSplitter->saveState());
+}
+
+// ---- Editors ------------------------------------------------------------------------------------------
+
+void ExperimentView::setUpEditors()
+{
+    m_ui->editButton->setToolTip(tr("Change the status, the distributions or the PBT settings"));
+    m_ui->queueButton->setToolTip(tr("Add a job by hand"));
+    connect(m_ui->editButton, &QPushButton::clicked, this, &ExperimentView::editExperiment);
+    connect(m_ui->queueButton, &QPushButton::clicked, this, &ExperimentView::queueJob);
+    auto *duplicate = new QPushButton(tr("Duplicate…"), this);
+    duplicate->setObjectName(QStringLiteral("duplicateButton"));
+    duplicate->setToolTip(tr("A new experiment with this one's definition, under another name"));
+    m_ui->headerLayout->insertWidget(m_ui->headerLayout->indexOf(m_ui->editButton) + 1, duplicate);
+    connect(duplicate, &QPushButton::clicked, this, &ExperimentView::duplicateExperiment);
+
+    QTableView *view = m_ui->jobView;
+    auto *separator = new QAction(view);
+    separator->setSeparator(true);
+    auto *duplicateJob = new QAction(tr("Duplicate as new job…"), view);
+    duplicateJob->setObjectName(QStringLiteral("duplicateJobAction"));
+    connect(duplicateJob, &QAction::triggered, this, &ExperimentView::duplicateSelectedJob);
+    auto *editJob = new QAction(tr("Edit job…"), view);
+    editJob->setObjectName(QStringLiteral("editJobAction"));
+    connect(editJob, &QAction::triggered, this, &ExperimentView::editSelectedJob);
+    view->addActions({separator, duplicateJob, editJob});
+}
+
+std::optional<Job> ExperimentView::currentJob() const
+{
+    const QModelIndex current = m_ui->jobView->selectionModel()->currentIndex();
+    if (current.isValid() && m_ui->jobView->selectionModel()->rowIntersectsSelection(current.row(), {}))
+        return m_model->job(current.row());
+    const QList<QString> ids = selectedJobIds();
+    const int row = ids.isEmpty() ? -1 : m_model->rowOf(ids.first());
+    if (row < 0)
+        return std::nullopt;
+    return m_model->job(row);
+}
+
+void ExperimentView::editExperiment()
+{
+    if (!m_client || m_experiment.name.isEmpty())
+        return;
+    auto *dialog = new ExperimentDialog(m_client, ExperimentDialog::Mode::Edit, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setExperiment(m_experiment);
+    QStringList results;
+    for (const auto &key : m_model->columnKeys()) {
+        if (key.source == JobTableModel::ColumnSource::Result)
+            results.append(key.name);
+    }
+    dialog->setResultNameSuggestions(results);
+    connect(dialog, &ExperimentDialog::saved, this, [this](const Experiment &e) {
+        if (e.name != m_experiment.name)
+            return;
+        Experiment shown = e;
+        if (!shown.jobCounts)
+            shown.jobCounts = m_experiment.jobCounts;
+        showExperiment(shown);
+        Q_EMIT experimentChanged(shown);
+    });
+    dialog->open();
+}
+
+void ExperimentView::duplicateExperiment()
+{
+    if (!m_client || m_experiment.name.isEmpty())
+        return;
+    auto *dialog = new ExperimentDialog(m_client, ExperimentDialog::Mode::Duplicate, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setExperiment(m_experiment);
+    connect(dialog, &ExperimentDialog::saved, this, &ExperimentView::experimentCreated);
+    dialog->open();
+}
+
+void ExperimentView::openJobDialog(JobDialog *dialog)
+{
+    QStringList hyperparameters;
+    QStringList results;
+    for (const auto &key : m_model->columnKeys()) {
+        if (key.source == JobTableModel::ColumnSource::Hyperparameter)
+            hyperparameters.append(key.name);
+        else if (key.source == JobTableModel::ColumnSource::Result)
+            results.append(key.name);
+    }
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setKnownNames(hyperparameters, results);
+    const QString name = m_experiment.name;
+    connect(dialog, &JobDialog::saved, this, [this, name](const Job &job) {
+        if (name != m_experiment.name)
+            return;
+        m_model->applyChanges({job});
+        refresh(); // the counts
+    });
+    dialog->open();
+}
+
+void ExperimentView::queueJob()
+{
+    if (!m_client || m_experiment.name.isEmpty())
+        return;
+    openJobDialog(new JobDialog(m_client, m_experiment, JobDialog::Mode::Queue, this));
+}
+
+void ExperimentView::duplicateSelectedJob()
+{
+    const auto job = currentJob();
+    if (!m_client || !job)
+        return;
+    auto *dialog = new JobDialog(m_client, m_experiment, JobDialog::Mode::Duplicate, this);
+    dialog->setJob(*job);
+    openJobDialog(dialog);
+}
+
+void ExperimentView::editSelectedJob()
+{
+    const auto job = currentJob();
+    if (!m_client || !job)
+        return;
+    auto *dialog = new JobDialog(m_client, m_experiment, JobDialog::Mode::Edit, this);
+    dialog->setJob(*job);
+    openJobDialog(dialog);
 }
 
 } // namespace schedy

@@ -8,6 +8,7 @@
 #include <QWidget>
 
 #include <memory>
+#include <optional>
 
 namespace Ui {
 class ExperimentView;
@@ -18,6 +19,7 @@ class QToolButton;
 namespace schedy {
 
 class Client;
+class JobDialog;
 class JobTableModel;
 
 // One experiment: header with counts and actions, the job table (paged,
@@ -44,6 +46,8 @@ public:
 Q_SIGNALS:
     void experimentChanged(const schedy::Experiment &experiment);
     void experimentDeleted(const QString &name);
+    // A new experiment made here (Duplicate…): the window lists and selects it.
+    void experimentCreated(const schedy::Experiment &experiment);
     void failed(const QString &what, const schedy::ClientError &error);
     void refreshed();
 
@@ -55,6 +59,15 @@ private:
     void deleteSelectedJobs();
     void requeueSelectedJobs();
     void buildColumnsMenu();
+    // Editors (src/app/editors): the experiment's definition, duplicates, jobs by hand.
+    void setUpEditors();
+    void editExperiment();
+    void duplicateExperiment();
+    void queueJob();
+    void duplicateSelectedJob();
+    void editSelectedJob();
+    void openJobDialog(JobDialog *dialog);
+    std::optional<Job> currentJob() const;
     void restoreLayout();
     void updateTotal();
 

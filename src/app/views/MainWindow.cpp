@@ -2,6 +2,7 @@
 
 #include "ConnectionDialog.h"
 #include "CsvExporter.h"
+#include "ExperimentDialog.h"
 #include "ExperimentListModel.h"
 #include "ExperimentView.h"
 #include "JobTableModel.h"
@@ -107,7 +108,8 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
                            tr("<b>Schedy</b> %1<br>Hyperparameter search: server, dashboard and command line.")
                                .arg(QCoreApplication::applicationVersion()));
     });
-    m_ui->actionNewExperiment->setVisible(false); // enabled with the editors
+    connect(m_ui->actionNewExperiment, &QAction::triggered, this, &MainWindow::newExperiment);
+    connect(m_page, &ExperimentView::experimentCreated, this, &MainWindow::showCreatedExperiment);
     connect(m_ui->bannerClose, &QToolButton::clicked, this, &MainWindow::hideBanner);
     connect(m_ui->bannerRetry, &QPushButton::clicked, this, [this] {
         hideBanner();
@@ -245,6 +247,27 @@ void MainWindow::showWorkerSetup()
 {
     WorkerSetupDialog dialog(m_connections->current(), this);
     dialog.exec();
+}
+
+void MainWindow::newExperiment()
+{
+    Client *client = m_connections->client();
+    if (!client || m_connections->state() != ConnectionManager::State::Connected) {
+        statusBar()->showMessage(tr("Connect to a server first."), 5000);
+        return;
+    }
+    auto *dialog = new ExperimentDialog(client, ExperimentDialog::Mode::Create, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ExperimentDialog::saved, this, &MainWindow::showCreatedExperiment);
+    dialog->open();
+}
+
+void MainWindow::showCreatedExperiment(const Experiment &experiment)
+{
+    m_experiments->upsert(experiment);
+    if (!selectExperiment(experiment.name))
+        m_pendingSelection = experiment.name;
+    statusBar()->showMessage(tr("Created %1").arg(experiment.name), 5000);
 }
 
 void MainWindow::exportCsv()

@@ -49,6 +49,8 @@ private:
     void hideBanner();
     void showConnectDialog();
     void showWorkerSetup();
+    void newExperiment();
+    void showCreatedExperiment(const Experiment &experiment);
     void exportCsv();
     void restoreSettings();
     void saveSettings();

@@ -1,0 +1,427 @@
+#include "ExperimentDialog.h"
+
+#include "Client.h"
+#include "Codec.h"
+#include "DistributionEditor.h"
+#include "EditorSupport.h"
+#include "PbtSettingsEditor.h"
+#include "SchedulerJsonView.h"
+#include "ui_ExperimentDialog.h"
+
+#include <QDateTime>
+#include <QGuiApplication>
+#include <QPushButton>
+#include <QScreen>
+#include <QSignalBlocker>
+
+#include <algorithm>
+
+namespace schedy {
+
+namespace {
+constexpr int MaxListedProblems = 3;
+}
+
+ExperimentDialog::ExperimentDialog(Client *client, Mode mode, QWidget *parent)
+    : QDialog(parent)
+    , m_ui(std::make_unique<Ui::ExperimentDialog>())
+    , m_client(client)
+    , m_mode(mode)
+{
+    m_ui->setupUi(this);
+    editors::prepareMessageLabels(this);
+    m_ui->kindCombo->addItem(tr("Manual"), int(Scheduler::Kind::Manual));
+    m_ui->kindCombo->addItem(tr("Random search"), int(Scheduler::Kind::RandomSearch));
+    m_ui->kindCombo->addItem(tr("Population Based Training"), int(Scheduler::Kind::Pbt));
+    m_ui->statusCombo->addItem(tr("Running"), int(ExperimentStatus::Running));
+    m_ui->statusCombo->addItem(tr("Done / paused"), int(ExperimentStatus::Done));
+    for (QLabel *hint : {m_ui->kindHint, m_ui->statusHint})
+        hint->setForegroundRole(QPalette::PlaceholderText);
+    m_ui->conflictPanel->hide();
+    m_ui->conflictPanel->setAutoFillBackground(true);
+    QPalette warn = m_ui->conflictPanel->palette();
+    warn.setColor(QPalette::Window, QColor(0xff, 0xf4, 0xd6));
+    m_ui->conflictPanel->setPalette(warn);
+
+    switch (mode) {
+    case Mode::Create:
+        setWindowTitle(tr("New experiment"));
+        m_saveButton = m_ui->buttons->addButton(tr("Create"), QDialogButtonBox::AcceptRole);
+        break;
+    case Mode::Edit:
+        setWindowTitle(tr("Edit experiment"));
+        m_saveButton = m_ui->buttons->addButton(tr("Save"), QDialogButtonBox::AcceptRole);
+        m_ui->nameEdit->setReadOnly(true);
+        m_ui->nameEdit->setToolTip(tr("An experiment keeps its name; duplicate it to use another one"));
+        break;
+    case Mode::Duplicate:
+        setWindowTitle(tr("Duplicate experiment"));
+        m_saveButton = m_ui->buttons->addButton(tr("Create copy"), QDialogButtonBox::AcceptRole);
+        break;
+    }
+    m_saveButton->setObjectName(QStringLiteral("saveButton"));
+    m_saveButton->setDefault(true);
+    connect(m_saveButton, &QPushButton::clicked, this, &ExperimentDialog::save);
+    connect(m_ui->buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(m_ui->nameEdit, &QLineEdit::textChanged, this, &ExperimentDialog::onUserEdited);
+    connect(m_ui->statusCombo, &QComboBox::currentIndexChanged, this, &ExperimentDialog::onUserEdited);
+    connect(m_ui->kindCombo, &QComboBox::currentIndexChanged, this, &ExperimentDialog::onKindChanged);
+    connect(m_ui->distributionEditor, &DistributionEditor::edited, this, &ExperimentDialog::onFormEdited);
+    connect(m_ui->pbtEditor, &PbtSettingsEditor::edited, this, &ExperimentDialog::onFormEdited);
+    connect(m_ui->jsonView, &SchedulerJsonView::schedulerEdited, this, &ExperimentDialog::onJsonEdited);
+    connect(m_ui->jsonView, &SchedulerJsonView::edited, this, &ExperimentDialog::onUserEdited);
+    connect(m_ui->reloadButton, &QPushButton::clicked, this, &ExperimentDialog::reloadTheirs);
+    connect(m_ui->overwriteButton, &QPushButton::clicked, this, &ExperimentDialog::overwrite);
+
+    // Room for the form and the preview: as large as a common screen allows.
+    const QRect screen = (parent ? parent->screen() : QGuiApplication::primaryScreen())->availableGeometry();
+    resize(std::min(1180, screen.width() - 40), std::min(880, screen.height() - 40));
+    setExperiment(Experiment{});
+}
+
+ExperimentDialog::~ExperimentDialog() = default;
+
+DistributionEditor *ExperimentDialog::distributionEditor() const { return m_ui->distributionEditor; }
+PbtSettingsEditor *ExperimentDialog::pbtEditor() const { return m_ui->pbtEditor; }
+SchedulerJsonView *ExperimentDialog::jsonView() const { return m_ui->jsonView; }
+bool ExperimentDialog::hasConflict() const { return !m_conflict.isEmpty(); }
+QString ExperimentDialog::message() const { return m_ui->message->text(); }
+
+void ExperimentDialog::setExperiment(const Experiment &e)
+{
+    switch (m_mode) {
+    case Mode::Create: m_ui->nameEdit->setText(e.name); break;
+    case Mode::Edit:
+        m_base = e;
+        m_ui->nameEdit->setText(e.name);
+        setWindowTitle(tr("Edit experiment — %1").arg(e.name));
+        break;
+    case Mode::Duplicate:
+        m_ui->nameEdit->setText(e.name.isEmpty() ? QString() : tr("%1 copy").arg(e.name));
+        m_ui->nameEdit->selectAll();
+        setWindowTitle(tr("Duplicate experiment — %1").arg(e.name));
+        break;
+    }
+    {
+        QSignalBlocker block(m_ui->statusCombo);
+        m_ui->statusCombo->setCurrentIndex(m_ui->statusCombo->findData(int(e.status)));
+    }
+    setForm(e.scheduler);
+    m_ui->jsonView->setScheduler(e.scheduler);
+    m_ui->jsonView->setNote({});
+    updateState();
+}
+
+void ExperimentDialog::setResultNameSuggestions(const QStringList &names)
+{
+    m_ui->pbtEditor->setResultNameSuggestions(names);
+}
+
+Scheduler::Kind ExperimentDialog::kind() const
+{
+    return Scheduler::Kind(m_ui->kindCombo->currentData().toInt());
+}
+
+Scheduler ExperimentDialog::formScheduler() const
+{
+    Scheduler s;
+    s.kind = kind();
+    if (s.kind == Scheduler::Kind::RandomSearch)
+        s.distributions = m_ui->distributionEditor->distributions();
+    else if (s.kind == Scheduler::Kind::Pbt)
+        s.pbt = m_ui->pbtEditor->settings();
+    return s;
+}
+
+bool ExperimentDialog::formValid() const { return formErrors().isEmpty(); }
+
+QStringList ExperimentDialog::formErrors() const
+{
+    QStringList out;
+    if (kind() == Scheduler::Kind::RandomSearch) {
+        for (const QString &e : m_ui->distributionEditor->errors())
+            out.append(QStringLiteral("RandomSearch.") + e);
+    } else if (kind() == Scheduler::Kind::Pbt) {
+        for (const QString &e : m_ui->pbtEditor->errors())
+            out.append(QStringLiteral("PBT.") + e);
+    }
+    return out;
+}
+
+Experiment ExperimentDialog::experiment() const
+{
+    Experiment e;
+    e.name = m_mode == Mode::Edit ? m_base.name : m_ui->nameEdit->text();
+    e.status = ExperimentStatus(m_ui->statusCombo->currentData().toInt());
+    e.scheduler = formScheduler();
+    return e;
+}
+
+void ExperimentDialog::setForm(const Scheduler &s)
+{
+    const bool wasSyncing = m_syncing;
+    m_syncing = true;
+    {
+        QSignalBlocker block(m_ui->kindCombo);
+        m_ui->kindCombo->setCurrentIndex(m_ui->kindCombo->findData(int(s.kind)));
+    }
+    showKind(s.kind);
+    if (s.kind == Scheduler::Kind::RandomSearch)
+        m_ui->distributionEditor->setDistributions(s.distributions);
+    else if (s.kind == Scheduler::Kind::Pbt)
+        m_ui->pbtEditor->setSettings(s.pbt);
+    m_syncing = wasSyncing;
+}
+
+void ExperimentDialog::showKind(Scheduler::Kind kind)
+{
+    switch (kind) {
+    case Scheduler::Kind::Manual:
+        m_ui->pages->setCurrentWidget(m_ui->manualPage);
+        m_ui->kindHint->setText(tr("Jobs are queued by hand or by workers."));
+        break;
+    case Scheduler::Kind::RandomSearch:
+        m_ui->pages->setCurrentWidget(m_ui->randomPage);
+        m_ui->kindHint->setText(tr("Every new job draws its hyperparameters from the distributions."));
+        break;
+    case Scheduler::Kind::Pbt:
+        m_ui->pages->setCurrentWidget(m_ui->pbtPage);
+        m_ui->kindHint->setText(tr("A population trains in generations; the worst copy the best and explore."));
+        break;
+    }
+}
+
+void ExperimentDialog::onKindChanged()
+{
+    const Scheduler::Kind k = kind();
+    // Switching between random search and PBT carries the distributions over when the other side has none.
+    DistributionEditor *random = m_ui->distributionEditor;
+    DistributionEditor *init = m_ui->pbtEditor->initEditor();
+    if (k == Scheduler::Kind::Pbt && init->rowCount() == 0 && random->rowCount() > 0 && random->isValid())
+        init->setDistributions(random->distributions());
+    else if (k == Scheduler::Kind::RandomSearch && random->rowCount() == 0 && init->rowCount() > 0 && init->isValid())
+        random->setDistributions(init->distributions());
+    showKind(k);
+    onFormEdited();
+}
+
+void ExperimentDialog::onFormEdited()
+{
+    if (m_syncing)
+        return;
+    if (formValid()) {
+        m_ui->jsonView->setScheduler(formScheduler());
+        m_ui->jsonView->setNote({});
+    } else {
+        m_ui->jsonView->setNote(
+            tr("The form has problems (see the Definition tab); this text shows the last valid definition."));
+    }
+    onUserEdited();
+}
+
+void ExperimentDialog::onJsonEdited(const Scheduler &scheduler)
+{
+    setForm(scheduler);
+    updateState();
+}
+
+QStringList ExperimentDialog::problems() const
+{
+    QStringList out;
+    if (m_mode != Mode::Edit) {
+        const QString name = m_ui->nameEdit->text();
+        QString error = checkName(name, tr("name"));
+        if (error.isEmpty() && !m_takenName.isEmpty() && name == m_takenName)
+            error = tr("an experiment with this name already exists");
+        if (!error.isEmpty())
+            out.append(tr("name: %1").arg(error));
+    }
+    if (!m_ui->jsonView->isValid())
+        out.append(tr("JSON: %1").arg(m_ui->jsonView->error()));
+    else
+        out += formErrors();
+    return out;
+}
+
+bool ExperimentDialog::canSave() const { return !m_busy && m_client && !hasConflict() && problems().isEmpty(); }
+
+void ExperimentDialog::updateState()
+{
+    QString nameError;
+    if (m_mode != Mode::Edit) {
+        const QString name = m_ui->nameEdit->text();
+        nameError = checkName(name, tr("name"));
+        if (nameError.isEmpty() && !m_takenName.isEmpty() && name == m_takenName)
+            nameError = tr("an experiment with this name already exists");
+    }
+    editors::markInvalid(m_ui->nameEdit, nameError);
+    editors::showMessage(m_ui->nameError, nameError);
+    const bool running = ExperimentStatus(m_ui->statusCombo->currentData().toInt()) == ExperimentStatus::Running;
+    m_ui->statusHint->setText(running ? tr("Workers get jobs as soon as it is saved.")
+                                      : tr("No jobs are handed out until it is resumed."));
+    m_ui->tabs->setTabText(1, m_ui->jsonView->isValid() ? tr("JSON") : tr("JSON ⚠"));
+
+    const QStringList problems = this->problems();
+    m_saveButton->setEnabled(canSave());
+    QString text = m_status;
+    bool error = m_statusIsError;
+    if (text.isEmpty() && !problems.isEmpty()) {
+        text = problems.mid(0, MaxListedProblems).join(QLatin1Char('\n'));
+        if (problems.size() > MaxListedProblems)
+            text += QLatin1Char('\n') + tr("… and %n more", nullptr, int(problems.size() - MaxListedProblems));
+        error = true;
+    } else if (text.isEmpty() && !m_client) {
+        text = tr("Not connected to a server.");
+        error = true;
+    }
+    m_ui->message->setText(text);
+    QPalette p = m_ui->message->palette();
+    p.setColor(QPalette::WindowText, error ? QColor(0xc6, 0x28, 0x28) : palette().color(QPalette::WindowText));
+    m_ui->message->setPalette(p);
+}
+
+void ExperimentDialog::onUserEdited()
+{
+    if (!m_busy)
+        m_status.clear();
+    updateState();
+}
+
+void ExperimentDialog::setMessage(const QString &message, bool error)
+{
+    m_status = message;
+    m_statusIsError = error;
+    updateState();
+}
+
+void ExperimentDialog::setBusy(bool busy, const QString &message)
+{
+    m_busy = busy;
+    m_status = message;
+    m_statusIsError = false;
+    updateState();
+}
+
+Experiment ExperimentDialog::definitionOf(const Experiment &e)
+{
+    Experiment d;
+    d.name = e.name;
+    d.status = e.status;
+    d.scheduler = e.scheduler;
+    return d;
+}
+
+void ExperimentDialog::save()
+{
+    if (!canSave())
+        return;
+    const Experiment e = definitionOf(experiment());
+    if (m_mode == Mode::Edit)
+        checkThenUpdate(e);
+    else
+        create(e);
+}
+
+void ExperimentDialog::create(const Experiment &e)
+{
+    setBusy(true, tr("Creating %1…").arg(e.name));
+    auto *call = m_client->createExperiment(e);
+    connect(call, &CallBase::finished, this, [this, call, name = e.name] {
+        setBusy(false);
+        if (call->ok()) {
+            finishSave(call->value());
+        } else if (call->error().kind == ClientError::Kind::ResourceExists) {
+            m_takenName = name;
+            updateState();
+            m_ui->nameEdit->setFocus();
+            m_ui->nameEdit->selectAll();
+        } else {
+            fail(tr("Creating %1").arg(name), call->error());
+        }
+    });
+}
+
+void ExperimentDialog::checkThenUpdate(const Experiment &e)
+{
+    // Experiments have no ETag: compare what the server has now with what this dialog started from.
+    setBusy(true, tr("Checking for changes made meanwhile…"));
+    auto *call = m_client->experiment(m_base.name);
+    connect(call, &CallBase::finished, this, [this, call, e] {
+        if (!call->ok()) {
+            setBusy(false);
+            if (call->error().httpStatus == 404)
+                setMessage(tr("%1 no longer exists: someone deleted it.").arg(m_base.name), true);
+            else
+                fail(tr("Reading %1").arg(m_base.name), call->error());
+            return;
+        }
+        const Experiment server = call->value();
+        const QStringList changes = editors::describeChanges(codec::encode(definitionOf(m_base)),
+                                                             codec::encode(definitionOf(server)));
+        if (changes.isEmpty()) {
+            update(e);
+            return;
+        }
+        setBusy(false);
+        m_server = server;
+        m_conflict = changes;
+        const QString when = server.modifiedAt
+                                 ? QDateTime::fromMSecsSinceEpoch(qint64(*server.modifiedAt * 1000))
+                                       .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                                 : tr("an unknown time");
+        m_ui->conflictText->setText(
+            tr("<b>Someone else changed %1</b> since this dialog opened (last modified %2). "
+               "Nothing was saved. Their changes:")
+                .arg(m_base.name.toHtmlEscaped(), when));
+        editors::showLines(m_ui->conflictList, changes);
+        m_ui->conflictPanel->show();
+        updateState();
+    });
+}
+
+void ExperimentDialog::update(const Experiment &e)
+{
+    setBusy(true, tr("Saving %1…").arg(e.name));
+    auto *call = m_client->updateExperiment(e);
+    connect(call, &CallBase::finished, this, [this, call, name = e.name] {
+        setBusy(false);
+        if (call->ok())
+            finishSave(call->value());
+        else
+            fail(tr("Saving %1").arg(name), call->error());
+    });
+}
+
+void ExperimentDialog::reloadTheirs()
+{
+    if (!hasConflict())
+        return;
+    m_conflict.clear();
+    m_ui->conflictPanel->hide();
+    setExperiment(m_server);
+    setMessage(tr("Loaded the current version of %1; your changes were discarded.").arg(m_server.name));
+}
+
+void ExperimentDialog::overwrite()
+{
+    if (!hasConflict())
+        return;
+    m_conflict.clear();
+    m_ui->conflictPanel->hide();
+    m_base = m_server; // deliberately replacing what is there now
+    update(definitionOf(experiment()));
+}
+
+void ExperimentDialog::finishSave(const Experiment &saved)
+{
+    m_saved = saved;
+    Q_EMIT this->saved(saved);
+    accept();
+}
+
+void ExperimentDialog::fail(const QString &what, const ClientError &error)
+{
+    setMessage(tr("%1 failed: %2").arg(what, error.toString()), true);
+}
+
+} // namespace schedy

@@ -1,0 +1,106 @@
+#pragma once
+
+#include "ClientError.h"
+#include "Types.h"
+
+#include <QDialog>
+#include <QPointer>
+
+#include <memory>
+
+namespace Ui {
+class ExperimentDialog;
+}
+class QPushButton;
+
+namespace schedy {
+
+class Client;
+class DistributionEditor;
+class PbtSettingsEditor;
+class SchedulerJsonView;
+
+// Creates an experiment, edits one, or duplicates one's definition under a
+// new name: name, scheduler kind, status, and the scheduler's definition in a
+// form and as raw JSON kept in step. Saving an edit first fetches the
+// experiment again: a change someone made meanwhile is shown, and the user
+// reloads it or overwrites it deliberately.
+class ExperimentDialog : public QDialog
+{
+    Q_OBJECT
+public:
+    enum class Mode { Create, Edit, Duplicate };
+
+    ExperimentDialog(Client *client, Mode mode, QWidget *parent = nullptr);
+    ~ExperimentDialog() override;
+
+    Mode mode() const { return m_mode; }
+    // Create: a template (may be empty). Edit: the experiment as the user saw it, the base
+    // against which changes by others are detected. Duplicate: the source (its name gets " copy").
+    void setExperiment(const Experiment &experiment);
+    // What the dialog would save.
+    Experiment experiment() const;
+    // Result names the jobs already report, offered as PBT's quality result.
+    void setResultNameSuggestions(const QStringList &names);
+
+    bool canSave() const;
+    // Problems that keep Save disabled, one line each.
+    QStringList problems() const;
+    bool isBusy() const { return m_busy; }
+    bool hasConflict() const;
+    QStringList conflictChanges() const { return m_conflict; }
+    QString message() const;
+    // The server's document after a successful save.
+    const Experiment &savedExperiment() const { return m_saved; }
+
+    QPushButton *saveButton() const { return m_saveButton; }
+    DistributionEditor *distributionEditor() const;
+    PbtSettingsEditor *pbtEditor() const;
+    SchedulerJsonView *jsonView() const;
+
+public Q_SLOTS:
+    void save();
+    // After a conflict: take the server's version / save ours over it.
+    void reloadTheirs();
+    void overwrite();
+
+Q_SIGNALS:
+    void saved(const schedy::Experiment &experiment);
+
+private:
+    Scheduler::Kind kind() const;
+    Scheduler formScheduler() const;
+    bool formValid() const;
+    QStringList formErrors() const;
+    void setForm(const Scheduler &scheduler);
+    void showKind(Scheduler::Kind kind);
+    void onKindChanged();
+    void onFormEdited();
+    void onJsonEdited(const Scheduler &scheduler);
+    void updateState();
+    void onUserEdited();
+    void setBusy(bool busy, const QString &message = {});
+    void setMessage(const QString &message, bool error = false);
+    void create(const Experiment &experiment);
+    void checkThenUpdate(const Experiment &experiment);
+    void update(const Experiment &experiment);
+    void finishSave(const Experiment &saved);
+    void fail(const QString &what, const ClientError &error);
+    static Experiment definitionOf(const Experiment &e);
+
+    std::unique_ptr<Ui::ExperimentDialog> m_ui;
+    QPointer<Client> m_client;
+    Mode m_mode;
+    QPushButton *m_saveButton;
+    Experiment m_base;   // Edit: what the user started from
+    Experiment m_server; // Edit, after a conflict: the server's current version
+    Experiment m_saved;
+    QStringList m_conflict;
+    QString m_takenName; // refused by the server as existing
+    bool m_busy = false;
+    bool m_syncing = false;
+    QString m_status; // what the footer says (busy, failure), instead of the problems
+    bool m_statusIsError = false;
+};
+
+} // namespace schedy

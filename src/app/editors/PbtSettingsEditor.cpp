@@ -1,0 +1,317 @@
+#include "PbtSettingsEditor.h"
+
+#include "Codec.h"
+#include "DistributionEditor.h"
+#include "EditorSupport.h"
+#include "ui_PbtSettingsEditor.h"
+
+#include <QCompleter>
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QStringListModel>
+#include <QToolButton>
+
+namespace schedy {
+
+namespace {
+// Settings that are valid except for the one field being checked: the codec
+// then names exactly that field's problem.
+PbtSettings baseline()
+{
+    PbtSettings s;
+    s.qualityResultName = QStringLiteral("quality");
+    return s;
+}
+
+std::optional<DecodeError> codecCheck(const PbtSettings &s)
+{
+    const auto decoded = codec::decodePbt(codec::encode(s), QStringLiteral("PBT"));
+    if (decoded)
+        return std::nullopt;
+    return decoded.error();
+}
+} // namespace
+
+PbtSettingsEditor::PbtSettingsEditor(QWidget *parent)
+    : QWidget(parent)
+    , m_ui(std::make_unique<Ui::PbtSettingsEditor>())
+    , m_hyperparameterNames(new QStringListModel(this))
+{
+    m_ui->setupUi(this);
+    editors::prepareMessageLabels(this);
+    m_ui->objectiveCombo->addItem(tr("Maximize"), int(Objective::Maximize));
+    m_ui->objectiveCombo->addItem(tr("Minimize"), int(Objective::Minimize));
+    m_ui->qualityCombo->lineEdit()->setPlaceholderText(tr("e.g. accuracy"));
+    m_ui->qualityCombo->setToolTip(tr("The result that ranks jobs (a number the workers report)"));
+    m_ui->truncateEdit->setPlaceholderText(tr("in (0, 0.5], e.g. 0.2"));
+    m_ui->populationSpin->setSpecialValueText(tr("default (%1)").arg(PbtSettings::DefaultPopulation));
+    m_ui->generationsSpin->setSpecialValueText(tr("unlimited"));
+    for (QLabel *hint : {m_ui->objectiveHint, m_ui->populationHint, m_ui->generationsHint, m_ui->exploreHint})
+        hint->setForegroundRole(QPalette::PlaceholderText);
+
+    QHeaderView *header = m_ui->exploreTable->horizontalHeader();
+    header->setSectionResizeMode(0, QHeaderView::Stretch);
+    header->setSectionResizeMode(1, QHeaderView::Fixed);
+    header->setSectionResizeMode(2, QHeaderView::Fixed);
+    header->setSectionResizeMode(3, QHeaderView::Fixed);
+    m_ui->exploreTable->setColumnWidth(1, 85);
+    m_ui->exploreTable->setColumnWidth(2, 85);
+    m_ui->exploreTable->setColumnWidth(3, 30);
+
+    connect(m_ui->objectiveCombo, &QComboBox::currentIndexChanged, this, &PbtSettingsEditor::userEdited);
+    connect(m_ui->qualityCombo, &QComboBox::currentTextChanged, this, &PbtSettingsEditor::userEdited);
+    connect(m_ui->truncateEdit, &QLineEdit::textChanged, this, &PbtSettingsEditor::userEdited);
+    connect(m_ui->populationSpin, &QSpinBox::valueChanged, this, &PbtSettingsEditor::userEdited);
+    connect(m_ui->generationsSpin, &QSpinBox::valueChanged, this, &PbtSettingsEditor::userEdited);
+    connect(m_ui->addExploreButton, &QPushButton::clicked, this, [this] {
+        Perturb p;
+        p.name.clear();
+        addExploreRow(p);
+        m_explore.last().name->setFocus();
+        userEdited();
+    });
+    connect(m_ui->initEditor, &DistributionEditor::edited, this, &PbtSettingsEditor::userEdited);
+    setSettings(PbtSettings{});
+}
+
+PbtSettingsEditor::~PbtSettingsEditor() = default;
+
+DistributionEditor *PbtSettingsEditor::initEditor() const { return m_ui->initEditor; }
+
+void PbtSettingsEditor::setResultNameSuggestions(const QStringList &names)
+{
+    const QString text = m_ui->qualityCombo->currentText();
+    const bool wasLoading = m_loading;
+    m_loading = true;
+    m_ui->qualityCombo->clear();
+    m_ui->qualityCombo->addItems(names);
+    m_ui->qualityCombo->setCurrentIndex(-1);
+    m_ui->qualityCombo->setEditText(text);
+    m_loading = wasLoading;
+}
+
+void PbtSettingsEditor::setSettings(const PbtSettings &s)
+{
+    m_loading = true;
+    m_ui->objectiveCombo->setCurrentIndex(m_ui->objectiveCombo->findData(int(s.objective)));
+    m_ui->qualityCombo->setEditText(s.qualityResultName);
+    m_ui->truncateEdit->setText(editors::numberText(s.truncate));
+    m_ui->populationSpin->setValue(int(std::min<qint64>(s.numParallel.value_or(0), m_ui->populationSpin->maximum())));
+    m_ui->generationsSpin->setValue(
+        int(std::min<qint64>(s.maxGenerations.value_or(0), m_ui->generationsSpin->maximum())));
+    clearExplore();
+    for (const Perturb &p : s.explore)
+        addExploreRow(p);
+    m_ui->initEditor->setDistributions(s.init);
+    m_loading = false;
+    revalidate();
+}
+
+void PbtSettingsEditor::addExplore(const Perturb &perturb)
+{
+    addExploreRow(perturb);
+    userEdited();
+}
+
+void PbtSettingsEditor::addExploreRow(const Perturb &perturb)
+{
+    QTableWidget *t = m_ui->exploreTable;
+    const int row = t->rowCount();
+    t->setRowCount(row + 1);
+    ExploreRow r;
+    r.name = new QLineEdit(perturb.name, t);
+    r.name->setFrame(false);
+    r.name->setPlaceholderText(tr("hyperparameter"));
+    auto *completer = new QCompleter(m_hyperparameterNames, r.name);
+    completer->setCompletionMode(QCompleter::UnfilteredPopupCompletion);
+    r.name->setCompleter(completer);
+    r.minFactor = new QLineEdit(editors::numberText(perturb.minFactor), t);
+    r.minFactor->setFrame(false);
+    r.maxFactor = new QLineEdit(editors::numberText(perturb.maxFactor), t);
+    r.maxFactor->setFrame(false);
+    r.remove = new QToolButton(t);
+    r.remove->setText(QStringLiteral("✕"));
+    r.remove->setAutoRaise(true);
+    r.remove->setToolTip(tr("Stop perturbing this hyperparameter"));
+    r.name->setObjectName(QStringLiteral("exploreName%1").arg(row));
+    r.minFactor->setObjectName(QStringLiteral("exploreMin%1").arg(row));
+    r.maxFactor->setObjectName(QStringLiteral("exploreMax%1").arg(row));
+    r.remove->setObjectName(QStringLiteral("exploreRemove%1").arg(row));
+    for (QLineEdit *e : {r.name, r.minFactor, r.maxFactor})
+        connect(e, &QLineEdit::textChanged, this, &PbtSettingsEditor::userEdited);
+    QToolButton *remove = r.remove;
+    connect(remove, &QToolButton::clicked, this, [this, remove] { removeExploreRow(remove); });
+    t->setCellWidget(row, 0, r.name);
+    t->setCellWidget(row, 1, r.minFactor);
+    t->setCellWidget(row, 2, r.maxFactor);
+    t->setCellWidget(row, 3, r.remove);
+    m_explore.append(r);
+}
+
+void PbtSettingsEditor::removeExploreRow(QToolButton *button)
+{
+    for (int i = 0; i < m_explore.size(); ++i) {
+        if (m_explore[i].remove != button)
+            continue;
+        m_explore.removeAt(i);
+        m_ui->exploreTable->removeRow(i); // the cell widgets are deleted later
+        break;
+    }
+    userEdited();
+}
+
+void PbtSettingsEditor::clearExplore()
+{
+    m_explore.clear();
+    m_ui->exploreTable->setRowCount(0);
+}
+
+Perturb PbtSettingsEditor::exploreValue(int row, ExploreCheck *check) const
+{
+    const ExploreRow &r = m_explore[row];
+    Perturb p;
+    p.name = r.name->text();
+    ExploreCheck c;
+    if (p.name.isEmpty())
+        c.name = tr("enter a hyperparameter name");
+    for (int j = 0; j < row && c.name.isEmpty(); ++j) {
+        if (m_explore[j].name->text() == p.name)
+            c.name = tr("listed twice");
+    }
+    const auto minFactor = editors::parseNumber(r.minFactor->text(), &c.minFactor);
+    const auto maxFactor = editors::parseNumber(r.maxFactor->text(), &c.maxFactor);
+    if (minFactor)
+        p.minFactor = *minFactor;
+    if (maxFactor)
+        p.maxFactor = *maxFactor;
+    if (minFactor && maxFactor) {
+        PbtSettings s = baseline();
+        s.explore = {p};
+        s.explore.first().name = QStringLiteral("x");
+        if (const auto e = codecCheck(s)) {
+            const QString field = editors::lastPathComponent(e->path);
+            (field == QLatin1String("maxFactor") ? c.maxFactor : c.minFactor) = e->reason;
+        }
+    }
+    if (check)
+        *check = c;
+    return p;
+}
+
+QString PbtSettingsEditor::checkQuality() const
+{
+    PbtSettings s = baseline();
+    s.qualityResultName = m_ui->qualityCombo->currentText();
+    const auto e = codecCheck(s);
+    return e ? e->reason : QString();
+}
+
+QString PbtSettingsEditor::checkTruncate(double *value) const
+{
+    QString error;
+    const auto x = editors::parseNumber(m_ui->truncateEdit->text(), &error);
+    if (!x)
+        return error;
+    PbtSettings s = baseline();
+    s.truncate = *x;
+    if (const auto e = codecCheck(s))
+        return e->reason;
+    if (value)
+        *value = *x;
+    return {};
+}
+
+PbtSettings PbtSettingsEditor::settings() const
+{
+    PbtSettings s;
+    s.objective = Objective(m_ui->objectiveCombo->currentData().toInt());
+    s.qualityResultName = m_ui->qualityCombo->currentText();
+    checkTruncate(&s.truncate);
+    for (int i = 0; i < m_explore.size(); ++i)
+        s.explore.append(exploreValue(i, nullptr));
+    s.init = m_ui->initEditor->distributions();
+    if (m_ui->populationSpin->value() > 0)
+        s.numParallel = m_ui->populationSpin->value();
+    if (m_ui->generationsSpin->value() > 0)
+        s.maxGenerations = m_ui->generationsSpin->value();
+    return s;
+}
+
+bool PbtSettingsEditor::isValid() const { return errors().isEmpty(); }
+
+QStringList PbtSettingsEditor::errors() const
+{
+    QStringList out;
+    if (const QString e = checkQuality(); !e.isEmpty())
+        out.append(QStringLiteral("qualityResultName: ") + e);
+    if (const QString e = checkTruncate(nullptr); !e.isEmpty())
+        out.append(QStringLiteral("exploit.truncate: ") + e);
+    for (int i = 0; i < m_explore.size(); ++i) {
+        ExploreCheck c;
+        const Perturb p = exploreValue(i, &c);
+        const QString who = QStringLiteral("explore.%1").arg(p.name.isEmpty() ? QString::number(i + 1) : p.name);
+        if (!c.name.isEmpty())
+            out.append(QStringLiteral("%1: %2").arg(who, c.name));
+        if (!c.minFactor.isEmpty())
+            out.append(QStringLiteral("%1.minFactor: %2").arg(who, c.minFactor));
+        if (!c.maxFactor.isEmpty())
+            out.append(QStringLiteral("%1.maxFactor: %2").arg(who, c.maxFactor));
+    }
+    for (const QString &e : m_ui->initEditor->errors())
+        out.append(QStringLiteral("init.") + e);
+    return out;
+}
+
+void PbtSettingsEditor::revalidate()
+{
+    const QString quality = checkQuality();
+    editors::markInvalid(m_ui->qualityCombo->lineEdit(), quality);
+    editors::showMessage(m_ui->qualityError, quality);
+    const QString truncate = checkTruncate(nullptr);
+    editors::markInvalid(m_ui->truncateEdit, truncate);
+    editors::showMessage(m_ui->truncateError, truncate);
+    QStringList problems;
+    for (int i = 0; i < m_explore.size(); ++i) {
+        ExploreCheck c;
+        const Perturb p = exploreValue(i, &c);
+        editors::markInvalid(m_explore[i].name, c.name);
+        editors::markInvalid(m_explore[i].minFactor, c.minFactor);
+        editors::markInvalid(m_explore[i].maxFactor, c.maxFactor);
+        const QString who = p.name.isEmpty() ? tr("row %1").arg(i + 1) : p.name;
+        if (!c.name.isEmpty())
+            problems.append(tr("%1: %2").arg(who, c.name));
+        if (!c.minFactor.isEmpty())
+            problems.append(tr("%1: min factor %2").arg(who, c.minFactor));
+        if (!c.maxFactor.isEmpty())
+            problems.append(tr("%1: max factor %2").arg(who, c.maxFactor));
+    }
+    editors::showMessage(m_ui->exploreError, problems.join(QLatin1Char('\n')));
+    m_hyperparameterNames->setStringList(m_ui->initEditor->names());
+    updateHints();
+}
+
+void PbtSettingsEditor::updateHints()
+{
+    const bool maximize = Objective(m_ui->objectiveCombo->currentData().toInt()) == Objective::Maximize;
+    m_ui->objectiveHint->setText(maximize ? tr("higher quality is better") : tr("lower quality is better"));
+    const qint64 population = m_ui->populationSpin->value() > 0 ? m_ui->populationSpin->value()
+                                                                : PbtSettings::DefaultPopulation;
+    m_ui->populationHint->setText(tr("members trained side by side"));
+    const int generations = m_ui->generationsSpin->value();
+    m_ui->generationsHint->setText(generations > 0
+                                       ? tr("%1 × %2 = %3 jobs when nothing crashes")
+                                             .arg(population)
+                                             .arg(generations)
+                                             .arg(population * generations)
+                                       : tr("runs until paused"));
+}
+
+void PbtSettingsEditor::userEdited()
+{
+    if (m_loading)
+        return;
+    revalidate();
+    Q_EMIT edited();
+}
+
+} // namespace schedy
