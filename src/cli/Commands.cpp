@@ -178,10 +178,8 @@ int usageError(const QString &command, const QString &message)
 
 // Parses a command's arguments with the global options; prints help for -h.
 // Returns -1 to go on, or an exit code.
-int parseCommand(const QString &command, QList<OptionSpec> specs, const QStringList &args, ArgParser *parser,
-                 GlobalOptions *global)
+int parseCommand(const QString &command, const QStringList &args, ArgParser *parser, GlobalOptions *global)
 {
-    Q_UNUSED(specs);
     QString error;
     if (!parser->parse(args, &error))
         return usageError(command, error);
@@ -319,7 +317,7 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
     const QString cmd = QStringLiteral("add");
     ArgParser parser(withGlobals({opt("-s", "--status", Kind::Value)}));
     parser.setRawTailAfter(1);
-    if (int rc = parseCommand(cmd, {}, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     if (parser.positionals().isEmpty())
         return usageError(cmd, QStringLiteral("the following arguments are required: experiment"));
@@ -340,14 +338,14 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
     const QStringList tail = parser.rest().mid(1);
     if (scheduler == QLatin1String("manual")) {
         ArgParser p(withGlobals({}));
-        if (int rc = parseCommand(cmd, {}, tail, &p, &global); rc >= 0)
+        if (int rc = parseCommand(cmd, tail, &p, &global); rc >= 0)
             return rc;
         if (!p.positionals().isEmpty())
             return usageError(cmd, QStringLiteral("unrecognized arguments: %1").arg(p.positionals().join(QLatin1Char(' '))));
         e.scheduler.kind = Scheduler::Kind::Manual;
     } else if (scheduler == QLatin1String("random")) {
         ArgParser p(withGlobals({}));
-        if (int rc = parseCommand(cmd, {}, tail, &p, &global); rc >= 0)
+        if (int rc = parseCommand(cmd, tail, &p, &global); rc >= 0)
             return rc;
         if (p.positionals().isEmpty())
             return usageError(cmd, QStringLiteral("the following arguments are required: hyperparameters"));
@@ -358,7 +356,7 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
         ArgParser p(withGlobals({opt("", "--objective", Kind::Value), opt("", "--quality", Kind::Value),
                                  opt("", "--population", Kind::Value), opt("", "--max-generations", Kind::Value),
                                  opt("", "--truncate", Kind::Value), opt("", "--explore", Kind::Append)}));
-        if (int rc = parseCommand(cmd, {}, tail, &p, &global); rc >= 0)
+        if (int rc = parseCommand(cmd, tail, &p, &global); rc >= 0)
             return rc;
         const QString objective = p.value(QStringLiteral("--objective"));
         if (objective != QLatin1String("min") && objective != QLatin1String("max"))
@@ -445,7 +443,7 @@ int cmdRm(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("rm");
     ArgParser parser(withGlobals({opt("-f", "--force")}));
-    if (int rc = parseCommand(cmd, {}, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
     if (pos.isEmpty())
@@ -494,7 +492,7 @@ int cmdShow(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("show");
     ArgParser parser(withGlobals({}));
-    if (int rc = parseCommand(cmd, {}, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
     if (pos.isEmpty())
@@ -531,8 +529,31 @@ struct TableChoice
 // Fetches the experiments, or the jobs of one, as the original's table.
 // On failure returns nullopt with the exit code set.
 std::optional<TableData> fetchTable(Session &s, const QString &experiment, std::optional<Experiment> *expOut,
-                                    QList<Job> *jobsOut, int *exitCode)
+                                    QList<Job> *jobsOut, int *exitCode, QString *errorText = nullptr)
 {
+    if (errorText) {
+        // Not printed: the caller shows it.
+        auto fail = [&] {
+            *exitCode = exitCodeFor(s.api().lastError());
+            *errorText = QStringLiteral("schedy: ") + describe(s.api().lastError());
+            return std::nullopt;
+        };
+        if (experiment.isNull()) {
+            auto all = s.api().allExperiments();
+            if (!all)
+                return fail();
+            return experimentTable(*all);
+        }
+        auto e = s.api().experiment(experiment);
+        if (!e)
+            return fail();
+        auto jobs = s.api().allJobs(e->name);
+        if (!jobs)
+            return fail();
+        *expOut = e;
+        *jobsOut = *jobs;
+        return jobTable(*jobs);
+    }
     if (experiment.isNull()) {
         auto all = s.api().allExperiments();
         if (!all) {
@@ -577,7 +598,7 @@ int cmdList(const QStringList &args, GlobalOptions global)
     const QString cmd = QStringLiteral("list");
     ArgParser parser(withGlobals({opt("-t", "--table"), opt("-p", "--paragraph"), opt("-s", "--sort", Kind::Append),
                                   opt("-d", "--decreasing"), opt("-f", "--field", Kind::Append)}));
-    if (int rc = parseCommand(cmd, {}, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
     if (pos.size() > 1)
@@ -633,7 +654,7 @@ int cmdWatch(const QStringList &args, GlobalOptions global)
     ArgParser parser(withGlobals({opt("-n", "--interval", Kind::Value), opt("", "--iterations", Kind::Value),
                                   opt("-s", "--sort", Kind::Append), opt("-d", "--decreasing"),
                                   opt("-f", "--field", Kind::Append)}));
-    if (int rc = parseCommand(cmd, {}, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
     if (pos.size() > 1)
@@ -676,8 +697,8 @@ int cmdWatch(const QStringList &args, GlobalOptions global)
         std::optional<Experiment> exp;
         QList<Job> jobs;
         int code = ExitOk;
-        QString text;
-        auto table = fetchTable(s, experiment, &exp, &jobs, &code);
+        QString text, errorText;
+        auto table = fetchTable(s, experiment, &exp, &jobs, &code, &errorText);
         lastCode = code;
         if (stopSignal)
             break;
@@ -709,7 +730,10 @@ int cmdWatch(const QStringList &args, GlobalOptions global)
             if (hidden > 0)
                 text += QStringLiteral("(%1 more row%2 not shown)\n").arg(hidden).arg(hidden == 1 ? QString() : QStringLiteral("s"));
         } else if (!tty && iterations == 1) {
-            return code; // the error is already printed
+            writeErr(errorText + QLatin1Char('\n'));
+            return code;
+        } else {
+            text += errorText + QLatin1Char('\n');
         }
         if (tty) {
             const QString title = QStringLiteral("Every %1 s: schedy watch %2").arg(interval).arg(experiment);
@@ -757,7 +781,7 @@ int cmdPush(const QStringList &args, GlobalOptions global)
     const QString cmd = QStringLiteral("push");
     ArgParser parser(withGlobals({opt("-p", "--hyperparameters", Kind::Values), opt("-r", "--results", Kind::Values),
                                   opt("-s", "--status", Kind::Value)}));
-    if (int rc = parseCommand(cmd, {}, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
     if (pos.isEmpty())
@@ -807,7 +831,7 @@ int cmdGenToken(const QStringList &args, GlobalOptions global)
     const QString cmd = QStringLiteral("gen-token");
     ArgParser parser(withGlobals({opt("", "--root", Kind::Value), opt("", "--email", Kind::Value),
                                   opt("", "--password", Kind::Value)}));
-    if (int rc = parseCommand(cmd, {}, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     if (!parser.positionals().isEmpty())
         return usageError(cmd, QStringLiteral("unrecognized arguments: %1").arg(parser.positionals().join(QLatin1Char(' '))));
@@ -922,7 +946,7 @@ int cmdExport(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("export");
     ArgParser parser(withGlobals({opt("", "--format", Kind::Value), opt("-o", "--output", Kind::Value)}));
-    if (int rc = parseCommand(cmd, {}, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
     if (pos.size() != 1)
@@ -974,7 +998,7 @@ int cmdRun(const QStringList &args, GlobalOptions global)
                                   opt("", "--wait", Kind::Value), opt("", "--max-jobs", Kind::Value),
                                   opt("-q", "--quiet")}));
     parser.setRawTailAfter(1);
-    if (int rc = parseCommand(cmd, {}, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     if (parser.positionals().isEmpty())
         return usageError(cmd, QStringLiteral("the following arguments are required: experiment, command"));

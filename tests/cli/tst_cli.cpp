@@ -623,6 +623,47 @@ private Q_SLOTS:
         QCOMPARE(json::write(job->results), QByteArray(R"({"epoch":2,"loss":[0.9,0.4]})"));
     }
 
+    void runLeavesJobChangedElsewhere()
+    {
+        // Someone sets the job PRUNED (the dashboard, say) while it runs: the
+        // command is stopped or finishes, and the job keeps the status they set.
+        ClientConfig config;
+        const QString user = newUser(&config);
+        BlockingClient api(config);
+        QVERIFY(api.createExperiment(experiment(QStringLiteral("Toy"), R"({"Manual": null})")));
+        put(api, QStringLiteral("Toy"), QStringLiteral("prune1"), JobStatus::Queued, "{}", "{}");
+        QTemporaryDir dir;
+        std::unique_ptr<QProcess> p(start(user, {QStringLiteral("run"), QStringLiteral("--once"), QStringLiteral("Toy"),
+                                                 QStringLiteral(SCHEDY_TOY_JOB), QStringLiteral("intermediate"),
+                                                 dir.path()}));
+        QByteArray out;
+        QEventLoop loop;
+        connect(p.get(), &QProcess::readyReadStandardOutput, &loop, [&] {
+            out += p->readAllStandardOutput();
+            loop.quit();
+        });
+        connect(p.get(), &QProcess::finished, &loop, &QEventLoop::quit);
+        while (!out.contains("waiting\n") && p->state() != QProcess::NotRunning)
+            loop.exec();
+        QVERIFY(p->state() != QProcess::NotRunning);
+        auto job = api.job(QStringLiteral("Toy"), QStringLiteral("prune1"));
+        QVERIFY(job);
+        JobWrite pruned;
+        pruned.status = JobStatus::Pruned;
+        pruned.hyperparameters = job->hyperparameters;
+        pruned.results = obj(R"({"why": "pruned by hand"})");
+        QVERIFY(api.putJob(QStringLiteral("Toy"), QStringLiteral("prune1"), pruned, WriteCondition::Unconditional));
+        QFile go(dir.filePath(QStringLiteral("go")));
+        QVERIFY(go.open(QIODevice::WriteOnly));
+        go.close();
+        waitFor(*p);
+        QCOMPARE(p->exitCode(), 0);
+        QVERIFY(p->readAllStandardError().contains("job prune1 was changed elsewhere (it is now PRUNED)"));
+        job = api.job(QStringLiteral("Toy"), QStringLiteral("prune1"));
+        COMPARE_NAME(job->status, JobStatus::Pruned);
+        QCOMPARE(json::write(job->results), QByteArray(R"({"why":"pruned by hand"})"));
+    }
+
     void runForwardsSignals_data()
     {
         QTest::addColumn<int>("signal");
