@@ -11,6 +11,8 @@
 #include <QStringListModel>
 #include <QToolButton>
 
+#include <limits>
+
 namespace schedy {
 
 namespace {
@@ -44,6 +46,9 @@ PbtSettingsEditor::PbtSettingsEditor(QWidget *parent)
     m_ui->qualityCombo->lineEdit()->setPlaceholderText(tr("e.g. accuracy"));
     m_ui->qualityCombo->setToolTip(tr("The result that ranks jobs (a number the workers report)"));
     m_ui->truncateEdit->setPlaceholderText(tr("in (0, 0.5], e.g. 0.2"));
+    // Any positive integer the JSON may hold (as far as a spin box goes); 0 is "not set".
+    m_ui->populationSpin->setMaximum(std::numeric_limits<int>::max());
+    m_ui->generationsSpin->setMaximum(std::numeric_limits<int>::max());
     m_ui->populationSpin->setSpecialValueText(tr("default (%1)").arg(PbtSettings::DefaultPopulation));
     m_ui->generationsSpin->setSpecialValueText(tr("unlimited"));
     for (QLabel *hint : {m_ui->objectiveHint, m_ui->populationHint, m_ui->generationsHint, m_ui->exploreHint})

@@ -110,6 +110,8 @@ void ValueMapEditor::setValues(const QCborMap &values)
         else
             m_rows[row].value->setText(editors::valueText(it.value()));
     }
+    for (const Row &r : std::as_const(m_rows))
+        r.value->setCursorPosition(0); // long values show their beginning
     m_loading = false;
     revalidate();
 }
@@ -160,6 +162,7 @@ int ValueMapEditor::addRow(const QString &name, const QString &valueText,
     }
     valueWidget->setObjectName(QStringLiteral("value%1").arg(row));
     r.value->setPlaceholderText(distribution && isNumeric(*distribution) ? tr("a number") : m_placeholder);
+    r.value->setCursorPosition(0);
     r.note = new QLabel(t);
     r.note->setObjectName(QStringLiteral("note%1").arg(row));
     r.note->setContentsMargins(4, 0, 4, 0);
