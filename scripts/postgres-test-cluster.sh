@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests and benchmarks.
 #
-#   scripts/postgres-test-cluster.sh start DIR   creates and starts a cluster in DIR
-#                                                (new or empty), prints its URL
-#   scripts/postgres-test-cluster.sh stop DIR    stops it and removes DIR
+#   scripts/postgres-test-cluster.sh start DIR [durable]
+#                        creates and starts a cluster in DIR (new or empty),
+#                        prints its URL
+#   scripts/postgres-test-cluster.sh stop DIR
+#                        stops it and removes DIR
 #
 # `start` installs Debian's postgresql package when no server binaries are
 # found (apt-get, as root or through sudo), runs initdb and pg_ctl as the
@@ -13,7 +15,11 @@
 # database). The URL, postgresql://schedy:PASSWORD@127.0.0.1:PORT/postgres, is
 # the only thing printed on stdout (progress goes to stderr) and is also
 # written to DIR/url. Durability is off (fsync, synchronous_commit): the data
-# is thrown away anyway. Any failure exits non-zero with the reason on stderr.
+# is thrown away anyway. With `durable` (benchmarks) fsync and full-page
+# writes stay on and synchronous_commit is $SYNCHRONOUS_COMMIT (default off:
+# like SQLite's synchronous=NORMAL in WAL mode, a crash of the machine may
+# lose the last commits but never corrupts). Any failure exits non-zero with
+# the reason on stderr.
 set -euo pipefail
 
 say() { echo "postgres-test-cluster: $*" >&2; }
@@ -46,7 +52,10 @@ as_owner() {
 }
 
 start() {
-    local dir=$1
+    local dir=$1 durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [[ ${2:-} == durable ]]; then
+        durability="-c fsync=on -c full_page_writes=on -c synchronous_commit=${SYNCHRONOUS_COMMIT:-off}"
+    fi
     bindir=
     find_bindir || install_postgresql
     bindir=
@@ -78,8 +87,7 @@ start() {
         port=$(( (RANDOM << 15 | RANDOM) % 20000 + 30000 ))
         if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
             -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir \
-                -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-                -c max_connections=300 -c shared_buffers=128MB" >/dev/null 2>&1; then
+                $durability -c max_connections=300 -c shared_buffers=128MB" >/dev/null 2>&1; then
             started=1
             break
         fi
@@ -109,7 +117,7 @@ stop() {
 }
 
 case "${1:-}" in
-start) [[ $# -eq 2 ]] || die "usage: $0 start DIR"; start "$2" ;;
+start) [[ $# -eq 2 || ( $# -eq 3 && $3 == durable ) ]] || die "usage: $0 start DIR [durable]"; start "$2" "${3:-}" ;;
 stop) [[ $# -eq 2 ]] || die "usage: $0 stop DIR"; stop "$2" ;;
 *) die "usage: $0 start|stop DIR" ;;
 esac

@@ -14,6 +14,7 @@
 #include <QSqlRecord>
 #include <QStandardPaths>
 #include <QUrl>
+#include <QUrlQuery>
 #include <QVariant>
 
 #include <algorithm>
@@ -328,11 +329,25 @@ bool SqlStore::open(QString *error)
         if (!url.isValid())
             return fail(QStringLiteral("invalid PostgreSQL URL"));
         m_db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_connectionName);
-        m_db.setHostName(url.host().isEmpty() ? QStringLiteral("localhost") : url.host());
+        // No host (postgresql://USER@/DB): libpq's default, the local Unix socket
+        // (/var/run/postgresql on Debian; ?host=/dir for another directory).
+        if (!url.host().isEmpty())
+            m_db.setHostName(url.host());
         m_db.setPort(url.port(5432));
         m_db.setUserName(url.userName(QUrl::FullyDecoded));
         m_db.setPassword(url.password(QUrl::FullyDecoded));
         m_db.setDatabaseName(url.path(QUrl::FullyDecoded).mid(1));
+        // Query parameters are libpq connection parameters, as in libpq's own URLs:
+        // ?sslmode=verify-full&sslrootcert=/etc/schedy/db-ca.pem&connect_timeout=10.
+        // A password left out of the URL comes from PGPASSWORD or ~/.pgpass.
+        QStringList options;
+        for (const auto &[key, value] : QUrlQuery(url).queryItems(QUrl::FullyDecoded)) {
+            QString v = value;
+            v.replace(QLatin1Char('\\'), QLatin1String("\\\\")).replace(QLatin1Char('\''), QLatin1String("\\'"));
+            options << key + QStringLiteral("='") + v + QLatin1Char('\'');
+        }
+        if (!options.isEmpty())
+            m_db.setConnectOptions(options.join(QLatin1Char(';')));
     } else {
         return fail(QStringLiteral("unsupported database URL '%1' (expected sqlite:PATH or postgresql://...)")
                         .arg(m_url));
@@ -385,12 +400,13 @@ void SqlStore::noteError(const QSqlError &error)
     m_lastError = error.text();
     const QString code = error.nativeErrorCode();
     // SQLite: SQLITE_BUSY after the busy timeout. PostgreSQL: serialization
-    // failure, deadlock, lock not available, and a unique violation between two
-    // processes inserting the same key: the transaction is rolled back and may
-    // simply run again (see retrying()).
+    // failure, deadlock, lock not available, a unique violation between two
+    // processes inserting the same key, and a foreign key violation (a job
+    // inserted as its experiment is deleted): the transaction is rolled back and
+    // may simply run again (see retrying()), which then decides on what won.
     m_lastErrorRetryable = m_dialect == Dialect::PostgreSQL &&
         (code == QLatin1String("40001") || code == QLatin1String("40P01") || code == QLatin1String("55P03") ||
-         code == QLatin1String("23505"));
+         code == QLatin1String("23505") || code == QLatin1String("23503"));
     m_lastErrorBusy = code == QLatin1String("5") || m_lastErrorRetryable;
 }
 
@@ -685,6 +701,18 @@ std::optional<SqlStore::ExperimentRow> SqlStore::findExperiment(qint64 user, con
     return row;
 }
 
+std::optional<SqlStore::ExperimentRow> SqlStore::findExperimentToSchedule(qint64 user, const QString &name)
+{
+    // PostgreSQL: only PBT needs the experiment locked, as its decisions depend on the
+    // whole population (numParallel, which member to continue, rule 7). Manual and
+    // RandomSearch need no lock: the QUEUED job handed out is locked by itself (see
+    // oldestQueued()), and a new job depends on no other.
+    auto row = findExperiment(user, name, false);
+    if (row && m_dialect == Dialect::PostgreSQL && row->scheduler.kind == Scheduler::Kind::Pbt)
+        row = findExperiment(user, name, true);
+    return row;
+}
+
 std::optional<JobCounts> SqlStore::countsOf(qint64 experimentId)
 {
     QSqlQuery &q = prepared("SELECT status, n FROM job_counts WHERE experiment_id = ?");
@@ -919,7 +947,9 @@ QString SqlStore::newJobId(qint64 experimentId, Sampler *sampler)
         id += QLatin1Char(first[rng.index(qsizetype(sizeof(first) - 1))]);
         for (int i = 0; i < 5; ++i)
             id += QLatin1Char(rest[rng.index(qsizetype(sizeof(rest) - 1))]);
-        if (!jobIdExists(experimentId, id))
+        // PostgreSQL: a collision (one in 10^10 with a thousand jobs) is a unique violation,
+        // and the transaction runs again with another id; a round trip less per new job.
+        if (m_dialect == Dialect::PostgreSQL || !jobIdExists(experimentId, id))
             return id;
     }
 }
@@ -990,7 +1020,7 @@ StoreResult<StoredJob> SqlStore::createJobOnce(qint64 user, const QString &exper
     Transaction tx(*this);
     if (!tx.ok())
         return failure<StoredJob>();
-    auto row = findExperiment(user, experiment, true);
+    auto row = findExperimentToSchedule(user, experiment);
     if (!row)
         return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
     const QString id = newJobId(row->id, nullptr);
@@ -1020,19 +1050,13 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
     Transaction tx(*this);
     if (!tx.ok())
         return failure<StoredJob>();
-    // A job leaving QUEUED/RUNNING may finish a PBT population (rule 7): lock the experiment
-    // as nextJob does, so that the two never decide on different snapshots (PostgreSQL).
+    // A job leaving QUEUED/RUNNING may finish a PBT population (rule 7), and any change
+    // to a PBT job may change what nextJob decides: the experiment is locked for PBT.
     const bool terminal = w.status != JobStatus::Queued && w.status != JobStatus::Running;
-    auto row = findExperiment(user, experiment, terminal);
+    auto row = findExperimentToSchedule(user, experiment);
     if (!row)
         return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
     const bool pg = m_dialect == Dialect::PostgreSQL;
-    // Any change to a PBT job may change what nextJob decides: lock the experiment then too.
-    if (pg && !terminal && row->scheduler.kind == Scheduler::Kind::Pbt) {
-        row = findExperiment(user, experiment, true);
-        if (!row)
-            return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
-    }
     // On PostgreSQL the job row is locked before its ETag is compared: of two processes
     // claiming one job, the second waits, then reads the first one's version (READ
     // COMMITTED re-reads a locked row) and fails the If-Match.
@@ -1045,7 +1069,6 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
     const bool exists = q.next();
     const qint64 seq = exists ? q.value(0).toLongLong() : 0;
     const qint64 version = exists ? q.value(1).toLongLong() : 0;
-    const JobStatus oldStatus = exists ? statusFrom(q.value(2).toInt()) : JobStatus::Queued;
     q.finish();
 
     if (c == Condition::IfNoneMatchAny && exists) {
@@ -1065,29 +1088,31 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
 
     StoreResult<StoredJob> r;
     qint64 resultSeq = seq;
+    std::optional<StoredJob> updated;
     if (exists) {
         const double t = now();
+        // ready_at (the PBT queue order): set when the job becomes DONE, kept while it stays
+        // DONE, cleared otherwise. RETURNING saves reading the job back.
         QSqlQuery &u = prepared("UPDATE jobs SET status = ?, hyperparameters = ?, results = ?, modified_at = ?, "
-                                "version = version + 1, lease_until = 0, ready_at = ? WHERE seq = ?");
+                                "version = version + 1, lease_until = 0, ready_at = CASE WHEN ? <> ? THEN NULL "
+                                "WHEN status = ? THEN COALESCE(ready_at, ?) ELSE ? END WHERE seq = ? "
+                                "RETURNING " JOB_COLUMNS);
+        const int done = statusCode(JobStatus::Done);
         u.addBindValue(statusCode(w.status));
         u.addBindValue(QString::fromUtf8(json::write(w.hyperparameters)));
         u.addBindValue(QString::fromUtf8(json::write(w.results)));
         u.addBindValue(t);
-        if (w.status != JobStatus::Done) {
-            u.addBindValue(QVariant(QMetaType::fromType<double>()));
-        } else if (oldStatus != JobStatus::Done) {
-            u.addBindValue(t);
-        } else {
-            // Still DONE: keep its place in the PBT queue.
-            QSqlQuery &ready = prepared("SELECT ready_at FROM jobs WHERE seq = ?");
-            ready.addBindValue(seq);
-            const QVariant at = exec(ready) && ready.next() ? ready.value(0) : QVariant(t);
-            ready.finish();
-            u.addBindValue(at.isNull() ? QVariant(t) : at);
-        }
+        u.addBindValue(statusCode(w.status));
+        u.addBindValue(done);
+        u.addBindValue(done);
+        u.addBindValue(t);
+        u.addBindValue(t);
         u.addBindValue(seq);
-        if (!exec(u))
+        if (!exec(u) || !u.next()) {
+            u.finish();
             return failure<StoredJob>();
+        }
+        updated = jobFromQuery(u, row->name);
         u.finish();
         r.status = StoreStatus::Ok;
     } else {
@@ -1102,7 +1127,7 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
     // experiment shows DONE without waiting for a worker to ask again.
     if (terminal && !finishPbtIfDone(*row))
         return failure<StoredJob>();
-    auto stored = loadJob(resultSeq, row->name);
+    auto stored = updated ? updated : loadJob(resultSeq, row->name);
     if (!stored || !tx.commit())
         return failure<StoredJob>();
     r.value = *stored;
@@ -1161,17 +1186,32 @@ std::optional<qint64> SqlStore::oldestQueued(qint64 experimentId, bool respectLe
     // Jobs a claim holds right now are skipped; when only such jobs are left, the
     // oldest is waited for, and taken if it is still QUEUED once the claim is over.
     for (int attempt = 0; attempt < 4; ++attempt) {
-        if (auto seq = run(respectLeases ? prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 AND "
-                                                    "lease_until <= ? ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED")
-                                         : prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
-                                                    "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED"),
-                           experimentId))
-            return seq;
-        const auto busy = run(respectLeases ? prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 AND "
-                                                       "lease_until <= ? ORDER BY seq LIMIT 1")
-                                            : prepared("SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
-                                                       "ORDER BY seq LIMIT 1"),
-                              experimentId);
+        // One round trip: the oldest free job (locked), and the oldest at all.
+        QSqlQuery &q = respectLeases
+            ? prepared("WITH free AS (SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 AND lease_until <= ? "
+                       "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                       "SELECT (SELECT seq FROM free), (SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
+                       "AND lease_until <= ? ORDER BY seq LIMIT 1)")
+            : prepared("WITH free AS (SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
+                       "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                       "SELECT (SELECT seq FROM free), (SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
+                       "ORDER BY seq LIMIT 1)");
+        for (int i = 0; i < 2; ++i) {
+            q.addBindValue(experimentId);
+            if (respectLeases)
+                q.addBindValue(m_lastNow);
+        }
+        std::optional<qint64> busy;
+        if (exec(q) && q.next()) {
+            if (!q.isNull(0)) {
+                const qint64 seq = q.value(0).toLongLong();
+                q.finish();
+                return seq;
+            }
+            if (!q.isNull(1))
+                busy = q.value(1).toLongLong();
+        }
+        q.finish();
         if (!busy)
             return std::nullopt;
         if (auto seq = run(respectLeases ? prepared("SELECT seq FROM jobs WHERE seq = ? AND status = 0 AND "
@@ -1256,7 +1296,7 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
     Transaction tx(*this);
     if (!tx.ok())
         return failure<StoredJob>();
-    auto row = findExperiment(user, experiment, true);
+    auto row = findExperimentToSchedule(user, experiment);
     if (!row)
         return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
     StoreResult<StoredJob> r;

@@ -98,6 +98,8 @@ private:
 
     // Looks the experiment up inside the current transaction (locks it on PostgreSQL).
     std::optional<ExperimentRow> findExperiment(qint64 user, const QString &name, bool forUpdate);
+    // For a write that schedules or changes jobs: locks the experiment on PostgreSQL when it is PBT.
+    std::optional<ExperimentRow> findExperimentToSchedule(qint64 user, const QString &name);
     std::optional<JobCounts> countsOf(qint64 experimentId);
     Experiment toExperiment(const ExperimentRow &row, const std::optional<JobCounts> &counts) const;
     std::optional<StoredJob> loadJob(qint64 seq, const QString &experimentName);
