@@ -20,7 +20,10 @@ namespace schedy::test {
 
 using Kind = Distribution::Kind;
 
-inline QString S(const char *text) { return QString::fromUtf8(text); }
+inline QString S(const char *text)
+{
+    return QString::fromUtf8(text);
+}
 inline QStringList L(std::initializer_list<const char *> texts)
 {
     QStringList out;
@@ -29,8 +32,7 @@ inline QStringList L(std::initializer_list<const char *> texts)
     return out;
 }
 
-template <typename T>
-T *find(const QObject *root, const QString &name)
+template <typename T> T *find(const QObject *root, const QString &name)
 {
     // Widgets replaced by a rebuild are deleted later: let that happen first.
     QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
@@ -73,9 +75,15 @@ inline void retype(QWidget *input, const QString &text)
     typeText(input, text);
 }
 
-inline void click(QAbstractButton *button) { QTest::mouseClick(button, Qt::LeftButton); }
+inline void click(QAbstractButton *button)
+{
+    QTest::mouseClick(button, Qt::LeftButton);
+}
 
-inline void choose(QComboBox *combo, int data) { combo->setCurrentIndex(combo->findData(data)); }
+inline void choose(QComboBox *combo, int data)
+{
+    combo->setCurrentIndex(combo->findData(data));
+}
 
 inline QString errorText(const QObject *root, const QString &label)
 {
@@ -83,7 +91,10 @@ inline QString errorText(const QObject *root, const QString &label)
     return l->isHidden() ? QString() : l->text();
 }
 
-inline QByteArray wire(const Distributions &d) { return json::write(codec::encode(d)); }
+inline QByteArray wire(const Distributions &d)
+{
+    return json::write(codec::encode(d));
+}
 
 inline QCborValue parse(const QByteArray &text)
 {
@@ -96,7 +107,7 @@ inline QCborValue parse(const QByteArray &text)
 
 // Adds a hyperparameter by typing: Add, name, kind, arguments.
 inline void fill(DistributionEditor &editor, const QString &name, Kind kind, const QStringList &args,
-          const QStringList &weights = {})
+                 const QStringList &weights = {})
 {
     click(find<QPushButton>(&editor, QStringLiteral("addButton")));
     retype(find<QLineEdit>(&editor, QStringLiteral("nameEdit")), name);
@@ -122,7 +133,9 @@ inline void fill(DistributionEditor &editor, const QString &name, Kind kind, con
                 retype(find<QLineEdit>(&editor, QStringLiteral("choiceWeight%1").arg(i)), weights.value(i));
         }
         break;
-    case Kind::Const: retype(find<QPlainTextEdit>(&editor, QStringLiteral("constEdit")), args.value(0)); break;
+    case Kind::Const:
+        retype(find<QPlainTextEdit>(&editor, QStringLiteral("constEdit")), args.value(0));
+        break;
     }
 }
 

@@ -11,8 +11,8 @@
 #include "Codec.h"
 #include "ConnectionManager.h"
 #include "DistributionEditor.h"
-#include "ExperimentListModel.h"
 #include "ExperimentDialog.h"
+#include "ExperimentListModel.h"
 #include "ExperimentView.h"
 #include "JobDialog.h"
 #include "JobTableModel.h"
@@ -74,8 +74,7 @@ void waitFor(const std::function<bool()> &done, const QString &what, int ms = 30
     }
 }
 
-template <typename T>
-T *child(const QObject *root, const QString &name)
+template <typename T> T *child(const QObject *root, const QString &name)
 {
     QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
     T *w = root->findChild<T *>(name);
@@ -84,16 +83,15 @@ T *child(const QObject *root, const QString &name)
     return w;
 }
 
-template <typename T>
-T *awaitChild(const QObject *root)
+template <typename T> T *awaitChild(const QObject *root)
 {
     T *w = nullptr;
-    waitFor([&] { return (w = root->findChild<T *>()) != nullptr && w->isVisible(); }, QStringLiteral("a dialog"));
+    waitFor([&] { return (w = root->findChild<T *>()) != nullptr && w->isVisible(); },
+            QStringLiteral("a dialog"));
     return w;
 }
 
-template <typename T>
-T result(Call<T> *call)
+template <typename T> T result(Call<T> *call)
 {
     call->setAutoDelete(false);
     waitFor([call] { return call->isFinished(); }, QStringLiteral("the server"));
@@ -108,7 +106,8 @@ void shoot(const QString &name)
 {
     settle(500);
     const QString path = QDir(g_outDir).filePath(QStringLiteral("editor-%1.png").arg(name));
-    if (QProcess::execute(QStringLiteral("import"), {QStringLiteral("-window"), QStringLiteral("root"), path}) != 0)
+    if (QProcess::execute(QStringLiteral("import"),
+                          {QStringLiteral("-window"), QStringLiteral("root"), path}) != 0)
         QGuiApplication::primaryScreen()->grabWindow(0).save(path);
     std::printf("%s\n", qPrintable(path));
 }
@@ -123,7 +122,10 @@ void set(QWidget *input, const QString &text)
     }
 }
 
-void choose(QComboBox *combo, int data) { combo->setCurrentIndex(combo->findData(data)); }
+void choose(QComboBox *combo, int data)
+{
+    combo->setCurrentIndex(combo->findData(data));
+}
 
 void addRow(DistributionEditor *editor, const QString &name, Kind kind, const QStringList &args,
             const QStringList &weights = {})
@@ -152,11 +154,16 @@ void addRow(DistributionEditor *editor, const QString &name, Kind kind, const QS
                 set(child<QLineEdit>(editor, QStringLiteral("choiceWeight%1").arg(i)), weights.value(i));
         }
         break;
-    case Kind::Const: set(child<QPlainTextEdit>(editor, QStringLiteral("constEdit")), args.value(0)); break;
+    case Kind::Const:
+        set(child<QPlainTextEdit>(editor, QStringLiteral("constEdit")), args.value(0));
+        break;
     }
 }
 
-QCborValue parse(const char *text) { return json::parse(QByteArray(text)); }
+QCborValue parse(const char *text)
+{
+    return json::parse(QByteArray(text));
+}
 
 // Workers reporting, so that the experiments look used.
 void seed(Client *client)
@@ -189,7 +196,8 @@ void seed(Client *client)
             w.results.insert(QStringLiteral("loss"), QCborArray{x * x + 3.1, x * x + 1.4, x * x + 0.35});
             w.results.insert(QStringLiteral("val_loss"), x * x + 0.5);
         }
-        result(client->putJob(QStringLiteral("MinimizeRandom"), job.id, w, WriteCondition::IfMatch, job.etag));
+        result(
+            client->putJob(QStringLiteral("MinimizeRandom"), job.id, w, WriteCondition::IfMatch, job.etag));
     }
     for (int i = 0; i < 20; ++i) {
         const Job job = result(client->nextJob(QStringLiteral("MNIST with PBT")));
@@ -199,7 +207,8 @@ void seed(Client *client)
         w.results.insert(QStringLiteral("accuracy"), QCborArray{acc - 0.1, acc - 0.03, acc});
         w.results.insert(QStringLiteral("max_accuracy"), acc);
         w.results.insert(QStringLiteral("weights_path"), QStringLiteral("models/%1.h5").arg(job.id));
-        result(client->putJob(QStringLiteral("MNIST with PBT"), job.id, w, WriteCondition::IfMatch, job.etag));
+        result(
+            client->putJob(QStringLiteral("MNIST with PBT"), job.id, w, WriteCondition::IfMatch, job.etag));
     }
 }
 
@@ -222,7 +231,8 @@ int main(int argc, char **argv)
     window.setGeometry(QGuiApplication::primaryScreen()->availableGeometry());
     window.show();
     connections.connectTo(ConnectionProfile::localName());
-    waitFor([&] { return connections.state() == ConnectionManager::State::Connected; }, QStringLiteral("the local server"));
+    waitFor([&] { return connections.state() == ConnectionManager::State::Connected; },
+            QStringLiteral("the local server"));
     Client *client = connections.client();
     seed(client);
     window.refresh();
@@ -234,15 +244,20 @@ int main(int argc, char **argv)
     set(child<QLineEdit>(create, QStringLiteral("nameEdit")), QStringLiteral("CIFAR-10 ResNet-20"));
     choose(child<QComboBox>(create, QStringLiteral("kindCombo")), int(Scheduler::Kind::RandomSearch));
     DistributionEditor *d = create->distributionEditor();
-    addRow(d, QStringLiteral("learning_rate"), Kind::LogUniform, {QStringLiteral("1e-05"), QStringLiteral("0.1")});
+    addRow(d, QStringLiteral("learning_rate"), Kind::LogUniform,
+           {QStringLiteral("1e-05"), QStringLiteral("0.1")});
     addRow(d, QStringLiteral("momentum"), Kind::Uniform, {QStringLiteral("0.8"), QStringLiteral("0.99")});
-    addRow(d, QStringLiteral("weight_decay"), Kind::LogUniform, {QStringLiteral("1e-06"), QStringLiteral("0.001")});
-    addRow(d, QStringLiteral("batch_size"), Kind::Choice, {QStringLiteral("64"), QStringLiteral("128"), QStringLiteral("256")},
+    addRow(d, QStringLiteral("weight_decay"), Kind::LogUniform,
+           {QStringLiteral("1e-06"), QStringLiteral("0.001")});
+    addRow(d, QStringLiteral("batch_size"), Kind::Choice,
+           {QStringLiteral("64"), QStringLiteral("128"), QStringLiteral("256")},
            {QStringLiteral("1.0"), QStringLiteral("2.0"), QStringLiteral("1.0")});
-    addRow(d, QStringLiteral("label_smoothing"), Kind::Normal, {QStringLiteral("0.1"), QStringLiteral("0.03")});
+    addRow(d, QStringLiteral("label_smoothing"), Kind::Normal,
+           {QStringLiteral("0.1"), QStringLiteral("0.03")});
     addRow(d, QStringLiteral("augment"), Kind::Choice,
            {QStringLiteral("\"none\""), QStringLiteral("\"flip\""), QStringLiteral("\"autoaugment\"")});
-    addRow(d, QStringLiteral("optimizer"), Kind::Const, {QStringLiteral("{\"name\": \"sgd\", \"nesterov\": true}")});
+    addRow(d, QStringLiteral("optimizer"), Kind::Const,
+           {QStringLiteral("{\"name\": \"sgd\", \"nesterov\": true}")});
     d->setCurrentRow(0);
     shoot(QStringLiteral("new-random-search"));
     d->setCurrentRow(3);
@@ -252,8 +267,12 @@ int main(int argc, char **argv)
     // Invalid input: the reason next to the field, Save disabled.
     set(child<QLineEdit>(create, QStringLiteral("nameEdit")), QStringLiteral("MinimizeRandom"));
     create->save();
-    waitFor([&] { return create->problems().contains(QStringLiteral("name: an experiment with this name already exists")); },
-            QStringLiteral("the 412"));
+    waitFor(
+        [&] {
+            return create->problems().contains(
+                QStringLiteral("name: an experiment with this name already exists"));
+        },
+        QStringLiteral("the 412"));
     d->setCurrentRow(2);
     set(child<QLineEdit>(d, QStringLiteral("lowEdit")), QStringLiteral("0"));
     shoot(QStringLiteral("validation"));
@@ -295,9 +314,11 @@ int main(int argc, char **argv)
     set(hp->valueInput(hp->rowOf(QStringLiteral("x"))), QStringLiteral("-0.25"));
     set(hp->valueInput(hp->rowOf(QStringLiteral("lr"))), QStringLiteral("0.3"));
     set(hp->valueInput(hp->rowOf(QStringLiteral("dropout"))), QStringLiteral("0.1"));
-    qobject_cast<QComboBox *>(hp->valueInput(hp->rowOf(QStringLiteral("layers")))->parentWidget())->setCurrentIndex(2);
+    qobject_cast<QComboBox *>(hp->valueInput(hp->rowOf(QStringLiteral("layers")))->parentWidget())
+        ->setCurrentIndex(2);
     set(hp->valueInput(hp->rowOf(QStringLiteral("activation"))), QStringLiteral("relu"));
-    const int note = queue->resultEditor()->addRow(QStringLiteral("note"), QStringLiteral("\"baseline by hand\""));
+    const int note =
+        queue->resultEditor()->addRow(QStringLiteral("note"), QStringLiteral("\"baseline by hand\""));
     Q_UNUSED(note);
     shoot(QStringLiteral("job-queue"));
     queue->reject();

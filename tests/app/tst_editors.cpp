@@ -6,13 +6,13 @@
 #include "DistributionEditor.h"
 #include "DistributionPreview.h"
 #include "EditorSupport.h"
+#include "EditorTestSupport.h"
 #include "ExperimentDialog.h"
 #include "JobDialog.h"
 #include "Json.h"
 #include "PbtSettingsEditor.h"
 #include "SchedulerJsonView.h"
 #include "ValueMapEditor.h"
-#include "EditorTestSupport.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -58,7 +58,9 @@ QStringList snapshot(DistributionEditor &editor)
             }
             break;
         }
-        case Kind::Const: out << find<QPlainTextEdit>(&editor, QStringLiteral("constEdit"))->toPlainText(); break;
+        case Kind::Const:
+            out << find<QPlainTextEdit>(&editor, QStringLiteral("constEdit"))->toPlainText();
+            break;
         }
     }
     return out;
@@ -83,7 +85,8 @@ QStringList snapshot(PbtSettingsEditor &editor)
 
 // PROTOCOL.md section 7, verbatim (the documents that carry a scheduler).
 const char *const ManualExample = R"({"status": "RUNNING", "scheduler": {"Manual": null}})";
-const char *const RandomExample = R"({"name": "MinimizeRandom", "status": "RUNNING", "scheduler": {"RandomSearch": {
+const char *const RandomExample =
+    R"({"name": "MinimizeRandom", "status": "RUNNING", "scheduler": {"RandomSearch": {
   "x": {"normal": {"mean": 0.0, "std": 5.0}},
   "lr": {"loguniform": {"low": 1e-06, "high": 0.1}},
   "dropout": {"uniform": {"low": 0.0, "high": 0.8}},
@@ -104,7 +107,8 @@ const char *const JobExample = R"({"id": "Exhn_Q", "experiment": "MNIST with PBT
  "hyperparameters": {"num_filters": 32, "learning_rate": 0.0123, "dropout_rate": 0.31},
  "results": {"accuracy": [0.91, 0.95], "max_accuracy": 0.95, "weights_path": "models/7P_Scw.h5"},
  "createdAt": 1795891234.5, "modifiedAt": 1795891290.25, "generation": 3, "parent": "7P_Scw"})";
-const char *const PageExample = R"({"items": [{"name": "MinimizeManual", "status": "DONE", "scheduler": {"Manual": null}}],
+const char *const PageExample =
+    R"({"items": [{"name": "MinimizeManual", "status": "DONE", "scheduler": {"Manual": null}}],
  "next": "c2VxOjEwMA"})";
 
 Experiment decodeExperiment(const char *text)
@@ -133,10 +137,11 @@ private slots:
         QTest::addColumn<QByteArray>("expected");
         QTest::newRow("uniform") << S("dropout") << int(Kind::Uniform) << L({"0.0", "0.8"}) << QStringList{}
                                  << QByteArray(R"({"dropout":{"uniform":{"low":0.0,"high":0.8}}})");
-        QTest::newRow("uniform negative") << S("shift") << int(Kind::Uniform) << L({"-5.0", "5.0"})
-                                          << QStringList{}
-                                          << QByteArray(R"({"shift":{"uniform":{"low":-5.0,"high":5.0}}})");
-        QTest::newRow("loguniform") << S("lr") << int(Kind::LogUniform) << L({"1e-06", "0.1"}) << QStringList{}
+        QTest::newRow("uniform negative")
+            << S("shift") << int(Kind::Uniform) << L({"-5.0", "5.0"}) << QStringList{}
+            << QByteArray(R"({"shift":{"uniform":{"low":-5.0,"high":5.0}}})");
+        QTest::newRow("loguniform") << S("lr") << int(Kind::LogUniform) << L({"1e-06", "0.1"})
+                                    << QStringList{}
                                     << QByteArray(R"({"lr":{"loguniform":{"low":1e-06,"high":0.1}}})");
         QTest::newRow("normal") << S("x") << int(Kind::Normal) << L({"0.0", "5.0"}) << QStringList{}
                                 << QByteArray(R"({"x":{"normal":{"mean":0.0,"std":5.0}}})");
@@ -144,19 +149,20 @@ private slots:
                                       << QByteArray(R"({"fixed":{"normal":{"mean":3.5,"std":0.0}}})");
         QTest::newRow("choice") << S("layers") << int(Kind::Choice) << L({"1", "2", "3"}) << QStringList{}
                                 << QByteArray(R"({"layers":{"choice":{"values":[1,2,3]}}})");
-        QTest::newRow("choice weighted") << S("activation") << int(Kind::Choice)
-                                         << L({"\"relu\"", "\"tanh\""}) << L({"3.0", "1.0"})
-                                         << QByteArray(R"({"activation":{"choice":{"values":["relu","tanh"],)"
-                                                       R"("weights":[3.0,1.0]}}})");
+        QTest::newRow("choice weighted")
+            << S("activation") << int(Kind::Choice) << L({"\"relu\"", "\"tanh\""}) << L({"3.0", "1.0"})
+            << QByteArray(R"({"activation":{"choice":{"values":["relu","tanh"],)"
+                          R"("weights":[3.0,1.0]}}})");
         QTest::newRow("choice of any JSON")
             << S("mixed") << int(Kind::Choice) << L({"[1,2]", "{\"k\":null}", "true", "2.5", "\"é\""})
-            << QStringList{} << QByteArray(R"({"mixed":{"choice":{"values":[[1,2],{"k":null},true,2.5,"é"]}}})");
-        QTest::newRow("choice weight zero") << S("w") << int(Kind::Choice) << L({"1", "2"})
-                                            << L({"0.0", "2.0"})
-                                            << QByteArray(R"({"w":{"choice":{"values":[1,2],"weights":[0.0,2.0]}}})");
-        QTest::newRow("const object") << S("optimizer") << int(Kind::Const)
-                                      << L({R"({"name":"sgd","momentum":0.9})"}) << QStringList{}
-                                      << QByteArray(R"({"optimizer":{"const":{"name":"sgd","momentum":0.9}}})");
+            << QStringList{}
+            << QByteArray(R"({"mixed":{"choice":{"values":[[1,2],{"k":null},true,2.5,"é"]}}})");
+        QTest::newRow("choice weight zero")
+            << S("w") << int(Kind::Choice) << L({"1", "2"}) << L({"0.0", "2.0"})
+            << QByteArray(R"({"w":{"choice":{"values":[1,2],"weights":[0.0,2.0]}}})");
+        QTest::newRow("const object")
+            << S("optimizer") << int(Kind::Const) << L({R"({"name":"sgd","momentum":0.9})"}) << QStringList{}
+            << QByteArray(R"({"optimizer":{"const":{"name":"sgd","momentum":0.9}}})");
         QTest::newRow("const string") << S("opt") << int(Kind::Const) << L({"\"adam\""}) << QStringList{}
                                       << QByteArray(R"({"opt":{"const":"adam"}})");
         QTest::newRow("const null") << S("none") << int(Kind::Const) << L({"null"}) << QStringList{}
@@ -198,9 +204,10 @@ private slots:
         fill(form, QStringLiteral("b"), Kind::Uniform, {QStringLiteral("0.0"), QStringLiteral("1.0")});
         fill(form, QStringLiteral("a"), Kind::Normal, {QStringLiteral("1.0"), QStringLiteral("2.0")});
         fill(form, QStringLiteral("c"), Kind::Const, {QStringLiteral("3")});
-        QCOMPARE(wire(form.distributions()),
-                 QByteArray(R"({"b":{"uniform":{"low":0.0,"high":1.0}},"a":{"normal":{"mean":1.0,"std":2.0}},)"
-                            R"("c":{"const":3}})"));
+        QCOMPARE(
+            wire(form.distributions()),
+            QByteArray(R"({"b":{"uniform":{"low":0.0,"high":1.0}},"a":{"normal":{"mean":1.0,"std":2.0}},)"
+                       R"("c":{"const":3}})"));
         // Reorder: c up twice, then rename a.
         click(find<QToolButton>(&form, QStringLiteral("upButton")));
         click(find<QToolButton>(&form, QStringLiteral("upButton")));
@@ -227,13 +234,14 @@ private slots:
         QTest::newRow("quality") << S("quality") << QByteArray(R"("qualityResultName":"max_accuracy")");
         QTest::newRow("truncate") << S("truncate") << QByteArray(R"("exploit":{"truncate":0.25})");
         QTest::newRow("truncate max") << S("truncate 0.5") << QByteArray(R"("exploit":{"truncate":0.5})");
-        QTest::newRow("explore")
-            << S("explore")
-            << QByteArray(R"("explore":{"lr":{"perturb":{"minFactor":0.8,"maxFactor":1.2}},)"
-                          R"("dropout":{"perturb":{"minFactor":0.5,"maxFactor":0.5}}})");
+        QTest::newRow("explore") << S("explore")
+                                 << QByteArray(
+                                        R"("explore":{"lr":{"perturb":{"minFactor":0.8,"maxFactor":1.2}},)"
+                                        R"("dropout":{"perturb":{"minFactor":0.5,"maxFactor":0.5}}})");
         QTest::newRow("population") << S("population") << QByteArray(R"("numParallel":20)");
         QTest::newRow("population default") << S("population default") << QByteArray();
-        QTest::newRow("generations") << S("generations") << QByteArray(R"("maxGenerations":10,"max_generations":10)");
+        QTest::newRow("generations") << S("generations")
+                                     << QByteArray(R"("maxGenerations":10,"max_generations":10)");
         QTest::newRow("generations unlimited") << S("generations unlimited") << QByteArray();
         QTest::newRow("init") << S("init")
                               << QByteArray(R"("init":{"lr":{"loguniform":{"low":1e-08,"high":1.0}},)"
@@ -246,7 +254,8 @@ private slots:
         QFETCH(QByteArray, expected);
         PbtSettingsEditor form;
         form.show();
-        retype(find<QComboBox>(&form, QStringLiteral("qualityCombo"))->lineEdit(), QStringLiteral("max_accuracy"));
+        retype(find<QComboBox>(&form, QStringLiteral("qualityCombo"))->lineEdit(),
+               QStringLiteral("max_accuracy"));
         if (setting == QLatin1String("objective min"))
             choose(find<QComboBox>(&form, QStringLiteral("objectiveCombo")), int(Objective::Minimize));
         if (setting == QLatin1String("objective max")) {
@@ -340,13 +349,15 @@ private slots:
         retype(name, QString());
         QCOMPARE(errorText(&form, QStringLiteral("nameError")), QStringLiteral("name must not be empty"));
         retype(name, QStringLiteral(".."));
-        QCOMPARE(errorText(&form, QStringLiteral("nameError")), QStringLiteral("name must not be '.' or '..'"));
+        QCOMPARE(errorText(&form, QStringLiteral("nameError")),
+                 QStringLiteral("name must not be '.' or '..'"));
         name->setText(QStringLiteral("tab\there")); // pasted
         QCOMPARE(errorText(&form, QStringLiteral("nameError")),
                  QStringLiteral("name must not contain control characters"));
         retype(name, QStringLiteral("lr"));
         fill(form, QStringLiteral("lr"), Kind::Uniform, {QStringLiteral("0.0"), QStringLiteral("1.0")});
-        QCOMPARE(errorText(&form, QStringLiteral("nameError")), QStringLiteral("another hyperparameter has this name"));
+        QCOMPARE(errorText(&form, QStringLiteral("nameError")),
+                 QStringLiteral("another hyperparameter has this name"));
         QVERIFY(!form.isValid());
         retype(name, QStringLiteral("lr2"));
         QVERIFY(form.isValid());
@@ -357,14 +368,16 @@ private slots:
         DistributionEditor form;
         form.show();
         fill(form, QStringLiteral("activation"), Kind::Choice, {QStringLiteral("relu")});
-        QCOMPARE(form.errors(),
-                 QStringList{QStringLiteral("activation.values[0]: not JSON: write text in quotes, \"relu\"")});
-        QVERIFY(errorText(&form, QStringLiteral("choiceError")).contains(QLatin1String("write text in quotes")));
+        QCOMPARE(form.errors(), QStringList{QStringLiteral(
+                                    "activation.values[0]: not JSON: write text in quotes, \"relu\"")});
+        QVERIFY(
+            errorText(&form, QStringLiteral("choiceError")).contains(QLatin1String("write text in quotes")));
         QVERIFY(editors::isMarkedInvalid(find<QLineEdit>(&form, QStringLiteral("choiceValue0"))));
         retype(find<QLineEdit>(&form, QStringLiteral("choiceValue0")), QStringLiteral("\"relu\""));
         QVERIFY(form.isValid());
         retype(find<QLineEdit>(&form, QStringLiteral("choiceValue0")), QStringLiteral("[1,"));
-        QVERIFY(errorText(&form, QStringLiteral("choiceError")).startsWith(QLatin1String("value 1: not JSON")));
+        QVERIFY(
+            errorText(&form, QStringLiteral("choiceError")).startsWith(QLatin1String("value 1: not JSON")));
         retype(find<QLineEdit>(&form, QStringLiteral("choiceValue0")), QStringLiteral("\"relu\""));
 
         // Weights: as many as values (one per row), >= 0, not all 0.
@@ -376,17 +389,20 @@ private slots:
         retype(find<QLineEdit>(&form, QStringLiteral("choiceWeight1")), QStringLiteral("-1"));
         QCOMPARE(find<QLineEdit>(&form, QStringLiteral("choiceWeight1"))->toolTip(),
                  QStringLiteral("must be a finite number of at least 0"));
-        QVERIFY(errorText(&form, QStringLiteral("choiceError")).contains(QLatin1String("weight 2: must be a finite")));
+        QVERIFY(errorText(&form, QStringLiteral("choiceError"))
+                    .contains(QLatin1String("weight 2: must be a finite")));
         retype(find<QLineEdit>(&form, QStringLiteral("choiceWeight0")), QStringLiteral("0"));
         retype(find<QLineEdit>(&form, QStringLiteral("choiceWeight1")), QStringLiteral("0"));
-        QCOMPARE(errorText(&form, QStringLiteral("choiceError")), QStringLiteral("weights must not all be 0"));
+        QCOMPARE(errorText(&form, QStringLiteral("choiceError")),
+                 QStringLiteral("weights must not all be 0"));
         QVERIFY(!form.isValid());
         retype(find<QLineEdit>(&form, QStringLiteral("choiceWeight0")), QStringLiteral("3"));
         QVERIFY(form.isValid());
         QCOMPARE(wire(form.distributions()),
                  QByteArray(R"({"activation":{"choice":{"values":["relu","tanh"],"weights":[3.0,0.0]}}})"));
         click(find<QCheckBox>(&form, QStringLiteral("weightedCheck"))); // weights off again
-        QCOMPARE(wire(form.distributions()), QByteArray(R"({"activation":{"choice":{"values":["relu","tanh"]}}})"));
+        QCOMPARE(wire(form.distributions()),
+                 QByteArray(R"({"activation":{"choice":{"values":["relu","tanh"]}}})"));
 
         // No values at all.
         click(find<QToolButton>(&form, QStringLiteral("choiceRemove1")));
@@ -419,7 +435,8 @@ private slots:
         auto *truncate = find<QLineEdit>(&form, QStringLiteral("truncateEdit"));
         for (const char *bad : {"0", "0.7", "-0.1"}) {
             retype(truncate, QString::fromLatin1(bad));
-            QCOMPARE(errorText(&form, QStringLiteral("truncateError")), QStringLiteral("must be in (0, 0.5]"));
+            QCOMPARE(errorText(&form, QStringLiteral("truncateError")),
+                     QStringLiteral("must be in (0, 0.5]"));
         }
         retype(truncate, QStringLiteral("x"));
         QCOMPARE(errorText(&form, QStringLiteral("truncateError")), QStringLiteral("must be a number"));
@@ -427,15 +444,19 @@ private slots:
         QVERIFY(form.isValid());
 
         click(find<QPushButton>(&form, QStringLiteral("addExploreButton")));
-        QVERIFY(errorText(&form, QStringLiteral("exploreError")).contains(QLatin1String("enter a hyperparameter name")));
+        QVERIFY(errorText(&form, QStringLiteral("exploreError"))
+                    .contains(QLatin1String("enter a hyperparameter name")));
         retype(find<QLineEdit>(&form, QStringLiteral("exploreName0")), QStringLiteral("lr"));
         retype(find<QLineEdit>(&form, QStringLiteral("exploreMin0")), QStringLiteral("0"));
-        QCOMPARE(find<QLineEdit>(&form, QStringLiteral("exploreMin0"))->toolTip(), QStringLiteral("must be greater than 0"));
-        QCOMPARE(errorText(&form, QStringLiteral("exploreError")), QStringLiteral("lr: min factor must be greater than 0"));
+        QCOMPARE(find<QLineEdit>(&form, QStringLiteral("exploreMin0"))->toolTip(),
+                 QStringLiteral("must be greater than 0"));
+        QCOMPARE(errorText(&form, QStringLiteral("exploreError")),
+                 QStringLiteral("lr: min factor must be greater than 0"));
         retype(find<QLineEdit>(&form, QStringLiteral("exploreMin0")), QStringLiteral("1.5"));
         QCOMPARE(errorText(&form, QStringLiteral("exploreError")),
                  QStringLiteral("lr: max factor must be at least minFactor"));
-        QCOMPARE(form.errors(), QStringList{QStringLiteral("explore.lr.maxFactor: must be at least minFactor")});
+        QCOMPARE(form.errors(),
+                 QStringList{QStringLiteral("explore.lr.maxFactor: must be at least minFactor")});
         retype(find<QLineEdit>(&form, QStringLiteral("exploreMax0")), QStringLiteral("2"));
         QVERIFY(form.isValid());
         click(find<QPushButton>(&form, QStringLiteral("addExploreButton")));
@@ -445,19 +466,23 @@ private slots:
         QVERIFY(form.isValid());
 
         // Population and generations are optional integers >= 1.
-        QCOMPARE(find<QSpinBox>(&form, QStringLiteral("populationSpin"))->text(), QStringLiteral("default (10)"));
-        QCOMPARE(find<QSpinBox>(&form, QStringLiteral("generationsSpin"))->text(), QStringLiteral("unlimited"));
+        QCOMPARE(find<QSpinBox>(&form, QStringLiteral("populationSpin"))->text(),
+                 QStringLiteral("default (10)"));
+        QCOMPARE(find<QSpinBox>(&form, QStringLiteral("generationsSpin"))->text(),
+                 QStringLiteral("unlimited"));
         retype(find<QSpinBox>(&form, QStringLiteral("populationSpin")), QStringLiteral("8"));
         retype(find<QSpinBox>(&form, QStringLiteral("generationsSpin")), QStringLiteral("5"));
         QCOMPARE(find<QLabel>(&form, QStringLiteral("generationsHint"))->text(),
                  QStringLiteral("8 × 5 = 40 jobs when nothing crashes"));
-        QCOMPARE(json::write(codec::encode(form.settings())),
-                 QByteArray(R"({"objective":"max","qualityResultName":"val_loss","exploit":{"truncate":0.3},)"
-                            R"("explore":{"lr":{"perturb":{"minFactor":1.5,"maxFactor":2.0}}},"numParallel":8,)"
-                            R"("maxGenerations":5,"max_generations":5})"));
+        QCOMPARE(
+            json::write(codec::encode(form.settings())),
+            QByteArray(R"({"objective":"max","qualityResultName":"val_loss","exploit":{"truncate":0.3},)"
+                       R"("explore":{"lr":{"perturb":{"minFactor":1.5,"maxFactor":2.0}}},"numParallel":8,)"
+                       R"("maxGenerations":5,"max_generations":5})"));
 
         // Initial distributions: the distribution editor's problems are PBT's.
-        fill(*form.initEditor(), QStringLiteral("lr"), Kind::LogUniform, {QStringLiteral("-1"), QStringLiteral("1")});
+        fill(*form.initEditor(), QStringLiteral("lr"), Kind::LogUniform,
+             {QStringLiteral("-1"), QStringLiteral("1")});
         QCOMPARE(form.errors(), QStringList{QStringLiteral("init.lr.low: must be greater than 0")});
     }
 
@@ -528,10 +553,12 @@ private slots:
         QCOMPARE(json::write(parse(json->text().toUtf8())),
                  QByteArray(R"({"RandomSearch":{"lr":{"loguniform":{"low":1e-06,"high":0.1}}}})"));
         QVERIFY(!errorText(json, QStringLiteral("noteError")).isEmpty());
-        QCOMPARE(dialog.problems(), QStringList{QStringLiteral("RandomSearch.lr.low: must be greater than 0")});
+        QCOMPARE(dialog.problems(),
+                 QStringList{QStringLiteral("RandomSearch.lr.low: must be greater than 0")});
         QVERIFY(!dialog.saveButton()->isEnabled());
         QCOMPARE(dialog.message(), QStringLiteral("RandomSearch.lr.low: must be greater than 0"));
-        retype(find<QLineEdit>(dialog.distributionEditor(), QStringLiteral("lowEdit")), QStringLiteral("1e-05"));
+        retype(find<QLineEdit>(dialog.distributionEditor(), QStringLiteral("lowEdit")),
+               QStringLiteral("1e-05"));
         QVERIFY(dialog.problems().isEmpty());
         QCOMPARE(errorText(json, QStringLiteral("noteError")), QString());
         QCOMPARE(json::write(parse(json->text().toUtf8())),
@@ -541,16 +568,19 @@ private slots:
         choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::Pbt));
         QCOMPARE(dialog.pbtEditor()->initEditor()->names(), QStringList{QStringLiteral("lr")});
         QCOMPARE(dialog.problems(), QStringList{QStringLiteral("PBT.qualityResultName: must not be empty")});
-        retype(find<QComboBox>(dialog.pbtEditor(), QStringLiteral("qualityCombo"))->lineEdit(), QStringLiteral("acc"));
-        QCOMPARE(json::write(parse(json->text().toUtf8())),
-                 QByteArray(R"({"PBT":{"objective":"max","qualityResultName":"acc","exploit":{"truncate":0.2},)"
-                            R"("init":{"lr":{"loguniform":{"low":1e-05,"high":0.1}}}}})"));
+        retype(find<QComboBox>(dialog.pbtEditor(), QStringLiteral("qualityCombo"))->lineEdit(),
+               QStringLiteral("acc"));
+        QCOMPARE(
+            json::write(parse(json->text().toUtf8())),
+            QByteArray(R"({"PBT":{"objective":"max","qualityResultName":"acc","exploit":{"truncate":0.2},)"
+                       R"("init":{"lr":{"loguniform":{"low":1e-05,"high":0.1}}}}})"));
         choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::Manual));
         QCOMPARE(json::write(parse(json->text().toUtf8())), QByteArray(R"({"Manual":null})"));
         QCOMPARE(codec::encode(dialog.experiment()),
                  QCborMap({{QStringLiteral("name"), QStringLiteral("MinimizeRandom")},
                            {QStringLiteral("status"), QStringLiteral("RUNNING")},
-                           {QStringLiteral("scheduler"), QCborMap{{QStringLiteral("Manual"), QCborValue(nullptr)}}}}));
+                           {QStringLiteral("scheduler"),
+                            QCborMap{{QStringLiteral("Manual"), QCborValue(nullptr)}}}}));
     }
 
     void dialogFormFollowsTheJson()
@@ -560,24 +590,32 @@ private slots:
         retype(find<QLineEdit>(&dialog, QStringLiteral("nameEdit")), QStringLiteral("typed"));
         find<QTabWidget>(&dialog, QStringLiteral("tabs"))->setCurrentIndex(1);
         auto *text = find<QPlainTextEdit>(dialog.jsonView(), QStringLiteral("jsonEdit"));
-        retype(text, QStringLiteral(R"({"RandomSearch": {"a": {"uniform": {"low": 1, "high": 2}}, "b": {"choice": {"values": [true, "x"]}}}})"));
+        retype(
+            text,
+            QStringLiteral(
+                R"({"RandomSearch": {"a": {"uniform": {"low": 1, "high": 2}}, "b": {"choice": {"values": [true, "x"]}}}})"));
         QVERIFY(dialog.jsonView()->isValid());
         QCOMPARE(find<QComboBox>(&dialog, QStringLiteral("kindCombo"))->currentData().toInt(),
                  int(Scheduler::Kind::RandomSearch));
         QCOMPARE(dialog.distributionEditor()->names(), (L({"a", "b"})));
         dialog.distributionEditor()->setCurrentRow(0);
-        QCOMPARE(find<QLineEdit>(dialog.distributionEditor(), QStringLiteral("lowEdit"))->text(), QStringLiteral("1.0"));
-        QCOMPARE(json::write(codec::encode(dialog.experiment().scheduler)),
-                 QByteArray(R"({"RandomSearch":{"a":{"uniform":{"low":1.0,"high":2.0}},"b":{"choice":{"values":[true,"x"]}}}})"));
+        QCOMPARE(find<QLineEdit>(dialog.distributionEditor(), QStringLiteral("lowEdit"))->text(),
+                 QStringLiteral("1.0"));
+        QCOMPARE(
+            json::write(codec::encode(dialog.experiment().scheduler)),
+            QByteArray(
+                R"({"RandomSearch":{"a":{"uniform":{"low":1.0,"high":2.0}},"b":{"choice":{"values":[true,"x"]}}}})"));
         // The typed text stays as typed (no rewrite under the cursor).
         QVERIFY(text->toPlainText().contains(QLatin1String("\"low\": 1,")));
         QVERIFY(dialog.problems().isEmpty());
 
         // Codec errors name the field; syntax errors the line and column; saving is blocked either way.
         retype(text, QStringLiteral(R"({"RandomSearch": {"a": {"loguniform": {"low": 0, "high": 2}}}})"));
-        QCOMPARE(dialog.jsonView()->error(), QStringLiteral("scheduler.RandomSearch.a.loguniform.low: must be greater than 0"));
+        QCOMPARE(dialog.jsonView()->error(),
+                 QStringLiteral("scheduler.RandomSearch.a.loguniform.low: must be greater than 0"));
         QCOMPARE(dialog.problems(),
-                 QStringList{QStringLiteral("JSON: scheduler.RandomSearch.a.loguniform.low: must be greater than 0")});
+                 QStringList{QStringLiteral(
+                     "JSON: scheduler.RandomSearch.a.loguniform.low: must be greater than 0")});
         QVERIFY(!errorText(dialog.jsonView(), QStringLiteral("jsonError")).isEmpty());
         QCOMPARE(dialog.distributionEditor()->names(), (L({"a", "b"}))); // the form keeps the last valid
         retype(text, QStringLiteral("{\"PBT\":\n  {\"objective\": \"max\",,}}"));
@@ -595,10 +633,12 @@ private slots:
         QCOMPARE(json::write(parse(text->toPlainText().toUtf8())), QByteArray(R"({"Manual":null})"));
 
         // A PBT definition typed as JSON fills the PBT editor.
-        retype(text, QString::fromUtf8(json::write(parse(PbtExample).toMap().value(QStringLiteral("scheduler")))));
+        retype(text,
+               QString::fromUtf8(json::write(parse(PbtExample).toMap().value(QStringLiteral("scheduler")))));
         QVERIFY(dialog.jsonView()->isValid());
         QCOMPARE(dialog.experiment().scheduler, decodeExperiment(PbtExample).scheduler);
-        QCOMPARE(find<QLineEdit>(dialog.pbtEditor(), QStringLiteral("truncateEdit"))->text(), QStringLiteral("0.2"));
+        QCOMPARE(find<QLineEdit>(dialog.pbtEditor(), QStringLiteral("truncateEdit"))->text(),
+                 QStringLiteral("0.2"));
     }
 
     void experimentNameMessages()
@@ -608,16 +648,19 @@ private slots:
         auto *name = find<QLineEdit>(&dialog, QStringLiteral("nameEdit"));
         QCOMPARE(errorText(&dialog, QStringLiteral("nameError")), QStringLiteral("name must not be empty"));
         QTest::keyClicks(name, QStringLiteral("."));
-        QCOMPARE(errorText(&dialog, QStringLiteral("nameError")), QStringLiteral("name must not be '.' or '..'"));
+        QCOMPARE(errorText(&dialog, QStringLiteral("nameError")),
+                 QStringLiteral("name must not be '.' or '..'"));
         QTest::keyClicks(name, QStringLiteral("."));
-        QCOMPARE(errorText(&dialog, QStringLiteral("nameError")), QStringLiteral("name must not be '.' or '..'"));
+        QCOMPARE(errorText(&dialog, QStringLiteral("nameError")),
+                 QStringLiteral("name must not be '.' or '..'"));
         QTest::keyClicks(name, QStringLiteral("."));
         QCOMPARE(errorText(&dialog, QStringLiteral("nameError")), QString()); // "..." is a fine name
         name->setText(QStringLiteral("bell\u0007"));
         QCOMPARE(errorText(&dialog, QStringLiteral("nameError")),
                  QStringLiteral("name must not contain control characters"));
         retype(name, QString(201, QLatin1Char('n')));
-        QCOMPARE(errorText(&dialog, QStringLiteral("nameError")), QStringLiteral("name is longer than 200 characters"));
+        QCOMPARE(errorText(&dialog, QStringLiteral("nameError")),
+                 QStringLiteral("name is longer than 200 characters"));
         retype(name, QStringLiteral("MNIST CNN / ünïcode ✓"));
         QCOMPARE(errorText(&dialog, QStringLiteral("nameError")), QString());
         QVERIFY(dialog.problems().isEmpty());
@@ -664,7 +707,8 @@ private slots:
                 QCOMPARE(dialog.experiment().name, e.name + QStringLiteral(" copy"));
         }
         // Its distributions, one editor each.
-        Distributions ds = e.scheduler.kind == Scheduler::Kind::Pbt ? e.scheduler.pbt.init : e.scheduler.distributions;
+        Distributions ds =
+            e.scheduler.kind == Scheduler::Kind::Pbt ? e.scheduler.pbt.init : e.scheduler.distributions;
         DistributionEditor editor;
         editor.setDistributions(ds);
         QCOMPARE(editor.distributions(), ds);
@@ -683,7 +727,8 @@ private slots:
         QTest::newRow("uniform") << QByteArray(R"({"uniform": {"low": -1, "high": 1}})");
         QTest::newRow("loguniform") << QByteArray(R"({"loguniform": {"low": 0.001, "high": 10}})");
         QTest::newRow("normal") << QByteArray(R"({"normal": {"mean": 0, "std": 0}})");
-        QTest::newRow("choice") << QByteArray(R"({"choice": {"values": [1, "a", null, [2]], "weights": [1, 0, 2, 0.5]}})");
+        QTest::newRow("choice") << QByteArray(
+            R"({"choice": {"values": [1, "a", null, [2]], "weights": [1, 0, 2, 0.5]}})");
         QTest::newRow("const") << QByteArray(R"({"const": {"k": 1}})");
     }
 
@@ -710,10 +755,11 @@ private slots:
         QCOMPARE(int(w.status), int(JobStatus::Running));
         QCOMPARE(w.hyperparameters, job->hyperparameters);
         QCOMPARE(w.results, job->results);
-        QCOMPARE(json::write(codec::encode(w)),
-                 QByteArray(R"({"status":"RUNNING","hyperparameters":{"num_filters":32,"learning_rate":0.0123,)"
-                            R"("dropout_rate":0.31},"results":{"accuracy":[0.91,0.95],"max_accuracy":0.95,)"
-                            R"("weights_path":"models/7P_Scw.h5"}})"));
+        QCOMPARE(
+            json::write(codec::encode(w)),
+            QByteArray(R"({"status":"RUNNING","hyperparameters":{"num_filters":32,"learning_rate":0.0123,)"
+                       R"("dropout_rate":0.31},"results":{"accuracy":[0.91,0.95],"max_accuracy":0.95,)"
+                       R"("weights_path":"models/7P_Scw.h5"}})"));
 
         JobDialog duplicate(nullptr, experiment, JobDialog::Mode::Duplicate);
         duplicate.setJob(job.value());
@@ -769,25 +815,30 @@ private slots:
         QVERIFY(dialog.problems().isEmpty());
         choose(find<QComboBox>(&dialog, QStringLiteral("statusCombo")), int(JobStatus::Done));
         QCOMPARE(json::write(codec::encode(dialog.jobWrite())),
-                 QByteArray(R"({"status":"DONE","hyperparameters":{"x":0.5,"lr":1,"layers":3,"activation":"gelu"},)"
-                            R"("results":{"loss":[0.9,0.5]}})"));
+                 QByteArray(
+                     R"({"status":"DONE","hyperparameters":{"x":0.5,"lr":1,"layers":3,"activation":"gelu"},)"
+                     R"("results":{"loss":[0.9,0.5]}})"));
         // Draw fills every hyperparameter with what the scheduler would draw.
         dialog.drawValues();
         const QCborMap drawn = dialog.jobWrite().hyperparameters;
         QCOMPARE(drawn.size(), 6);
-        QVERIFY(drawn.value(QStringLiteral("lr")).toDouble() >= 1e-06 && drawn.value(QStringLiteral("lr")).toDouble() < 0.1);
+        QVERIFY(drawn.value(QStringLiteral("lr")).toDouble() >= 1e-06 &&
+                drawn.value(QStringLiteral("lr")).toDouble() < 0.1);
         QCOMPARE(drawn.value(QStringLiteral("optimizer")), parse(R"({"name":"sgd","momentum":0.9})"));
     }
 
     void describeChangesNamesTheFields()
     {
         const QStringList changes = editors::describeChanges(
-            parse(R"({"status":"RUNNING","scheduler":{"RandomSearch":{"lr":{"uniform":{"low":0.0,"high":1.0}},"x":{"const":1}}}})"),
-            parse(R"({"status":"DONE","scheduler":{"RandomSearch":{"lr":{"uniform":{"low":0.5,"high":1}},"y":{"const":2}}}})"));
-        QCOMPARE(changes, (QStringList{QStringLiteral("status: \"RUNNING\" → \"DONE\""),
-                                       QStringLiteral("scheduler.RandomSearch.lr.uniform.low: 0.0 → 0.5"),
-                                       QStringLiteral("scheduler.RandomSearch.x: removed (was {\"const\":1})"),
-                                       QStringLiteral("scheduler.RandomSearch.y: added {\"const\":2}")}));
+            parse(
+                R"({"status":"RUNNING","scheduler":{"RandomSearch":{"lr":{"uniform":{"low":0.0,"high":1.0}},"x":{"const":1}}}})"),
+            parse(
+                R"({"status":"DONE","scheduler":{"RandomSearch":{"lr":{"uniform":{"low":0.5,"high":1}},"y":{"const":2}}}})"));
+        QCOMPARE(changes,
+                 (QStringList{QStringLiteral("status: \"RUNNING\" → \"DONE\""),
+                              QStringLiteral("scheduler.RandomSearch.lr.uniform.low: 0.0 → 0.5"),
+                              QStringLiteral("scheduler.RandomSearch.x: removed (was {\"const\":1})"),
+                              QStringLiteral("scheduler.RandomSearch.y: added {\"const\":2}")}));
     }
 };
 

@@ -29,8 +29,7 @@ using namespace schedy::test;
 
 namespace {
 
-template <typename T>
-std::unique_ptr<Call<T>> await(Call<T> *call, int timeoutMs = 20000)
+template <typename T> std::unique_ptr<Call<T>> await(Call<T> *call, int timeoutMs = 20000)
 {
     call->setAutoDelete(false);
     std::unique_ptr<Call<T>> owned(call);
@@ -106,17 +105,19 @@ private slots:
         QTest::newRow("manual") << int(Scheduler::Kind::Manual) << QByteArray(R"({"Manual":null})");
         QTest::newRow("random search")
             << int(Scheduler::Kind::RandomSearch)
-            << QByteArray(R"({"RandomSearch":{"lr":{"loguniform":{"low":1e-06,"high":0.1}},)"
-                          R"("dropout":{"uniform":{"low":0.0,"high":0.8}},"x":{"normal":{"mean":0.0,"std":5.0}},)"
-                          R"("activation":{"choice":{"values":["relu","tanh"],"weights":[3.0,1.0]}},)"
-                          R"("optimizer":{"const":{"name":"sgd","momentum":0.9}}}})");
-        QTest::newRow("pbt") << int(Scheduler::Kind::Pbt)
-                             << QByteArray(R"({"PBT":{"objective":"min","qualityResultName":"val_loss",)"
-                                           R"("exploit":{"truncate":0.25},)"
-                                           R"("explore":{"learning_rate":{"perturb":{"minFactor":0.8,"maxFactor":1.2}}},)"
-                                           R"("init":{"learning_rate":{"loguniform":{"low":1e-08,"high":1.0}},)"
-                                           R"("num_filters":{"choice":{"values":[16,32,64]}}},)"
-                                           R"("numParallel":8,"maxGenerations":5,"max_generations":5}})");
+            << QByteArray(
+                   R"({"RandomSearch":{"lr":{"loguniform":{"low":1e-06,"high":0.1}},)"
+                   R"("dropout":{"uniform":{"low":0.0,"high":0.8}},"x":{"normal":{"mean":0.0,"std":5.0}},)"
+                   R"("activation":{"choice":{"values":["relu","tanh"],"weights":[3.0,1.0]}},)"
+                   R"("optimizer":{"const":{"name":"sgd","momentum":0.9}}}})");
+        QTest::newRow("pbt")
+            << int(Scheduler::Kind::Pbt)
+            << QByteArray(R"({"PBT":{"objective":"min","qualityResultName":"val_loss",)"
+                          R"("exploit":{"truncate":0.25},)"
+                          R"("explore":{"learning_rate":{"perturb":{"minFactor":0.8,"maxFactor":1.2}}},)"
+                          R"("init":{"learning_rate":{"loguniform":{"low":1e-08,"high":1.0}},)"
+                          R"("num_filters":{"choice":{"values":[16,32,64]}}},)"
+                          R"("numParallel":8,"maxGenerations":5,"max_generations":5}})");
     }
 
     void createEachKind()
@@ -160,8 +161,9 @@ private slots:
         QCOMPARE(back.name, name);
         QCOMPARE(json::write(codec::encode(back.scheduler)), scheduler);
         QCOMPARE(back.scheduler, dialog.experiment().scheduler);
-        QCOMPARE(int(back.status), int(Scheduler::Kind(kind) == Scheduler::Kind::Manual ? ExperimentStatus::Done
-                                                                                         : ExperimentStatus::Running));
+        QCOMPARE(int(back.status),
+                 int(Scheduler::Kind(kind) == Scheduler::Kind::Manual ? ExperimentStatus::Done
+                                                                      : ExperimentStatus::Running));
         QCOMPARE(dialog.savedExperiment().name, name);
         // And it loads back into the editors unchanged.
         ExperimentDialog again(m_client.get(), ExperimentDialog::Mode::Edit);
@@ -215,8 +217,9 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(dialog.hasConflict(), 20000);
         QVERIFY(dialog.isVisible());
         QCOMPARE(dialog.conflictChanges(),
-                 (QStringList{S("status: \"RUNNING\" → \"DONE\""),
-                              S("scheduler.RandomSearch.momentum: added {\"uniform\":{\"low\":0.5,\"high\":0.99}}")}));
+                 (QStringList{
+                     S("status: \"RUNNING\" → \"DONE\""),
+                     S("scheduler.RandomSearch.momentum: added {\"uniform\":{\"low\":0.5,\"high\":0.99}}")}));
         QVERIFY(find<QFrame>(&dialog, QStringLiteral("conflictPanel"))->isVisible());
         QVERIFY(!dialog.saveButton()->isEnabled());
         Experiment now = read(name); // nothing was overwritten
@@ -311,8 +314,10 @@ private slots:
         const Job queued = queue.savedJob();
         QVERIFY(!queued.id.isEmpty());
         Job stored = readJob(name, queued.id);
-        QCOMPARE(json::write(codec::encode(JobWrite{stored.status, stored.hyperparameters, stored.results})),
-                 QByteArray(R"({"status":"QUEUED","hyperparameters":{"lr":0.003,"layers":2},"results":{"note":"by hand"}})"));
+        QCOMPARE(
+            json::write(codec::encode(JobWrite{stored.status, stored.hyperparameters, stored.results})),
+            QByteArray(
+                R"({"status":"QUEUED","hyperparameters":{"lr":0.003,"layers":2},"results":{"note":"by hand"}})"));
 
         // Duplicate it as a new job.
         JobDialog duplicate(m_client.get(), experiment, JobDialog::Mode::Duplicate);
@@ -360,7 +365,8 @@ private slots:
         QVERIFY(!conflict.saveButton()->isEnabled());
         // Load theirs, then save our change on top of it.
         click(find<QPushButton>(&conflict, QStringLiteral("reloadButton")));
-        QCOMPARE(find<QComboBox>(&conflict, QStringLiteral("statusCombo"))->currentData().toInt(), int(JobStatus::Running));
+        QCOMPARE(find<QComboBox>(&conflict, QStringLiteral("statusCombo"))->currentData().toInt(),
+                 int(JobStatus::Running));
         choose(find<QComboBox>(&conflict, QStringLiteral("statusCombo")), int(JobStatus::Done));
         QVERIFY(saveAndWait(&conflict, conflict.saveButton()));
         QCOMPARE(int(readJob(name, queued.id).status), int(JobStatus::Done));
@@ -371,9 +377,10 @@ private slots:
         overwrite.setJob(done);
         overwrite.show();
         QTRY_VERIFY_WITH_TIMEOUT(overwrite.saveButton()->isEnabled(), 20000);
-        QVERIFY(await(m_client->putJob(name, queued.id, JobWrite{JobStatus::Crashed, done.hyperparameters, {}},
-                                       WriteCondition::IfMatch, done.etag))
-                    ->ok());
+        QVERIFY(
+            await(m_client->putJob(name, queued.id, JobWrite{JobStatus::Crashed, done.hyperparameters, {}},
+                                   WriteCondition::IfMatch, done.etag))
+                ->ok());
         choose(find<QComboBox>(&overwrite, QStringLiteral("statusCombo")), int(JobStatus::Pruned));
         click(overwrite.saveButton());
         QTRY_VERIFY_WITH_TIMEOUT(overwrite.hasConflict(), 20000);
@@ -428,7 +435,8 @@ private slots:
         choose(find<QComboBox>(editor, QStringLiteral("statusCombo")), int(ExperimentStatus::Done));
         click(editor->saveButton());
         QTRY_COMPARE_WITH_TIMEOUT(int(page->experiment().status), int(ExperimentStatus::Done), 20000);
-        QTRY_COMPARE(int(window.experimentModel()->experiment(S("from the window"))->status), int(ExperimentStatus::Done));
+        QTRY_COMPARE(int(window.experimentModel()->experiment(S("from the window"))->status),
+                     int(ExperimentStatus::Done));
         QTRY_VERIFY(!page->findChild<ExperimentDialog *>());
 
         // Queue job….

@@ -24,10 +24,14 @@ int pageOf(Kind kind)
 {
     switch (kind) {
     case Kind::Uniform:
-    case Kind::LogUniform: return 0;
-    case Kind::Normal: return 1;
-    case Kind::Choice: return 2;
-    case Kind::Const: return 3;
+    case Kind::LogUniform:
+        return 0;
+    case Kind::Normal:
+        return 1;
+    case Kind::Choice:
+        return 2;
+    case Kind::Const:
+        return 3;
     }
     return 0;
 }
@@ -117,8 +121,8 @@ DistributionEditor::DistributionEditor(QWidget *parent)
     // The stack is as tall as its current page, not its tallest one.
     auto fitStack = [this](int index) {
         for (int i = 0; i < m_ui->argsStack->count(); ++i) {
-            m_ui->argsStack->widget(i)->setSizePolicy(QSizePolicy::Preferred,
-                                                      i == index ? QSizePolicy::Preferred : QSizePolicy::Ignored);
+            m_ui->argsStack->widget(i)->setSizePolicy(
+                QSizePolicy::Preferred, i == index ? QSizePolicy::Preferred : QSizePolicy::Ignored);
         }
         m_ui->argsStack->adjustSize();
     };
@@ -131,9 +135,15 @@ DistributionEditor::DistributionEditor(QWidget *parent)
 
 DistributionEditor::~DistributionEditor() = default;
 
-DistributionPreview *DistributionEditor::preview() const { return m_ui->preview; }
+DistributionPreview *DistributionEditor::preview() const
+{
+    return m_ui->preview;
+}
 
-int DistributionEditor::rowCount() const { return int(m_rows.size()); }
+int DistributionEditor::rowCount() const
+{
+    return int(m_rows.size());
+}
 
 QStringList DistributionEditor::names() const
 {
@@ -335,7 +345,8 @@ QString DistributionEditor::summary(int index) const
                          .arg(values.join(QStringLiteral(", "))),
                      48);
     }
-    case Kind::Const: return elide(tr("constant %1").arg(editors::valueText(d.constant)), 48);
+    case Kind::Const:
+        return elide(tr("constant %1").arg(editors::valueText(d.constant)), 48);
     }
     return {};
 }
@@ -463,14 +474,22 @@ void DistributionEditor::loadRow()
     m_ui->weightedCheck->setChecked(r.weighted);
     rebuildChoiceTable();
     switch (r.kind) {
-    case Kind::Uniform: m_ui->kindHint->setText(tr("Any value in [low, high), equally likely.")); break;
+    case Kind::Uniform:
+        m_ui->kindHint->setText(tr("Any value in [low, high), equally likely."));
+        break;
     case Kind::LogUniform:
         m_ui->kindHint->setText(tr("Values in [low, high) spread evenly on a log scale; low > 0. "
                                    "For learning rates and other scales."));
         break;
-    case Kind::Normal: m_ui->kindHint->setText(tr("Normally distributed around the mean.")); break;
-    case Kind::Choice: m_ui->kindHint->setText(tr("One of the values, with optional weights.")); break;
-    case Kind::Const: m_ui->kindHint->setText(tr("Always this value.")); break;
+    case Kind::Normal:
+        m_ui->kindHint->setText(tr("Normally distributed around the mean."));
+        break;
+    case Kind::Choice:
+        m_ui->kindHint->setText(tr("One of the values, with optional weights."));
+        break;
+    case Kind::Const:
+        m_ui->kindHint->setText(tr("Always this value."));
+        break;
     }
     m_loading = false;
     showCurrentCheck();
@@ -550,8 +569,7 @@ void DistributionEditor::showCurrentCheck()
             choiceProblems.append(tr("weight %1: %2").arg(i + 1).arg(weightError));
     }
     editors::showMessage(m_ui->choiceError, choiceProblems.join(QLatin1Char('\n')));
-    m_ui->preview->setDistribution(m_rows[m_current].name, c.value,
-                                   tr("Fix the arguments to see a preview"));
+    m_ui->preview->setDistribution(m_rows[m_current].name, c.value, tr("Fix the arguments to see a preview"));
 }
 
 void DistributionEditor::onKindChanged(int comboIndex)

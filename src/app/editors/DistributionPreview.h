@@ -14,10 +14,10 @@ struct Histogram
 {
     enum class Shape { Empty, Continuous, Categories };
     Shape shape = Shape::Empty;
-    bool logScale = false;      // bins of equal width in log space
-    QList<double> edges;        // Continuous: bins + 1 edges
-    QList<double> counts;       // one per bin or category
-    QStringList categories;     // Categories: the values as JSON text
+    bool logScale = false;  // bins of equal width in log space
+    QList<double> edges;    // Continuous: bins + 1 edges
+    QList<double> counts;   // one per bin or category
+    QStringList categories; // Categories: the values as JSON text
     int samples = 0;
 
     // Draws `samples` values with a seeded sampler: the same input always gives the same picture.
@@ -37,8 +37,8 @@ public:
     void setDistribution(const QString &name, const std::optional<Distribution> &distribution,
                          const QString &note = {});
     const Histogram &histogram() const { return m_histogram; }
-    bool isLogScale() const;  // the horizontal axis is logarithmic
-    bool showsBars() const;   // categories drawn as bars
+    bool isLogScale() const; // the horizontal axis is logarithmic
+    bool showsBars() const;  // categories drawn as bars
 
 private:
     void newChart();

@@ -15,7 +15,10 @@
 namespace schedy::editors {
 
 namespace {
-QString tr(const char *text) { return QCoreApplication::translate("schedy::editors", text); }
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("schedy::editors", text);
+}
 
 QString shortText(const QCborValue &v)
 {
@@ -31,7 +34,10 @@ QString join(const QString &path, const QString &key)
 }
 } // namespace
 
-QString numberText(double value) { return json::formatDouble(value); }
+QString numberText(double value)
+{
+    return json::formatDouble(value);
+}
 
 std::optional<double> parseNumber(const QString &text, QString *error)
 {
@@ -53,7 +59,10 @@ std::optional<double> parseNumber(const QString &text, QString *error)
     return std::nullopt;
 }
 
-QString valueText(const QCborValue &value) { return QString::fromUtf8(json::write(value)); }
+QString valueText(const QCborValue &value)
+{
+    return QString::fromUtf8(json::write(value));
+}
 
 std::optional<QCborValue> parseValue(const QString &text, QString *error)
 {
@@ -92,7 +101,10 @@ void markInvalid(QWidget *input, const QString &message)
     }
 }
 
-bool isMarkedInvalid(const QWidget *input) { return input && input->property("invalid").toBool(); }
+bool isMarkedInvalid(const QWidget *input)
+{
+    return input && input->property("invalid").toBool();
+}
 
 void showMessage(QLabel *label, const QString &message)
 {
@@ -122,8 +134,8 @@ void showLines(QPlainTextEdit *box, const QStringList &lines, int maxLines)
     box->setPlainText(lines.join(QLatin1Char('\n')));
     const int shown = int(std::clamp<qsizetype>(lines.size(), 1, maxLines));
     const QMargins m = box->contentsMargins();
-    box->setFixedHeight(box->fontMetrics().lineSpacing() * shown + int(box->document()->documentMargin() * 2) +
-                        m.top() + m.bottom() + 2);
+    box->setFixedHeight(box->fontMetrics().lineSpacing() * shown +
+                        int(box->document()->documentMargin() * 2) + m.top() + m.bottom() + 2);
 }
 
 QString lastPathComponent(const QString &path)

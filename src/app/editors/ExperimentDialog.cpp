@@ -81,16 +81,33 @@ ExperimentDialog::ExperimentDialog(Client *client, Mode mode, QWidget *parent)
 
 ExperimentDialog::~ExperimentDialog() = default;
 
-DistributionEditor *ExperimentDialog::distributionEditor() const { return m_ui->distributionEditor; }
-PbtSettingsEditor *ExperimentDialog::pbtEditor() const { return m_ui->pbtEditor; }
-SchedulerJsonView *ExperimentDialog::jsonView() const { return m_ui->jsonView; }
-bool ExperimentDialog::hasConflict() const { return !m_conflict.isEmpty(); }
-QString ExperimentDialog::message() const { return m_ui->message->text(); }
+DistributionEditor *ExperimentDialog::distributionEditor() const
+{
+    return m_ui->distributionEditor;
+}
+PbtSettingsEditor *ExperimentDialog::pbtEditor() const
+{
+    return m_ui->pbtEditor;
+}
+SchedulerJsonView *ExperimentDialog::jsonView() const
+{
+    return m_ui->jsonView;
+}
+bool ExperimentDialog::hasConflict() const
+{
+    return !m_conflict.isEmpty();
+}
+QString ExperimentDialog::message() const
+{
+    return m_ui->message->text();
+}
 
 void ExperimentDialog::setExperiment(const Experiment &e)
 {
     switch (m_mode) {
-    case Mode::Create: m_ui->nameEdit->setText(e.name); break;
+    case Mode::Create:
+        m_ui->nameEdit->setText(e.name);
+        break;
     case Mode::Edit:
         m_base = e;
         m_ui->nameEdit->setText(e.name);
@@ -133,7 +150,10 @@ Scheduler ExperimentDialog::formScheduler() const
     return s;
 }
 
-bool ExperimentDialog::formValid() const { return formErrors().isEmpty(); }
+bool ExperimentDialog::formValid() const
+{
+    return formErrors().isEmpty();
+}
 
 QStringList ExperimentDialog::formErrors() const
 {
@@ -186,7 +206,8 @@ void ExperimentDialog::showKind(Scheduler::Kind kind)
         break;
     case Scheduler::Kind::Pbt:
         m_ui->pages->setCurrentWidget(m_ui->pbtPage);
-        m_ui->kindHint->setText(tr("A population trains in generations; the worst copy the best and explore."));
+        m_ui->kindHint->setText(
+            tr("A population trains in generations; the worst copy the best and explore."));
         break;
     }
 }
@@ -199,7 +220,8 @@ void ExperimentDialog::onKindChanged()
     DistributionEditor *init = m_ui->pbtEditor->initEditor();
     if (k == Scheduler::Kind::Pbt && init->rowCount() == 0 && random->rowCount() > 0 && random->isValid())
         init->setDistributions(random->distributions());
-    else if (k == Scheduler::Kind::RandomSearch && random->rowCount() == 0 && init->rowCount() > 0 && init->isValid())
+    else if (k == Scheduler::Kind::RandomSearch && random->rowCount() == 0 && init->rowCount() > 0 &&
+             init->isValid())
         random->setDistributions(init->distributions());
     showKind(k);
     onFormEdited();
@@ -243,7 +265,10 @@ QStringList ExperimentDialog::problems() const
     return out;
 }
 
-bool ExperimentDialog::canSave() const { return !m_busy && m_client && !hasConflict() && problems().isEmpty(); }
+bool ExperimentDialog::canSave() const
+{
+    return !m_busy && m_client && !hasConflict() && problems().isEmpty();
+}
 
 void ExperimentDialog::updateState()
 {
@@ -256,7 +281,8 @@ void ExperimentDialog::updateState()
     }
     editors::markInvalid(m_ui->nameEdit, nameError);
     editors::showMessage(m_ui->nameError, nameError);
-    const bool running = ExperimentStatus(m_ui->statusCombo->currentData().toInt()) == ExperimentStatus::Running;
+    const bool running =
+        ExperimentStatus(m_ui->statusCombo->currentData().toInt()) == ExperimentStatus::Running;
     m_ui->statusHint->setText(running ? tr("Workers get jobs as soon as it is saved.")
                                       : tr("No jobs are handed out until it is resumed."));
     m_ui->tabs->setTabText(1, m_ui->jsonView->isValid() ? tr("JSON") : tr("JSON ⚠"));
@@ -268,7 +294,8 @@ void ExperimentDialog::updateState()
     if (text.isEmpty() && !problems.isEmpty()) {
         text = problems.mid(0, MaxListedProblems).join(QLatin1Char('\n'));
         if (problems.size() > MaxListedProblems)
-            text += QLatin1Char('\n') + tr("… and %n more", nullptr, int(problems.size() - MaxListedProblems));
+            text +=
+                QLatin1Char('\n') + tr("… and %n more", nullptr, int(problems.size() - MaxListedProblems));
         error = true;
     } else if (text.isEmpty() && !m_client) {
         text = tr("Not connected to a server.");
@@ -276,7 +303,8 @@ void ExperimentDialog::updateState()
     }
     m_ui->message->setText(text);
     QPalette p = m_ui->message->palette();
-    p.setColor(QPalette::WindowText, error ? QColor(0xc6, 0x28, 0x28) : palette().color(QPalette::WindowText));
+    p.setColor(QPalette::WindowText,
+               error ? QColor(0xc6, 0x28, 0x28) : palette().color(QPalette::WindowText));
     m_ui->message->setPalette(p);
 }
 

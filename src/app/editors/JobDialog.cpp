@@ -23,11 +23,16 @@ constexpr int MaxListedProblems = 3;
 QString statusHint(JobStatus s)
 {
     switch (s) {
-    case JobStatus::Queued: return JobDialog::tr("Handed out to the next worker that asks.");
-    case JobStatus::Running: return JobDialog::tr("A worker is on it.");
-    case JobStatus::Crashed: return JobDialog::tr("Failed. With PBT, its parent can be continued again.");
-    case JobStatus::Pruned: return JobDialog::tr("Stopped early on purpose; never handed out again.");
-    case JobStatus::Done: return JobDialog::tr("Finished; its results count.");
+    case JobStatus::Queued:
+        return JobDialog::tr("Handed out to the next worker that asks.");
+    case JobStatus::Running:
+        return JobDialog::tr("A worker is on it.");
+    case JobStatus::Crashed:
+        return JobDialog::tr("Failed. With PBT, its parent can be continued again.");
+    case JobStatus::Pruned:
+        return JobDialog::tr("Stopped early on purpose; never handed out again.");
+    case JobStatus::Done:
+        return JobDialog::tr("Finished; its results count.");
     }
     return {};
 }
@@ -62,7 +67,8 @@ JobDialog::JobDialog(Client *client, const Experiment &experiment, Mode mode, QW
         fields.append({nd.name, nd.distribution});
     if (s.kind == Scheduler::Kind::Pbt) {
         for (const Perturb &p : s.pbt.explore) {
-            if (std::none_of(fields.begin(), fields.end(), [&](const ValueMapEditor::Field &f) { return f.name == p.name; }))
+            if (std::none_of(fields.begin(), fields.end(),
+                             [&](const ValueMapEditor::Field &f) { return f.name == p.name; }))
                 fields.append({p.name, std::nullopt});
         }
     }
@@ -106,9 +112,18 @@ JobDialog::JobDialog(Client *client, const Experiment &experiment, Mode mode, QW
 
 JobDialog::~JobDialog() = default;
 
-ValueMapEditor *JobDialog::hyperparameterEditor() const { return m_ui->hyperparameters; }
-ValueMapEditor *JobDialog::resultEditor() const { return m_ui->results; }
-QString JobDialog::message() const { return m_ui->message->text(); }
+ValueMapEditor *JobDialog::hyperparameterEditor() const
+{
+    return m_ui->hyperparameters;
+}
+ValueMapEditor *JobDialog::resultEditor() const
+{
+    return m_ui->results;
+}
+QString JobDialog::message() const
+{
+    return m_ui->message->text();
+}
 
 void JobDialog::setKnownNames(const QStringList &hyperparameters, const QStringList &results)
 {
@@ -170,9 +185,10 @@ void JobDialog::load()
         m_ui->hyperparametersBox->setEnabled(true);
         m_ui->resultsBox->setEnabled(true);
         m_ui->statusCombo->setEnabled(true);
-        m_ui->intro->setText(tr("Job <b>%1</b> of <b>%2</b>. Saving replaces the whole job, and only if nobody "
-                                "changed it since it was loaded.")
-                                 .arg(m_base.id.toHtmlEscaped(), m_experiment.name.toHtmlEscaped()));
+        m_ui->intro->setText(
+            tr("Job <b>%1</b> of <b>%2</b>. Saving replaces the whole job, and only if nobody "
+               "changed it since it was loaded.")
+                .arg(m_base.id.toHtmlEscaped(), m_experiment.name.toHtmlEscaped()));
         updateState();
     });
 }
@@ -227,7 +243,8 @@ void JobDialog::updateState()
     if (text.isEmpty() && !problems.isEmpty()) {
         text = problems.mid(0, MaxListedProblems).join(QLatin1Char('\n'));
         if (problems.size() > MaxListedProblems)
-            text += QLatin1Char('\n') + tr("… and %n more", nullptr, int(problems.size() - MaxListedProblems));
+            text +=
+                QLatin1Char('\n') + tr("… and %n more", nullptr, int(problems.size() - MaxListedProblems));
         error = true;
     } else if (text.isEmpty() && !m_client) {
         text = tr("Not connected to a server.");
@@ -235,7 +252,8 @@ void JobDialog::updateState()
     }
     m_ui->message->setText(text);
     QPalette p = m_ui->message->palette();
-    p.setColor(QPalette::WindowText, error ? QColor(0xc6, 0x28, 0x28) : palette().color(QPalette::WindowText));
+    p.setColor(QPalette::WindowText,
+               error ? QColor(0xc6, 0x28, 0x28) : palette().color(QPalette::WindowText));
     m_ui->message->setPalette(p);
 }
 
@@ -325,22 +343,26 @@ void JobDialog::fetchConflict()
         setBusy(false);
         if (!call->ok()) {
             if (call->error().httpStatus == 404)
-                setMessage(tr("Job %1 no longer exists: someone deleted it. Nothing was saved.").arg(m_base.id), true);
+                setMessage(
+                    tr("Job %1 no longer exists: someone deleted it. Nothing was saved.").arg(m_base.id),
+                    true);
             else
                 fail(tr("Reading job %1").arg(m_base.id), call->error());
             return;
         }
         m_server = call->value();
-        m_conflict = editors::describeChanges(codec::encode(writeOf(m_base)), codec::encode(writeOf(m_server)));
+        m_conflict =
+            editors::describeChanges(codec::encode(writeOf(m_base)), codec::encode(writeOf(m_server)));
         if (m_conflict.isEmpty())
             m_conflict.append(tr("(saved again with the same content)"));
         const QString when = m_server.modifiedAt
                                  ? QDateTime::fromMSecsSinceEpoch(qint64(*m_server.modifiedAt * 1000))
                                        .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
                                  : tr("an unknown time");
-        m_ui->conflictText->setText(tr("<b>Someone else changed job %1</b> since it was loaded (last modified %2): "
-                                       "the server refused the save (412). Their changes:")
-                                        .arg(m_base.id.toHtmlEscaped(), when));
+        m_ui->conflictText->setText(
+            tr("<b>Someone else changed job %1</b> since it was loaded (last modified %2): "
+               "the server refused the save (412). Their changes:")
+                .arg(m_base.id.toHtmlEscaped(), when));
         editors::showLines(m_ui->conflictList, m_conflict);
         m_ui->conflictPanel->show();
         updateState();

@@ -81,7 +81,10 @@ PbtSettingsEditor::PbtSettingsEditor(QWidget *parent)
 
 PbtSettingsEditor::~PbtSettingsEditor() = default;
 
-DistributionEditor *PbtSettingsEditor::initEditor() const { return m_ui->initEditor; }
+DistributionEditor *PbtSettingsEditor::initEditor() const
+{
+    return m_ui->initEditor;
+}
 
 void PbtSettingsEditor::setResultNameSuggestions(const QStringList &names)
 {
@@ -101,7 +104,8 @@ void PbtSettingsEditor::setSettings(const PbtSettings &s)
     m_ui->objectiveCombo->setCurrentIndex(m_ui->objectiveCombo->findData(int(s.objective)));
     m_ui->qualityCombo->setEditText(s.qualityResultName);
     m_ui->truncateEdit->setText(editors::numberText(s.truncate));
-    m_ui->populationSpin->setValue(int(std::min<qint64>(s.numParallel.value_or(0), m_ui->populationSpin->maximum())));
+    m_ui->populationSpin->setValue(
+        int(std::min<qint64>(s.numParallel.value_or(0), m_ui->populationSpin->maximum())));
     m_ui->generationsSpin->setValue(
         int(std::min<qint64>(s.maxGenerations.value_or(0), m_ui->generationsSpin->maximum())));
     clearExplore();
@@ -242,7 +246,10 @@ PbtSettings PbtSettingsEditor::settings() const
     return s;
 }
 
-bool PbtSettingsEditor::isValid() const { return errors().isEmpty(); }
+bool PbtSettingsEditor::isValid() const
+{
+    return errors().isEmpty();
+}
 
 QStringList PbtSettingsEditor::errors() const
 {
@@ -254,7 +261,8 @@ QStringList PbtSettingsEditor::errors() const
     for (int i = 0; i < m_explore.size(); ++i) {
         ExploreCheck c;
         const Perturb p = exploreValue(i, &c);
-        const QString who = QStringLiteral("explore.%1").arg(p.name.isEmpty() ? QString::number(i + 1) : p.name);
+        const QString who =
+            QStringLiteral("explore.%1").arg(p.name.isEmpty() ? QString::number(i + 1) : p.name);
         if (!c.name.isEmpty())
             out.append(QStringLiteral("%1: %2").arg(who, c.name));
         if (!c.minFactor.isEmpty())
@@ -299,16 +307,15 @@ void PbtSettingsEditor::updateHints()
 {
     const bool maximize = Objective(m_ui->objectiveCombo->currentData().toInt()) == Objective::Maximize;
     m_ui->objectiveHint->setText(maximize ? tr("higher quality is better") : tr("lower quality is better"));
-    const qint64 population = m_ui->populationSpin->value() > 0 ? m_ui->populationSpin->value()
-                                                                : PbtSettings::DefaultPopulation;
+    const qint64 population =
+        m_ui->populationSpin->value() > 0 ? m_ui->populationSpin->value() : PbtSettings::DefaultPopulation;
     m_ui->populationHint->setText(tr("members trained side by side"));
     const int generations = m_ui->generationsSpin->value();
-    m_ui->generationsHint->setText(generations > 0
-                                       ? tr("%1 × %2 = %3 jobs when nothing crashes")
-                                             .arg(population)
-                                             .arg(generations)
-                                             .arg(population * generations)
-                                       : tr("runs until paused"));
+    m_ui->generationsHint->setText(generations > 0 ? tr("%1 × %2 = %3 jobs when nothing crashes")
+                                                         .arg(population)
+                                                         .arg(generations)
+                                                         .arg(population * generations)
+                                                   : tr("runs until paused"));
 }
 
 void PbtSettingsEditor::userEdited()

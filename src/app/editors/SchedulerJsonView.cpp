@@ -24,7 +24,10 @@ SchedulerJsonView::SchedulerJsonView(QWidget *parent)
 
 SchedulerJsonView::~SchedulerJsonView() = default;
 
-QString SchedulerJsonView::text() const { return m_ui->jsonEdit->toPlainText(); }
+QString SchedulerJsonView::text() const
+{
+    return m_ui->jsonEdit->toPlainText();
+}
 
 void SchedulerJsonView::setScheduler(const Scheduler &scheduler)
 {
@@ -43,7 +46,10 @@ void SchedulerJsonView::showText(const Scheduler &scheduler)
     editors::showMessage(m_ui->jsonError, {});
 }
 
-void SchedulerJsonView::setNote(const QString &note) { editors::showMessage(m_ui->noteError, note); }
+void SchedulerJsonView::setNote(const QString &note)
+{
+    editors::showMessage(m_ui->noteError, note);
+}
 
 void SchedulerJsonView::reformat()
 {

@@ -34,8 +34,10 @@ QString describe(const Distribution &d)
     case Kind::Normal:
         return ValueMapEditor::tr("a number, normal around %1 (std %2)")
             .arg(editors::numberText(d.mean), editors::numberText(d.std));
-    case Kind::Choice: return ValueMapEditor::tr("one of %n value(s)", nullptr, int(d.values.size()));
-    case Kind::Const: return ValueMapEditor::tr("the constant %1").arg(editors::valueText(d.constant).left(40));
+    case Kind::Choice:
+        return ValueMapEditor::tr("one of %n value(s)", nullptr, int(d.values.size()));
+    case Kind::Const:
+        return ValueMapEditor::tr("the constant %1").arg(editors::valueText(d.constant).left(40));
     }
     return {};
 }
@@ -66,11 +68,23 @@ ValueMapEditor::ValueMapEditor(QWidget *parent)
 
 ValueMapEditor::~ValueMapEditor() = default;
 
-void ValueMapEditor::setNameSuggestions(const QStringList &names) { m_suggestions->setStringList(names); }
+void ValueMapEditor::setNameSuggestions(const QStringList &names)
+{
+    m_suggestions->setStringList(names);
+}
 
-QLineEdit *ValueMapEditor::nameInput(int row) const { return m_rows.value(row).name; }
-QLineEdit *ValueMapEditor::valueInput(int row) const { return m_rows.value(row).value; }
-std::optional<Distribution> ValueMapEditor::distributionOf(int row) const { return m_rows.value(row).distribution; }
+QLineEdit *ValueMapEditor::nameInput(int row) const
+{
+    return m_rows.value(row).name;
+}
+QLineEdit *ValueMapEditor::valueInput(int row) const
+{
+    return m_rows.value(row).value;
+}
+std::optional<Distribution> ValueMapEditor::distributionOf(int row) const
+{
+    return m_rows.value(row).distribution;
+}
 
 QString ValueMapEditor::note(int row) const
 {
@@ -268,20 +282,25 @@ QStringList ValueMapEditor::errors() const
         const Check c = check(i);
         if (!c.error.isEmpty()) {
             const QString name = m_rows[i].name->text();
-            out.append(QStringLiteral("%1: %2").arg(name.isEmpty() ? tr("row %1").arg(i + 1) : name, c.error));
+            out.append(
+                QStringLiteral("%1: %2").arg(name.isEmpty() ? tr("row %1").arg(i + 1) : name, c.error));
         }
     }
     return out;
 }
 
-bool ValueMapEditor::isValid() const { return errors().isEmpty(); }
+bool ValueMapEditor::isValid() const
+{
+    return errors().isEmpty();
+}
 
 void ValueMapEditor::revalidate()
 {
     for (int i = 0; i < m_rows.size(); ++i) {
         const Check c = check(i);
         const Row &r = m_rows[i];
-        const bool nameProblem = !c.error.isEmpty() && (r.name->text().isEmpty() || c.error == tr("listed twice"));
+        const bool nameProblem =
+            !c.error.isEmpty() && (r.name->text().isEmpty() || c.error == tr("listed twice"));
         editors::markInvalid(r.name, nameProblem ? c.error : QString());
         editors::markInvalid(r.value, !c.error.isEmpty() && !nameProblem ? c.error : QString());
         r.note->setText(c.error.isEmpty() ? c.hint : c.error);

@@ -81,7 +81,8 @@ private:
         bool unusual = false; // allowed, but not what the scheduler would draw
     };
 
-    int addRow(const QString &name, const QString &valueText, const std::optional<Distribution> &distribution);
+    int addRow(const QString &name, const QString &valueText,
+               const std::optional<Distribution> &distribution);
     Check check(int row) const;
     void revalidate();
     void removeRow(QToolButton *button);
