@@ -1583,7 +1583,13 @@ private slots:
     {
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
-        const QString db = QStringLiteral("sqlite:") + dir.filePath(QStringLiteral("s.sqlite3"));
+        // The backend under test: a fresh database on PostgreSQL.
+        std::unique_ptr<PostgresDatabase> pg;
+        if (testingPostgres()) {
+            pg = std::make_unique<PostgresDatabase>();
+            QVERIFY2(pg->ok(), qPrintable(pg->error()));
+        }
+        const QString db = pg ? pg->url() : QStringLiteral("sqlite:") + dir.filePath(QStringLiteral("s.sqlite3"));
         const quint16 port = freePort();
         const QString root = QStringLiteral("http://127.0.0.1:%1/").arg(port);
 
