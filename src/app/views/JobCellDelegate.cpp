@@ -77,7 +77,8 @@ QSize JobCellDelegate::sizeHint(const QStyleOptionViewItem &option, const QModel
     if (index.data(JobTableModel::CurveRole).isValid())
         s.setWidth(s.width() + 70);
     if (index.column() == JobTableModel::StatusColumn)
-        s.setWidth(s.width() + 16);
+        s.setWidth(s.width() + 24); // the dot and its gap
+
     return s;
 }
 
