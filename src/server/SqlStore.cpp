@@ -600,7 +600,7 @@ StoreResult<User> SqlStore::addUserOnce(const QString &email, const QByteArray &
     Transaction tx(*this);
     if (!tx.ok())
         return failure<User>();
-    if (userByEmail(email))
+    if (findUserByEmail(email))
         return StoreResult<User>::fail(StoreStatus::PreconditionFailed, QStringLiteral("user %1 exists").arg(email));
     QSqlQuery &q = prepared("INSERT INTO users (email, password_hash, token_hash, created_at) VALUES (?, ?, ?, ?)");
     q.addBindValue(email);
@@ -610,7 +610,7 @@ StoreResult<User> SqlStore::addUserOnce(const QString &email, const QByteArray &
     if (!exec(q))
         return failure<User>();
     q.finish();
-    auto user = userByEmail(email);
+    auto user = findUserByEmail(email);
     if (!user || !tx.commit())
         return failure<User>();
     StoreResult<User> r;
@@ -619,7 +619,44 @@ StoreResult<User> SqlStore::addUserOnce(const QString &email, const QByteArray &
     return r;
 }
 
+// Logins and token resets are single statements, but run in a transaction all
+// the same: its BEGIN is where a broken PostgreSQL connection is noticed and
+// opened again, so that the first login after a database restart is not
+// answered as a wrong password.
 std::optional<User> SqlStore::userByEmail(const QString &email)
+{
+    Transaction tx(*this, false);
+    if (!tx.ok())
+        return std::nullopt;
+    auto user = findUserByEmail(email);
+    tx.commit();
+    return user;
+}
+
+std::optional<User> SqlStore::userById(qint64 id)
+{
+    Transaction tx(*this, false);
+    if (!tx.ok())
+        return std::nullopt;
+    auto user = findUserById(id);
+    tx.commit();
+    return user;
+}
+
+bool SqlStore::setTokenHash(qint64 userId, const QByteArray &tokenHash)
+{
+    Transaction tx(*this);
+    return tx.ok() && updateUserHash(userId, "UPDATE users SET token_hash = ? WHERE id = ?", tokenHash) && tx.commit();
+}
+
+bool SqlStore::setPasswordHash(qint64 userId, const QByteArray &passwordHash)
+{
+    Transaction tx(*this);
+    return tx.ok() && updateUserHash(userId, "UPDATE users SET password_hash = ? WHERE id = ?", passwordHash) &&
+        tx.commit();
+}
+
+std::optional<User> SqlStore::findUserByEmail(const QString &email)
 {
     QSqlQuery &q = prepared("SELECT id, email, password_hash, token_hash FROM users WHERE email = ?");
     q.addBindValue(email);
@@ -633,7 +670,7 @@ std::optional<User> SqlStore::userByEmail(const QString &email)
     return u;
 }
 
-std::optional<User> SqlStore::userById(qint64 id)
+std::optional<User> SqlStore::findUserById(qint64 id)
 {
     QSqlQuery &q = prepared("SELECT id, email, password_hash, token_hash FROM users WHERE id = ?");
     q.addBindValue(id);
@@ -647,20 +684,10 @@ std::optional<User> SqlStore::userById(qint64 id)
     return u;
 }
 
-bool SqlStore::setTokenHash(qint64 userId, const QByteArray &tokenHash)
+bool SqlStore::updateUserHash(qint64 userId, const char *sql, const QByteArray &hash)
 {
-    QSqlQuery &q = prepared("UPDATE users SET token_hash = ? WHERE id = ?");
-    q.addBindValue(nonNull(tokenHash));
-    q.addBindValue(userId);
-    const bool ok = exec(q) && q.numRowsAffected() == 1;
-    q.finish();
-    return ok;
-}
-
-bool SqlStore::setPasswordHash(qint64 userId, const QByteArray &passwordHash)
-{
-    QSqlQuery &q = prepared("UPDATE users SET password_hash = ? WHERE id = ?");
-    q.addBindValue(nonNull(passwordHash));
+    QSqlQuery &q = prepared(sql);
+    q.addBindValue(nonNull(hash));
     q.addBindValue(userId);
     const bool ok = exec(q) && q.numRowsAffected() == 1;
     q.finish();

@@ -89,6 +89,9 @@ private:
                                       Condition c, const QByteArray &etag);
     StoreResult<bool> deleteJobOnce(qint64 user, const QString &experiment, const QString &id);
     StoreResult<StoredJob> nextJobOnce(qint64 user, const QString &experiment, Sampler &sampler);
+    std::optional<User> findUserByEmail(const QString &email);
+    std::optional<User> findUserById(qint64 id);
+    bool updateUserHash(qint64 userId, const char *sql, const QByteArray &hash);
     bool migrate(QString *error);
     double now();
     template <typename T>
