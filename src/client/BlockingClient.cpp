@@ -76,17 +76,10 @@ std::optional<JobPage> BlockingClient::jobs(const QString &experiment, const Job
 
 std::optional<QList<Job>> BlockingClient::allJobs(const QString &experiment, const JobListQuery &query)
 {
-    QList<Job> all;
-    JobListQuery q = query;
-    for (;;) {
-        auto page = jobs(experiment, q);
-        if (!page)
-            return std::nullopt;
-        all.append(page->items);
-        if (page->next.isEmpty() || page->items.isEmpty())
-            return all;
-        q.start = page->next;
-    }
+    auto page = wait(m_client->allJobs(experiment, query));
+    if (!page)
+        return std::nullopt;
+    return std::move(page->items);
 }
 
 std::optional<Job> BlockingClient::job(const QString &experiment, const QString &id)

@@ -134,6 +134,47 @@ QString jobsQueryString(const JobListQuery &q)
     return s.isEmpty() ? QString() : QLatin1Char('?') + s;
 }
 
+// A page's "next" cursor read from the end of its body, before the page is
+// decoded: listings end with it (`..., "next": "CURSOR"}`), as our server and the
+// original service write them. Empty when the end does not look like that (or
+// there is no next page); the decoded page confirms the cursor either way.
+QString peekNextCursor(const QByteArray &body)
+{
+    qsizetype e = body.size();
+    const auto skipSpace = [&] {
+        while (e > 0 &&
+               (body[e - 1] == ' ' || body[e - 1] == '\n' || body[e - 1] == '\r' || body[e - 1] == '\t'))
+            --e;
+    };
+    const auto expect = [&](char c) {
+        skipSpace();
+        if (e < 1 || body[e - 1] != c)
+            return false;
+        --e;
+        return true;
+    };
+    if (!expect('}') || !expect('"'))
+        return {};
+    const qsizetype close = e;
+    const qsizetype open = body.lastIndexOf('"', close - 1);
+    if (open < 0)
+        return {};
+    const QByteArrayView cursor(body.constData() + open + 1, close - open - 1);
+    if (cursor.isEmpty() || cursor.contains('\\'))
+        return {};
+    e = open;
+    if (!expect(':'))
+        return {};
+    skipSpace();
+    if (e < 6 || QByteArrayView(body.constData() + e - 6, 6) != QByteArrayView("\"next\""))
+        return {};
+    e -= 6;
+    skipSpace();
+    if (e < 1 || (body[e - 1] != ',' && body[e - 1] != '{'))
+        return {};
+    return QString::fromUtf8(cursor);
+}
+
 } // namespace
 
 // ---- CallBase ----------------------------------------------------------------
@@ -187,8 +228,10 @@ void CallBase::finish(const ClientError &error)
         m_client->m_waitingForLogin.removeAll(this);
         m_client->m_calls.removeAll(this);
     }
+    const QPointer<CallBase> self(this);
     Q_EMIT finished();
-    if (m_autoDelete)
+    // A caller that owns the call may have deleted it in a slot.
+    if (self && m_autoDelete)
         deleteLater();
 }
 
@@ -209,12 +252,23 @@ Client::Client(const ClientConfig &config, QObject *parent)
 
 Client::~Client()
 {
-    const QList<QPointer<CallBase>> calls = m_calls;
-    for (const QPointer<CallBase> &c : calls) {
-        if (c && !c->isFinished()) {
-            c->setAutoDelete(false);
+    // Abort what is in flight (finished() with Aborted). Calls the caller owns
+    // (no auto-delete) are left to the caller instead of being deleted with us.
+    QList<QPointer<CallBase>> calls;
+    for (QObject *child : children()) {
+        if (auto *c = qobject_cast<CallBase *>(child))
+            calls.append(c);
+    }
+    for (const QPointer<CallBase> &c : std::as_const(calls)) {
+        if (c && !c->isFinished())
             c->abort();
-        }
+    }
+    for (const QPointer<CallBase> &c : std::as_const(calls)) {
+        if (!c)
+            continue;
+        c->m_client = nullptr;
+        if (!c->m_autoDelete)
+            c->setParent(nullptr);
     }
 }
 
@@ -224,6 +278,15 @@ void Client::setConfig(const ClientConfig &config)
     m_config.root = normalizedRoot(config.root);
     m_bearer.clear();
     m_expiresAt = 0;
+    if (m_loginCall && !m_loginCall->isFinished()) {
+        // That login is for the previous settings: start over with these.
+        CallBase *previous = m_loginCall;
+        m_loginCall = nullptr;
+        previous->disconnect(this);
+        previous->abort();
+        m_loggingIn = false;
+        startLogin();
+    }
 }
 
 QString Client::encodeSegment(const QString &segment)
@@ -240,10 +303,17 @@ Call<T> *Client::makeCall(const QByteArray &method, const QString &path, const Q
     call->m_path = path;
     call->m_body = body;
     call->m_authenticated = authenticated;
-    call->m_onRetry = [this, call] { send(call); };
+    // A retry checks the bearer again (it may have expired or been renewed meanwhile).
+    call->m_onRetry = [call] {
+        if (call->m_client)
+            call->m_client->submit(call);
+    };
     m_calls.append(call);
     // Submitted from the event loop, so that the caller can connect first.
-    QTimer::singleShot(0, call, [this, call] { submit(call); });
+    QTimer::singleShot(0, call, [call] {
+        if (call->m_client && !call->m_submitted)
+            call->m_client->submit(call);
+    });
     return call;
 }
 
@@ -262,6 +332,7 @@ void Client::submit(CallBase *call)
 {
     if (call->m_finished)
         return;
+    call->m_submitted = true;
     if (call->m_authenticated && needsLogin()) {
         m_waitingForLogin.append(call);
         startLogin();
@@ -275,10 +346,14 @@ void Client::send(CallBase *call)
     if (call->m_finished)
         return;
     if (m_config.root.isEmpty()) {
-        ClientError e;
-        e.kind = ClientError::Kind::Network;
-        e.message = QStringLiteral("no server configured");
-        call->finish(e);
+        // Finished from the event loop, like every other outcome: no call ever
+        // finishes inside submit() (the listing walk relies on it).
+        QTimer::singleShot(0, call, [call] {
+            ClientError e;
+            e.kind = ClientError::Kind::Network;
+            e.message = QStringLiteral("no server configured");
+            call->finish(e);
+        });
         return;
     }
     ++call->m_attempts;
@@ -289,6 +364,7 @@ void Client::send(CallBase *call)
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     if (!call->m_body.isNull())
         request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    call->m_sentBearer = m_bearer;
     if (call->m_authenticated)
         request.setRawHeader("Authorization", "Bearer " + m_bearer);
     for (const auto &h : std::as_const(call->m_headers))
@@ -322,20 +398,48 @@ void Client::onFinished(CallBase *call, QNetworkReply *reply)
     const QVariant statusAttr = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
     const int status = statusAttr.isValid() ? statusAttr.toInt() : 0;
     const QNetworkReply::NetworkError netError = reply->error();
-    const QByteArray body = reply->readAll();
+    // A reply aborted by the transfer timeout is closed: reading it would only warn.
+    const QByteArray body = reply->isOpen() ? reply->readAll() : QByteArray();
     call->m_httpStatus = status;
-
-    // No complete HTTP response: refused, reset, truncated body, timed out
-    // (the transfer timeout aborts the reply; our own aborts never get here).
+    const bool timeout =
+        netError == QNetworkReply::OperationCanceledError || netError == QNetworkReply::TimeoutError;
+    // Errors of the connection, as opposed to HTTP statuses that Qt also reports as errors.
     const bool transportError = netError != QNetworkReply::NoError && netError < QNetworkReply::ContentAccessDenied;
-    if (status == 0 || transportError) {
+
+    if (status == 0) {
+        // No HTTP response at all: refused, reset, dropped before answering, or no
+        // answer in time. The server handled nothing we know of: ask again.
         ClientError e;
-        const bool timeout = netError == QNetworkReply::OperationCanceledError || netError == QNetworkReply::TimeoutError;
         e.kind = timeout ? ClientError::Kind::Timeout : ClientError::Kind::Network;
-        e.httpStatus = status;
-        e.message = timeout ? QStringLiteral("no answer from %1 within %2 s").arg(m_config.root).arg(m_policy.timeoutMs / 1000.0)
+        e.message = timeout ? QStringLiteral("no answer from %1 within %2 s")
+                                  .arg(m_config.root)
+                                  .arg(m_policy.timeoutMs / 1000.0)
                             : reply->errorString();
         retryLater(call, e);
+        return;
+    }
+
+    // An answer that stopped early: the connection closed (or stalled) within the
+    // body. Qt does not always report it (a POST's answer can end "successfully"
+    // with half the body), so the body is also checked against its Content-Length.
+    bool lengthKnown = false;
+    const qint64 announced = reply->rawHeader("Content-Length").toLongLong(&lengthKnown);
+    const bool shortBody =
+        lengthKnown && reply->rawHeader("Content-Encoding").isEmpty() && body.size() < announced;
+    if (transportError || shortBody) {
+        ClientError e;
+        e.kind = timeout ? ClientError::Kind::Timeout : ClientError::Kind::UnhandledResponse;
+        e.httpStatus = status;
+        e.message = shortBody ? QStringLiteral("the answer was cut short after %1 of %2 bytes")
+                                    .arg(body.size())
+                                    .arg(announced)
+                              : QStringLiteral("the answer was cut short: %1").arg(reply->errorString());
+        // The server has handled the request: only a read may safely be sent again
+        // (a POST would create a second job).
+        if (call->m_method == "GET")
+            retryLater(call, e);
+        else
+            call->finish(e);
         return;
     }
 
@@ -345,14 +449,18 @@ void Client::onFinished(CallBase *call, QNetworkReply *reply)
     }
     if (status == 401 && call->m_authenticated && !call->m_retriedAfter401) {
         // The bearer was refused before its time (e.g. the server's secret
-        // changed): log in again once and repeat the request.
+        // changed): log in again once and repeat the request. When another call
+        // has already renewed the bearer meanwhile, the new one is used as is.
         call->m_retriedAfter401 = true;
-        m_bearer.clear();
-        m_waitingForLogin.append(call);
-        startLogin();
+        if (m_bearer == call->m_sentBearer)
+            m_bearer.clear();
+        submit(call);
         return;
     }
-    call->finish(call->parse(status, body, reply));
+    if (status == 200 && call->m_onBody)
+        call->m_onBody(body);
+    if (!call->m_finished)
+        call->finish(call->parse(status, body, reply));
 }
 
 void Client::startLogin()
@@ -384,12 +492,14 @@ void Client::startLogin()
             return {};
         },
         false);
+    m_loginCall = call;
     connect(call, &CallBase::finished, this, [this, call] { loginFinished(call->error()); });
 }
 
 void Client::loginFinished(const ClientError &error)
 {
     m_loggingIn = false;
+    m_loginCall = nullptr;
     const QList<QPointer<CallBase>> waiting = std::exchange(m_waitingForLogin, {});
     if (!error.isError())
         Q_EMIT authenticated();
@@ -537,9 +647,11 @@ Call<Job> *Client::putJob(const QString &experiment, const QString &id, const Jo
                 return statusError(status, body, condition == WriteCondition::CreateOnly);
             return decodeJob(status, body, reply, out);
         });
-    if (condition == WriteCondition::IfMatch)
+    // An empty If-Match would be no condition at all; like the original client,
+    // a job without an ETag is written "only if it does not exist", which fails.
+    if (condition == WriteCondition::IfMatch && !etag.isEmpty())
         call->m_headers.append(qMakePair(QByteArray("If-Match"), QByteArray(etag)));
-    else if (condition == WriteCondition::CreateOnly)
+    else if (condition != WriteCondition::Unconditional)
         call->m_headers.append(qMakePair(QByteArray("If-None-Match"), QByteArray("*")));
     return call;
 }
@@ -559,45 +671,96 @@ Call<bool> *Client::deleteJob(const QString &experiment, const QString &id, bool
     return call;
 }
 
-Call<JobPage> *Client::changesSince(const QString &experiment, double since, const JobListQuery &filter)
+Call<JobPage> *Client::allJobs(const QString &experiment, const JobListQuery &query)
 {
     // A call whose parser never runs: it is finished by the page walk below.
     auto *call = new Call<JobPage>(this, [](int, const QByteArray &, QNetworkReply *, JobPage &) { return ClientError{}; });
     m_calls.append(call);
-    JobListQuery query = filter;
-    query.modifiedSince = since;
-    query.limit = query.limit > 0 ? query.limit : 1000;
-    auto step = std::make_shared<std::function<void(const QString &)>>();
-    *step = [this, call, experiment, query, step](const QString &start) {
-        JobListQuery q = query;
+    struct Walk
+    {
+        QString experiment;
+        JobListQuery query;
+        QPointer<Call<JobPage>> current; // the page being received or decoded
+        QPointer<Call<JobPage>> ahead;   // the next page, asked for before `current` was decoded
+        QString aheadCursor;
+        std::function<Call<JobPage> *(const QString &)> request;
+    };
+    auto walk = std::make_shared<Walk>();
+    walk->experiment = experiment;
+    walk->query = query;
+    if (walk->query.limit <= 0)
+        walk->query.limit = 1000;
+    // The walk ends early (abort, error, client gone): drop the pages in flight.
+    connect(call, &CallBase::finished, this, [walk] {
+        if (walk->current)
+            walk->current->abort();
+        if (walk->ahead)
+            walk->ahead->abort();
+        walk->request = nullptr; // breaks the cycle through the lambdas
+    });
+    walk->request = [this, call, w = std::weak_ptr<Walk>(walk)](const QString &start) -> Call<JobPage> * {
+        const std::shared_ptr<Walk> walk = w.lock();
+        if (!walk)
+            return nullptr;
+        JobListQuery q = walk->query;
         q.start = start;
-        auto *page = jobs(experiment, q);
+        Call<JobPage> *page = jobs(walk->experiment, q);
         connect(call, &QObject::destroyed, page, &CallBase::abort);
-        connect(page, &CallBase::finished, call, [call, page, step] {
-            if (call->isFinished())
+        page->m_onBody = [w](const QByteArray &body) {
+            // Ask for the next page now; it is produced while this one is decoded.
+            const std::shared_ptr<Walk> walk = w.lock();
+            if (!walk || !walk->request || walk->ahead)
                 return;
-            if (!page->ok()) {
-                *step = nullptr;
-                call->finish(page->error());
-                return;
+            const QString next = peekNextCursor(body);
+            if (!next.isEmpty()) {
+                walk->aheadCursor = next;
+                walk->ahead = walk->request(next);
             }
-            call->m_value.items.append(page->value().items);
-            if (page->value().total && !call->m_value.total)
-                call->m_value.total = page->value().total;
-            if (page->value().next.isEmpty() || page->value().items.isEmpty()) {
-                *step = nullptr; // break the self-reference
-                call->finish({});
-            } else {
-                (*step)(page->value().next);
+        };
+        connect(page, &CallBase::finished, call, [call, page, w] {
+            const std::shared_ptr<Walk> walk = w.lock();
+            // Pages finish in turn (none finishes inside submit()); should one have
+            // finished before it became the current page, it is taken up below.
+            for (Call<JobPage> *p = page; walk && p && p == walk->current && !call->isFinished();) {
+                call->m_httpStatus = p->httpStatus();
+                if (!p->ok()) {
+                    call->finish(p->error());
+                    return;
+                }
+                JobPage &value = p->m_value;
+                if (value.total && !call->m_value.total)
+                    call->m_value.total = value.total;
+                const bool more = !value.next.isEmpty() && !value.items.isEmpty();
+                call->m_value.items.append(std::move(value.items));
+                if (walk->ahead && (!more || walk->aheadCursor != value.next)) {
+                    walk->ahead->abort(); // the early guess was wrong: ask properly
+                    walk->ahead = nullptr;
+                }
+                if (!more) {
+                    call->finish({});
+                    return;
+                }
+                walk->current = walk->ahead ? walk->ahead.data() : walk->request(value.next);
+                walk->ahead = nullptr;
+                p = walk->current && walk->current->isFinished() ? walk->current.data() : nullptr;
             }
         });
+        submit(page); // now, not from the event loop: it overlaps the decoding of this page
+        return page;
     };
-    connect(call, &QObject::destroyed, this, [step] { *step = nullptr; });
-    QTimer::singleShot(0, call, [step] {
-        if (*step)
-            (*step)(QString());
+    QTimer::singleShot(0, call, [call, walk] {
+        if (!call->isFinished() && walk->request)
+            walk->current = walk->request(walk->query.start);
     });
     return call;
+}
+
+Call<JobPage> *Client::changesSince(const QString &experiment, double since, const JobListQuery &filter)
+{
+    JobListQuery query = filter;
+    query.start.clear();
+    query.modifiedSince = since;
+    return allJobs(experiment, query);
 }
 
 Call<bool> *Client::login()
@@ -605,6 +768,8 @@ Call<bool> *Client::login()
     auto *call = new Call<bool>(this, [](int, const QByteArray &, QNetworkReply *, bool &) { return ClientError{}; });
     m_calls.append(call);
     QTimer::singleShot(0, call, [this, call] {
+        if (call->m_finished)
+            return; // aborted before it started
         if (!m_loggingIn)
             m_bearer.clear();
         auto conn = std::make_shared<QMetaObject::Connection>();

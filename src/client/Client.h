@@ -23,7 +23,8 @@ class Client;
 
 // One request in flight: retried, re-authenticated and timed out by the
 // Client; emits finished() exactly once. Deletes itself after finished()
-// unless setAutoDelete(false).
+// unless setAutoDelete(false): the caller then owns it, and it outlives the
+// Client if need be (destroying the Client aborts the calls in flight).
 class CallBase : public QObject
 {
     Q_OBJECT
@@ -51,12 +52,14 @@ private:
     friend class Client;
     void finish(const ClientError &error);
 
-    Client *m_client;
+    Client *m_client; // null once the client is gone
     QByteArray m_method;
     QString m_path; // relative to the root, percent-encoded
     QByteArray m_body;
     QList<QPair<QByteArray, QByteArray>> m_headers;
+    QByteArray m_sentBearer; // the bearer of the attempt in flight
     bool m_authenticated = true;
+    bool m_submitted = false;
     bool m_retriedAfter401 = false;
     bool m_finished = false;
     bool m_autoDelete = true;
@@ -66,6 +69,8 @@ private:
     QPointer<QNetworkReply> m_reply;
     QTimer m_retryTimer;
     std::function<void()> m_onRetry; // set by the client
+    // Sees a successful body before it is decoded (a listing walk asks for the next page then).
+    std::function<void(const QByteArray &)> m_onBody;
     bool m_timedOut = false;
 };
 
@@ -165,10 +170,15 @@ public:
     Call<Job> *addJob(const QString &experiment, const JobWrite &job);
     // Fails with NoJob when the server has nothing to hand out.
     Call<Job> *nextJob(const QString &experiment);
-    // IfMatch needs `etag`; CreateOnly is If-None-Match: *.
+    // IfMatch needs `etag` (without one, like the original client, it sends If-None-Match: * and an
+    // existing job fails with UnsafeUpdate); CreateOnly is If-None-Match: *.
     Call<Job> *putJob(const QString &experiment, const QString &id, const JobWrite &job,
                       WriteCondition condition, const QByteArray &etag = {});
     Call<bool> *deleteJob(const QString &experiment, const QString &id, bool mustExist = true);
+    // Every job of a listing, all pages from query.start (filters and sort apply; limit is the
+    // page size, 1000 when 0). Pipelined: the next page is asked for as soon as a page has
+    // arrived, while that page is being decoded. `total` comes from the first page.
+    Call<JobPage> *allJobs(const QString &experiment, const JobListQuery &query = {});
     // Every job changed at or after `since` (server time), all pages.
     Call<JobPage> *changesSince(const QString &experiment, double since, const JobListQuery &filter = {});
 
@@ -207,6 +217,7 @@ private:
     qint64 m_expiresAt = 0;
     qint64 m_issuedAt = 0;
     bool m_loggingIn = false;
+    QPointer<CallBase> m_loginCall;
     QList<QPointer<CallBase>> m_waitingForLogin;
     QList<QPointer<CallBase>> m_calls; // everything in flight, aborted on destruction
 };

@@ -2,6 +2,7 @@
 
 #include <QLocale>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -77,6 +78,9 @@ private:
         case '[':
             return parseArray(depth);
         case '"': {
+            QLatin1StringView ascii;
+            if (takePlainAscii(&ascii))
+                return QCborValue(ascii); // no QString round trip for plain text
             QString s;
             if (!parseString(&s))
                 return {};
@@ -125,8 +129,10 @@ private:
                 fail(QStringLiteral("expected a string key"));
                 return {};
             }
+            QLatin1StringView asciiKey;
             QString key;
-            if (!parseString(&key))
+            const bool ascii = takePlainAscii(&asciiKey);
+            if (!ascii && !parseString(&key))
                 return {};
             skipSpace();
             if (m_p >= m_end || *m_p != ':') {
@@ -138,7 +144,11 @@ private:
             QCborValue v = parseValue(depth + 1);
             if (!m_error.isEmpty())
                 return {};
-            object[key] = v; // a repeated key keeps its last value, like Python
+            // A repeated key keeps its last value, like Python.
+            if (ascii)
+                object[asciiKey] = v;
+            else
+                object[key] = v;
             skipSpace();
             if (m_p < m_end && *m_p == ',') {
                 ++m_p;
@@ -223,6 +233,19 @@ private:
             while (m_p < m_end && *m_p >= '0' && *m_p <= '9')
                 ++m_p;
         }
+        // Fast exact conversions first (no allocation); out of range (integers
+        // beyond 64 bits, 1e400, 1e-400) takes the general path below.
+        if (!isFloat) {
+            qint64 i = 0;
+            const auto r = std::from_chars(start, m_p, i);
+            if (r.ec == std::errc() && r.ptr == m_p)
+                return QCborValue(i);
+        } else {
+            double d = 0;
+            const auto r = std::from_chars(start, m_p, d);
+            if (r.ec == std::errc() && r.ptr == m_p)
+                return QCborValue(d);
+        }
         const QByteArray digits(start, m_p - start);
         bool ok = false;
         if (!isFloat) {
@@ -269,9 +292,38 @@ private:
         return true;
     }
 
+    // At a '"': takes a string of printable ASCII without escapes (nearly every
+    // key and most values) as a view into the text; false, consuming nothing,
+    // for anything else (parseString then handles it or reports the error).
+    bool takePlainAscii(QLatin1StringView *out)
+    {
+        for (const char *q = m_p + 1; q < m_end; ++q) {
+            const unsigned char c = static_cast<unsigned char>(*q);
+            if (c == '"') {
+                *out = QLatin1StringView(m_p + 1, q - m_p - 1);
+                m_p = q + 1;
+                return true;
+            }
+            if (c == '\\' || c < 0x20 || c >= 0x80)
+                return false;
+        }
+        return false;
+    }
+
     bool parseString(QString *out)
     {
         ++m_p; // "
+        // Fast path: no escape before the closing quote (one allocation).
+        for (const char *q = m_p; q < m_end; ++q) {
+            const char c = *q;
+            if (c == '"') {
+                *out = QString::fromUtf8(m_p, q - m_p);
+                m_p = q + 1;
+                return true;
+            }
+            if (c == '\\' || static_cast<unsigned char>(c) < 0x20)
+                break; // the general path below handles (or reports) it
+        }
         QByteArray utf8;
         QString result;
         auto flush = [&] {
