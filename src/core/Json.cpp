@@ -4,6 +4,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
 #include <limits>
 
 namespace schedy::json {
@@ -557,12 +561,41 @@ QString formatDouble(double d)
         return d > 0 ? QStringLiteral("Infinity") : QStringLiteral("-Infinity");
     if (d == 0)
         return std::signbit(d) ? QStringLiteral("-0.0") : QStringLiteral("0.0");
-    QString s = QString::number(d, 'g', QLocale::FloatingPointShortest);
-    // Python writes 1e+20 and 1e-06 the same way; only integral values without
-    // an exponent need the ".0" that marks them as floats.
-    if (!s.contains(QLatin1Char('.')) && !s.contains(QLatin1Char('e')))
-        s += QStringLiteral(".0");
-    return s;
+    // Python's repr: the shortest digits that read back to the same value, in
+    // fixed notation for exponents in [-4, 16), otherwise d.ddde+XX; a float
+    // always shows a '.' or an exponent.
+    char buffer[64];
+    const auto r = std::to_chars(buffer, buffer + sizeof buffer, d, std::chars_format::scientific);
+    const std::string_view sci(buffer, size_t(r.ptr - buffer));
+    const size_t e = sci.find('e');
+    std::string digits;
+    bool negative = false;
+    for (size_t i = 0; i < e; ++i) {
+        if (sci[i] == '-')
+            negative = true;
+        else if (sci[i] != '.')
+            digits += sci[i];
+    }
+    const int exponent = std::atoi(std::string(sci.substr(e + 1)).c_str());
+    std::string out = negative ? "-" : "";
+    if (exponent >= -4 && exponent < 16) {
+        if (exponent >= 0) {
+            std::string integer = digits.substr(0, std::min(digits.size(), size_t(exponent) + 1));
+            integer.append(size_t(exponent) + 1 - integer.size(), '0');
+            const std::string fraction = digits.size() > size_t(exponent) + 1 ? digits.substr(size_t(exponent) + 1) : "0";
+            out += integer + '.' + fraction;
+        } else {
+            out += "0." + std::string(size_t(-exponent - 1), '0') + digits;
+        }
+    } else {
+        out += digits.substr(0, 1);
+        if (digits.size() > 1)
+            out += '.' + digits.substr(1);
+        char exp[16];
+        std::snprintf(exp, sizeof exp, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+        out += exp;
+    }
+    return QString::fromLatin1(out.data(), qsizetype(out.size()));
 }
 
 } // namespace schedy::json

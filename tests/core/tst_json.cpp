@@ -19,6 +19,15 @@ private slots:
         QTest::newRow("tenth") << QByteArray("0.1") << QByteArray("0.1");
         QTest::newRow("small") << QByteArray("1e-06") << QByteArray("1e-06");
         QTest::newRow("large float") << QByteArray("1e20") << QByteArray("1e+20");
+        QTest::newRow("python fixed 1e-4") << QByteArray("0.0001") << QByteArray("0.0001");
+        QTest::newRow("python sci 1e-5") << QByteArray("0.00001") << QByteArray("1e-05");
+        QTest::newRow("python fixed 1e15") << QByteArray("1e15") << QByteArray("1000000000000000.0");
+        QTest::newRow("python sci 1e16") << QByteArray("1e16") << QByteArray("1e+16");
+        QTest::newRow("python 123.456") << QByteArray("123.456") << QByteArray("123.456");
+        QTest::newRow("python 1.5e-7") << QByteArray("1.5e-7") << QByteArray("1.5e-07");
+        QTest::newRow("python big mantissa") << QByteArray("123456789012345680.0") << QByteArray("1.2345678901234568e+17");
+        QTest::newRow("python negative") << QByteArray("-2.5e-300") << QByteArray("-2.5e-300");
+        QTest::newRow("python 100000.0") << QByteArray("100000.0") << QByteArray("100000.0");
         QTest::newRow("neg zero") << QByteArray("-0.0") << QByteArray("-0.0");
         QTest::newRow("nan") << QByteArray("NaN") << QByteArray("NaN");
         QTest::newRow("inf") << QByteArray("-Infinity") << QByteArray("-Infinity");
