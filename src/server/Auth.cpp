@@ -5,6 +5,7 @@
 #include <QCryptographicHash>
 #include <QList>
 #include <QMessageAuthenticationCode>
+#include <QMutexLocker>
 #include <QPasswordDigestor>
 #include <QRandomGenerator>
 
@@ -88,6 +89,32 @@ QByteArray TokenSigner::issue(qint64 userId, const QString &email, qint64 now, q
 }
 
 TokenSigner::Check TokenSigner::verify(const QByteArray &token, qint64 now, BearerClaims *claims) const
+{
+    {
+        QMutexLocker lock(&m_verified->mutex);
+        const auto it = m_verified->claims.constFind(token);
+        if (it != m_verified->claims.constEnd()) {
+            if (now > it->expiresAt + Leeway)
+                return Check::Expired;
+            if (claims)
+                *claims = *it;
+            return Check::Valid;
+        }
+    }
+    BearerClaims verified;
+    const Check check = verifySignature(token, now, &verified);
+    if (check == Check::Valid) {
+        QMutexLocker lock(&m_verified->mutex);
+        if (m_verified->claims.size() >= 1024)
+            m_verified->claims.clear();
+        m_verified->claims.insert(token, verified);
+        if (claims)
+            *claims = verified;
+    }
+    return check;
+}
+
+TokenSigner::Check TokenSigner::verifySignature(const QByteArray &token, qint64 now, BearerClaims *claims) const
 {
     const QList<QByteArray> parts = token.split('.');
     if (parts.size() != 3)

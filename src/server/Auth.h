@@ -1,8 +1,11 @@
 #pragma once
 
 #include <QByteArray>
+#include <QHash>
+#include <QMutex>
 #include <QString>
 
+#include <memory>
 #include <optional>
 
 namespace schedy::server {
@@ -34,6 +37,9 @@ public:
     explicit TokenSigner(QByteArray secret, qint64 lifetimeSeconds = 3600);
     QByteArray issue(qint64 userId, const QString &email, qint64 now, qint64 *expiresAt) const;
     enum class Check { Valid, Malformed, BadSignature, Expired };
+    // Tokens that verified are remembered (up to 1024), so that a worker's
+    // every request costs a hash lookup rather than an HMAC and a JSON parse;
+    // expiry is still checked against `now` on every call.
     Check verify(const QByteArray &token, qint64 now, BearerClaims *claims) const;
     qint64 lifetime() const { return m_lifetime; }
     // Tokens are accepted this long after expiresAt: the original client renews
@@ -41,8 +47,16 @@ public:
     static constexpr qint64 Leeway = 60;
 
 private:
+    Check verifySignature(const QByteArray &token, qint64 now, BearerClaims *claims) const;
+
+    struct VerifiedCache
+    {
+        QMutex mutex;
+        QHash<QByteArray, BearerClaims> claims;
+    };
     QByteArray m_secret;
     qint64 m_lifetime;
+    std::shared_ptr<VerifiedCache> m_verified = std::make_shared<VerifiedCache>();
 };
 
 } // namespace schedy::server

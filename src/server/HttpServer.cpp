@@ -342,6 +342,9 @@ bool HttpServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     if (response.status != 204) // RFC 9110: no Content-Length on 204
         responder.writeHeader("Content-Length", QByteArray::number(response.body.size()));
     responder.writeBody(response.body);
+    // Send now rather than on the next turn of the event loop (a poll and a
+    // wake-up fewer per request, and the client gets its answer sooner).
+    socket->flush();
 
     if (m_logger) {
         m_logger(QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs).toLatin1() + ' ' +

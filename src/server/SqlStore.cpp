@@ -1333,8 +1333,9 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
     }
     const double t = now();
     const double leaseUntil = m_leaseSeconds > 0 ? t + m_leaseSeconds : 0;
-    auto handOut = [&](qint64 seq) -> StoreResult<StoredJob> {
-        if (!lease(seq))
+    // `leased`: inserted with lease_until already set, no second write needed.
+    auto handOut = [&](qint64 seq, bool leased = false) -> StoreResult<StoredJob> {
+        if (!leased && !lease(seq))
             return failure<StoredJob>();
         auto stored = loadJob(seq, row->name);
         if (!stored || !tx.commit())
@@ -1354,7 +1355,7 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
                                      "{}", std::nullopt, {}, {}, {}, leaseUntil);
         if (!seq)
             return failure<StoredJob>();
-        return handOut(seq);
+        return handOut(seq, true);
     }
 
     if (s.kind == Scheduler::Kind::Pbt) {
@@ -1369,7 +1370,7 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
                                          qint64(0), {}, id, {}, leaseUntil);
             if (!seq)
                 return failure<StoredJob>();
-            return handOut(seq);
+            return handOut(seq, true);
         }
         case PbtDecision::Kind::Continue: {
             QSqlQuery &src = prepared("SELECT hyperparameters, results FROM jobs WHERE experiment_id = ? AND job_id = ?");
@@ -1389,7 +1390,7 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
                                          d.member, d.picked, leaseUntil);
             if (!seq)
                 return failure<StoredJob>();
-            return handOut(seq);
+            return handOut(seq, true);
         }
         case PbtDecision::Kind::Finished: {
             QSqlQuery &u = prepared("UPDATE experiments SET status = 1, modified_at = ? WHERE id = ?");
