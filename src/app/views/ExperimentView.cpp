@@ -1,5 +1,6 @@
 #include "ExperimentView.h"
 
+#include "ChartsPanel.h"
 #include "Client.h"
 #include "Codec.h"
 #include "ExperimentDialog.h"
@@ -136,6 +137,11 @@ ExperimentView::ExperimentView(QWidget *parent)
     m_ui->columnsButton->setMenu(new QMenu(this));
     connect(m_ui->columnsButton->menu(), &QMenu::aboutToShow, this, &ExperimentView::buildColumnsMenu);
     setUpEditors();
+
+    // Charts over the same model, sharing the table's selection.
+    m_charts = new charts::ChartsPanel(this);
+    m_ui->tabs->addTab(m_charts, tr("Charts"));
+    connect(this, &ExperimentView::experimentChanged, m_charts, &charts::ChartsPanel::setExperiment);
 }
 
 ExperimentView::~ExperimentView() { saveLayout(); }
@@ -160,6 +166,7 @@ void ExperimentView::setExperiment(Client *client, const Experiment &experiment,
     }
     m_ui->jobView->horizontalHeader()->setSortIndicator(JobTableModel::CreatedColumn, Qt::DescendingOrder);
     m_model->setSource(client, experiment.name);
+    m_charts->setSource(m_model, experiment, m_ui->jobView->selectionModel());
     m_ui->detailsTree->clear();
     showExperiment(experiment);
 }

@@ -21,6 +21,9 @@ namespace schedy {
 class Client;
 class JobDialog;
 class JobTableModel;
+namespace charts {
+class ChartsPanel;
+}
 
 // One experiment: header with counts and actions, the job table (paged,
 // sorted and filtered by the server) and the details of the selected job.
@@ -42,6 +45,7 @@ public:
     bool isRefreshing() const { return m_refreshing; }
     void saveLayout();
     QWidget *chartsHost() const; // the tab where charts live
+    charts::ChartsPanel *chartsPanel() const { return m_charts; }
 
 Q_SIGNALS:
     void experimentChanged(const schedy::Experiment &experiment);
@@ -82,6 +86,7 @@ private:
     QStringList m_hiddenColumns; // column keys
     bool m_refreshing = false;
     bool m_layoutRestored = false;
+    charts::ChartsPanel *m_charts = nullptr;
 };
 
 } // namespace schedy

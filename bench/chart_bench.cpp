@@ -1,0 +1,395 @@
+// Chart scale: builds and paints the dashboard's charts from a job table
+// holding 100k jobs (history, scatter) and 1,000 curves of 1,000 points,
+// printing milliseconds for each step. "Paint" renders the chart into a
+// QImage through the same code the window and the PNG export use.
+//
+//   schedy-bench-charts [--jobs 100000] [--curves 1000] [--points 1000] [--runs 3]
+//
+// Run it with QT_QPA_PLATFORM=offscreen or under xvfb-run (see docs/performance.md).
+
+#include "ChartData.h"
+#include "ChartExporter.h"
+#include "CurvesChart.h"
+#include "HistoryChart.h"
+#include "JobTableModel.h"
+#include "LineageChart.h"
+#include "OpenGlProbe.h"
+#include "ParallelCoordinatesChart.h"
+#include "ScatterChart.h"
+
+#include <QApplication>
+#include <QCborArray>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QImage>
+#include <QRandomGenerator>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+using namespace schedy;
+using namespace schedy::charts;
+
+namespace {
+
+Experiment benchExperiment()
+{
+    Experiment e;
+    e.name = QStringLiteral("bench");
+    e.scheduler.kind = Scheduler::Kind::RandomSearch;
+    e.scheduler.distributions = {
+        {QStringLiteral("learning_rate"), Distribution::logUniform(1e-5, 0.3)},
+        {QStringLiteral("dropout"), Distribution::uniform(0.0, 0.7)},
+        {QStringLiteral("layers"), Distribution::choice(QCborArray{1, 2, 3, 4, 5})},
+        {QStringLiteral("optimizer"),
+         Distribution::choice(
+             QCborArray{QStringLiteral("adam"), QStringLiteral("sgd"), QStringLiteral("rmsprop")})}};
+    return e;
+}
+
+QList<Job> scalarJobs(int n, int offset = 0)
+{
+    QRandomGenerator rng(42 + offset);
+    static const char *const optimizers[] = {"adam", "sgd", "rmsprop"};
+    QList<Job> jobs;
+    jobs.reserve(n);
+    for (int i = 0; i < n; ++i) {
+        const int k = i + offset;
+        Job j;
+        j.id = QStringLiteral("j%1").arg(k, 6, 36, QLatin1Char('0'));
+        j.status = k % 50 == 0 ? JobStatus::Running : JobStatus::Done;
+        const double lr = std::pow(10.0, -5 + 4.5 * rng.generateDouble());
+        j.hyperparameters =
+            QCborMap{{QStringLiteral("learning_rate"), lr},
+                     {QStringLiteral("dropout"), 0.7 * rng.generateDouble()},
+                     {QStringLiteral("layers"), qint64(1 + rng.bounded(5))},
+                     {QStringLiteral("optimizer"), QString::fromLatin1(optimizers[rng.bounded(3)])}};
+        const double loss = 0.2 + 0.3 * std::abs(std::log10(lr) + 2.5) + 0.2 * rng.generateDouble();
+        j.results = QCborMap{{QStringLiteral("loss"), loss}, {QStringLiteral("accuracy"), 1.0 - loss / 2}};
+        j.createdAt = 1.7e9 + k;
+        j.modifiedAt = 1.7e9 + k + 30 + rng.bounded(60);
+        jobs.append(std::move(j));
+    }
+    return jobs;
+}
+
+QList<Job> curveJobs(int n, int points)
+{
+    QRandomGenerator rng(7);
+    QList<Job> jobs;
+    jobs.reserve(n);
+    for (int i = 0; i < n; ++i) {
+        Job j;
+        j.id = QStringLiteral("c%1").arg(i, 5, 10, QLatin1Char('0'));
+        j.status = JobStatus::Done;
+        const double rate = 0.002 + 0.01 * rng.generateDouble();
+        const double floor = 0.1 + 0.5 * rng.generateDouble();
+        QCborArray loss;
+        for (int e = 0; e < points; ++e)
+            loss.append(floor + 2.0 * std::exp(-rate * e) + 0.02 * rng.generateDouble());
+        j.hyperparameters = QCborMap{{QStringLiteral("learning_rate"), rate}};
+        j.results = QCborMap{{QStringLiteral("loss"), loss}};
+        j.createdAt = 1.7e9 + i;
+        j.modifiedAt = 1.7e9 + i + 100;
+        jobs.append(std::move(j));
+    }
+    return jobs;
+}
+
+void fill(JobTableModel &model, const QList<Job> &jobs)
+{
+    model.sort(JobTableModel::CreatedColumn, Qt::AscendingOrder); // appends, no server
+    model.applyChanges(jobs);
+}
+
+template <typename View> void prepare(View &view)
+{
+    view.resize(1200, 800);
+    view.setAttribute(Qt::WA_DontShowOnScreen);
+    view.show();
+    QCoreApplication::processEvents();
+}
+
+QString saveDir;
+
+struct Step
+{
+    qint64 data = 0, set = 0, paint = 0;
+    qint64 total() const { return data + set + paint; }
+};
+
+void print(const char *name, const QList<Step> &runs, qsizetype items)
+{
+    auto best = *std::min_element(runs.begin(), runs.end(),
+                                  [](const Step &a, const Step &b) { return a.total() < b.total(); });
+    QList<qint64> totals;
+    for (const Step &s : runs)
+        totals.append(s.total());
+    std::sort(totals.begin(), totals.end());
+    std::printf("%-34s %9lld items | data %5lld ms | set %5lld ms | paint %5lld ms | total best %5lld ms, "
+                "median %5lld ms\n",
+                name, qint64(items), best.data, best.set, best.paint, best.total(),
+                totals[totals.size() / 2]);
+    std::fflush(stdout);
+}
+
+// One measured build: data preparation, handing it to the chart, painting
+// into an image (the export path, which lays the chart out first).
+template <typename Prepare, typename Set>
+Step measure(ExportableChart &chart, Prepare prepareData, Set setData)
+{
+    Step s;
+    QElapsedTimer t;
+    t.start();
+    auto data = prepareData();
+    s.data = t.restart();
+    setData(std::move(data));
+    s.set = t.restart();
+    const QImage image = ChartExporter::toImage(chart, 1.0);
+    s.paint = t.elapsed();
+    if (image.isNull())
+        std::printf("  (empty image)\n");
+    else if (!saveDir.isEmpty()) {
+        const QString base =
+            saveDir + QLatin1Char('/') +
+            QString(chart.chartTitle()).replace(QLatin1Char(' '), QLatin1Char('_')).remove(QLatin1Char(':'));
+        image.save(base + QStringLiteral(".png"));
+        ChartExporter::saveSvg(chart, base + QStringLiteral(".svg"));
+    }
+    return s;
+}
+
+// The same, painted on screen: QWidget::grab() includes OpenGL surfaces.
+template <typename Prepare, typename Set>
+Step measureOnScreen(QWidget &view, Prepare prepareData, Set setData)
+{
+    Step s;
+    QElapsedTimer t;
+    t.start();
+    auto data = prepareData();
+    s.data = t.restart();
+    setData(std::move(data));
+    QCoreApplication::processEvents();
+    s.set = t.restart();
+    const QImage image = view.grab().toImage();
+    s.paint = t.elapsed();
+    if (!saveDir.isEmpty())
+        image.save(saveDir + QStringLiteral("/opengl-%1.png")
+                                 .arg(QString::fromLatin1(view.metaObject()->className())
+                                          .remove(QLatin1String("schedy::charts::"))));
+    return s;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    QApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.addHelpOption();
+    QCommandLineOption jobsOption(QStringLiteral("jobs"), QStringLiteral("Jobs for history and scatter."),
+                                  QStringLiteral("n"), QStringLiteral("100000"));
+    QCommandLineOption curvesOption(QStringLiteral("curves"), QStringLiteral("Curves."), QStringLiteral("n"),
+                                    QStringLiteral("1000"));
+    QCommandLineOption pointsOption(QStringLiteral("points"), QStringLiteral("Points per curve."),
+                                    QStringLiteral("n"), QStringLiteral("1000"));
+    QCommandLineOption saveOption(QStringLiteral("save"),
+                                  QStringLiteral("Also write each chart as PNG into this directory."),
+                                  QStringLiteral("dir"));
+    QCommandLineOption runsOption(QStringLiteral("runs"), QStringLiteral("Runs of each measurement."),
+                                  QStringLiteral("n"), QStringLiteral("3"));
+    parser.addOptions({jobsOption, curvesOption, pointsOption, runsOption, saveOption});
+    parser.process(app);
+    const int jobCount = parser.value(jobsOption).toInt();
+    const int curveCount = parser.value(curvesOption).toInt();
+    const int pointCount = parser.value(pointsOption).toInt();
+    const int runs = std::max(1, parser.value(runsOption).toInt());
+    saveDir = parser.value(saveOption);
+
+    std::printf("platform %s, OpenGL context %s%s\n", qPrintable(QGuiApplication::platformName()),
+                OpenGlProbe::available() ? "available: " : "not available",
+                qPrintable(OpenGlProbe::renderer()));
+    const Experiment experiment = benchExperiment();
+    XYChartView::setOpenGlThreshold(0); // painted; OpenGL is measured on its own below
+
+    QElapsedTimer t;
+    t.start();
+    JobTableModel model;
+    fill(model, scalarJobs(jobCount));
+    std::printf("job table filled with %d jobs in %lld ms\n", model.rowCount(), t.elapsed());
+    const ModelJobSource source(&model);
+    const FieldKey loss = resultField(QStringLiteral("loss"));
+
+    {
+        HistoryChart chart;
+        prepare(chart);
+        QList<Step> steps;
+        for (int r = 0; r < runs; ++r) {
+            steps.append(measure(
+                chart, [&] { return history(source, loss, Objective::Minimize); },
+                [&](HistoryData d) {
+                    chart.setData(std::move(d), QStringLiteral("loss"), Objective::Minimize);
+                }));
+        }
+        print("history (build + paint)", steps, chart.data().points.size());
+        // Live: a refresh brings 1,000 more jobs while the user is zoomed in.
+        chart.zoomBy(4, chart.chart()->plotArea().center());
+        model.applyChanges(scalarJobs(1000, jobCount));
+        steps.clear();
+        steps.append(measure(
+            chart, [&] { return history(source, loss, Objective::Minimize); },
+            [&](HistoryData d) {
+                chart.setData(std::move(d), QStringLiteral("loss"), Objective::Minimize);
+            }));
+        print("history, live update (zoomed)", steps, chart.data().points.size());
+    }
+    for (const char *hp : {"learning_rate", "optimizer"}) {
+        ScatterChart chart;
+        prepare(chart);
+        const QString name = QString::fromLatin1(hp);
+        QList<Step> steps;
+        for (int r = 0; r < runs; ++r) {
+            steps.append(measure(
+                chart,
+                [&] { return scatter(source, hyperparameterField(name), loss, axisHint(experiment, name)); },
+                [&](ScatterData d) { chart.setData(std::move(d), name, QStringLiteral("loss")); }));
+        }
+        const QByteArray label =
+            QByteArray("scatter vs ") + hp + (chart.axisKind() == AxisKind::Log ? " (log)" : " (categories)");
+        print(label.constData(), steps, chart.layer()->pointCount());
+    }
+    {
+        ParallelCoordinatesChart chart;
+        prepare(chart);
+        QList<FieldKey> fields;
+        QList<AxisHint> hints;
+        for (const QString &hp : experimentHyperparameters(experiment)) {
+            fields.append(hyperparameterField(hp));
+            hints.append(axisHint(experiment, hp));
+        }
+        QList<Step> steps;
+        for (int r = 0; r < runs; ++r) {
+            steps.append(measure(
+                chart, [&] { return parallelCoordinates(source, fields, hints, loss); },
+                [&](ParallelData d) {
+                    chart.setData(std::move(d), QStringLiteral("loss"), Objective::Minimize);
+                }));
+        }
+        print("parallel coordinates", steps, chart.data().lineCount());
+        if (qEnvironmentVariableIsSet("BENCH_DEBUG")) {
+            for (int l = 0; l < 5; ++l) {
+                std::printf("line %d:", l);
+                for (qsizetype a = 0; a < chart.data().axes.size(); ++a)
+                    std::printf(" %g", double(chart.data().at(l, int(a))));
+                std::printf("\n");
+            }
+        }
+    }
+
+    if (OpenGlProbe::available()) {
+        // On screen, painted and with Qt Charts' OpenGL scatter series for the
+        // bulk of the points; grab() includes the OpenGL surface.
+        for (const bool gl : {false, true}) {
+            XYChartView::setOpenGlThreshold(gl ? 50000 : 0, true); // even with a software rasteriser
+            {
+                HistoryChart chart;
+                chart.resize(1200, 800);
+                chart.show();
+                QCoreApplication::processEvents();
+                QList<Step> steps;
+                for (int r = 0; r < runs; ++r) {
+                    steps.append(measureOnScreen(
+                        chart, [&] { return history(source, loss, Objective::Minimize); },
+                        [&](HistoryData d) {
+                            chart.setData(std::move(d), QStringLiteral("loss"), Objective::Minimize);
+                        }));
+                }
+                print(chart.openGlSeriesCount() > 0 ? "history on screen, OpenGL series"
+                                                    : "history on screen, painted",
+                      steps, chart.data().points.size());
+            }
+            {
+                ScatterChart chart;
+                chart.resize(1200, 800);
+                chart.show();
+                QCoreApplication::processEvents();
+                const QString name = QStringLiteral("learning_rate");
+                QList<Step> steps;
+                for (int r = 0; r < runs; ++r) {
+                    steps.append(measureOnScreen(
+                        chart,
+                        [&] {
+                            return scatter(source, hyperparameterField(name), loss,
+                                           axisHint(experiment, name));
+                        },
+                        [&](ScatterData d) { chart.setData(std::move(d), name, QStringLiteral("loss")); }));
+                }
+                print(chart.openGlSeriesCount() > 0 ? "scatter on screen, OpenGL series"
+                                                    : "scatter on screen, painted",
+                      steps, chart.layer()->pointCount());
+            }
+        }
+        XYChartView::setOpenGlThreshold(0);
+    }
+
+    {
+        t.restart();
+        JobTableModel curveModel;
+        fill(curveModel, curveJobs(curveCount, pointCount));
+        std::printf("job table filled with %d curves of %d points in %lld ms\n", curveModel.rowCount(),
+                    pointCount, t.elapsed());
+        const ModelJobSource curveSource(&curveModel);
+        CurvesChart chart;
+        prepare(chart);
+        QList<Step> steps;
+        for (int r = 0; r < runs; ++r) {
+            steps.append(measure(
+                chart, [&] { return curves(curveSource, loss, Objective::Minimize, curveCount, {}, false); },
+                [&](CurveData d) {
+                    chart.setData(std::move(d), QStringLiteral("loss"), Objective::Minimize);
+                }));
+        }
+        print("curves (build + paint)", steps, chart.data().pointCount());
+    }
+    {
+        // PBT lineage at 20 members x 30 generations (readability target).
+        QList<Job> jobs;
+        for (int g = 0; g < 30; ++g) {
+            for (int m = 0; m < 20; ++m) {
+                Job j;
+                j.id = QStringLiteral("m%1g%2").arg(m).arg(g);
+                j.status = JobStatus::Done;
+                j.generation = g;
+                j.member = QStringLiteral("m%1g0").arg(m);
+                if (g > 0)
+                    j.parent = (m + g) % 4 == 0 ? QStringLiteral("m%1g%2").arg((m + 3) % 20).arg(g - 1)
+                                                : QStringLiteral("m%1g%2").arg(m).arg(g - 1);
+                j.results = QCborMap{{QStringLiteral("best_loss"), 1.0 / (1 + g) + 0.01 * m}};
+                j.createdAt = 1.7e9 + g * 100 + m;
+                j.modifiedAt = j.createdAt.value() + 50;
+                jobs.append(j);
+            }
+        }
+        JobTableModel pbtModel;
+        fill(pbtModel, jobs);
+        const ModelJobSource pbtSource(&pbtModel);
+        LineageChart chart;
+        prepare(chart);
+        QList<Step> steps;
+        for (int r = 0; r < runs; ++r) {
+            steps.append(measure(
+                chart,
+                [&] {
+                    return lineage(pbtSource, resultField(QStringLiteral("best_loss")), Objective::Minimize);
+                },
+                [&](LineageGraph g) {
+                    chart.setData(std::move(g), QStringLiteral("best_loss"), Objective::Minimize,
+                                  LineageChart::Layout::Lanes);
+                }));
+        }
+        print("PBT lineage 20 x 30", steps, chart.graph().nodes.size());
+    }
+    return 0;
+}

@@ -1,0 +1,390 @@
+#include "ChartExporter.h"
+#include "ChartFixtures.h"
+#include "ChartsPanel.h"
+#include "CurvesChart.h"
+#include "HistoryChart.h"
+#include "JobTableModel.h"
+#include "LineageChart.h"
+#include "OpenGlProbe.h"
+#include "ParallelCoordinatesChart.h"
+#include "ScatterChart.h"
+
+#include <QCategoryAxis>
+#include <QItemSelectionModel>
+#include <QLogValueAxis>
+#include <QSvgRenderer>
+#include <QTemporaryDir>
+#include <QValueAxis>
+#include <QWheelEvent>
+#include <QtTest>
+
+using namespace schedy;
+using namespace schedy::charts;
+using namespace schedy::test;
+using namespace Qt::StringLiterals;
+
+// The chart widgets, offscreen: what each holds for a known experiment,
+// selection shared with the job table both ways, live updates that keep
+// the zoom and come as one rebuild per burst, and export.
+class TestCharts : public QObject
+{
+    Q_OBJECT
+
+    struct Fixture
+    {
+        JobTableModel model;
+        QItemSelectionModel selection{&model};
+        ChartsPanel panel;
+        explicit Fixture(const Experiment &e, const QList<Job> &jobs)
+        {
+            fillModel(model, jobs);
+            panel.resize(1200, 800);
+            panel.setSource(&model, e, &selection);
+            panel.show();
+            exposed = QTest::qWaitForWindowExposed(&panel);
+            panel.rebuildNow();
+        }
+        bool exposed = false;
+    };
+
+    static qsizetype points(const DataLayerItem *layer, int set)
+    {
+        return layer->pointSets().value(set).points.size();
+    }
+
+    // Where a value is drawn, in the chart view's viewport.
+    static QPoint viewportPos(XYChartView *view, const QPointF &value)
+    {
+        return view->mapFromScene(view->chart()->mapToScene(view->layer()->map(value)));
+    }
+
+private slots:
+    void initTestCase() { QVERIFY(!OpenGlProbe::available()); } // offscreen: never OpenGL
+
+    void history()
+    {
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart::History);
+        QCOMPARE(f.panel.result(), u"accuracy"_s); // first numeric non-curve result
+        QCOMPARE(f.panel.objective(), Objective::Maximize);
+        QCOMPARE(f.panel.resultChoices(), (QStringList{u"loss"_s, u"accuracy"_s})); // no "checkpoint": text
+        HistoryChart *chart = f.panel.historyChart();
+        QCOMPARE(chart->data().points.size(), 25);
+        QCOMPARE(points(chart->layer(), 0), 25);
+        QCOMPARE(points(chart->layer(), 1), 1); // the best job
+        QCOMPARE(chart->layer()->lines().size(), 1);
+        QVERIFY(chart->layer()->lines().first().points.size() >= 2);
+        QCOMPARE(chart->legendEntries().size(), 3);
+        QCOMPARE(chart->chart()->title(), u"Optimization history: accuracy"_s);
+        // The best-so-far of accuracy rises to the maximum.
+        QCOMPARE(chart->data().best.last().y(), 0.5 + 9 * 0.04);
+        f.panel.setObjective(Objective::Minimize);
+        QCOMPARE(chart->data().best.last().y(), 0.5);
+        // Offscreen never gets OpenGL series, whatever the threshold.
+        XYChartView::setOpenGlThreshold(1, true);
+        f.panel.setObjective(Objective::Maximize);
+        QCOMPARE(chart->openGlSeriesCount(), 0);
+        QVERIFY(chart->layer()->unpaintedSets().isEmpty());
+        XYChartView::setOpenGlThreshold(50000);
+    }
+
+    void scatter()
+    {
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart::Scatter);
+        f.panel.setResult(u"accuracy"_s);
+        f.panel.setHyperparameter(u"learning_rate"_s);
+        ScatterChart *chart = f.panel.scatterChart();
+        QVERIFY(qobject_cast<QLogValueAxis *>(chart->axisX()));
+        QCOMPARE(chart->layer()->pointCount(), 25);
+        QCOMPARE(chart->layer()->pointSets().size(), 1); // all DONE
+        f.panel.setHyperparameter(u"optimizer"_s);
+        auto *categories = qobject_cast<QCategoryAxis *>(chart->axisX());
+        QVERIFY(categories);
+        QCOMPARE(categories->count(), 3);
+        QCOMPARE(chart->axisKind(), AxisKind::Category);
+        f.panel.setHyperparameter(u"dropout"_s);
+        QVERIFY(qobject_cast<QValueAxis *>(chart->axisX()));
+        // The loss includes running jobs' partial curves: a set per status.
+        f.panel.setResult(u"loss"_s);
+        QCOMPARE(chart->layer()->pointCount(), 28);
+        QCOMPARE(chart->layer()->pointSets().size(), 2);
+        QCOMPARE(chart->legendEntries().size(), 2);
+    }
+
+    void parallelCoordinates()
+    {
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart::Parallel);
+        f.panel.setResult(u"accuracy"_s);
+        ParallelCoordinatesChart *chart = f.panel.parallelChart();
+        QCOMPARE(chart->data().lineCount(), 25);
+        QCOMPARE(chart->data().axes.size(), 5); // 4 hyperparameters (batch_size is constant) + accuracy
+        QCOMPARE(chart->data().axes[0].spec.kind, AxisKind::Log);
+        QVERIFY(chart->data().axes.last().isResult);
+        const int before = chart->paintCount();
+        chart->repaint();
+        QVERIFY(chart->paintCount() > before);
+        // A line under the mouse selects its job.
+        const int line = 3;
+        const QPointF a = [&] {
+            const QRectF plot = chart->rect().adjusted(84, 64, -84, -28);
+            const QRectF view = chart->visibleRange();
+            const double n = chart->data().at(line, 4);
+            return QPointF(plot.left() + (4 - view.left()) / view.width() * plot.width(),
+                           plot.bottom() - (n - view.top()) / view.height() * plot.height());
+        }();
+        const int found = chart->lineAt(a, 3);
+        QVERIFY(found >= 0);
+        QTest::mouseClick(chart, Qt::LeftButton, {}, a.toPoint());
+        QVERIFY(f.selection.isRowSelected(f.model.rowOf(chart->data().ids[found]), {}));
+    }
+
+    void curves()
+    {
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart::Curves);
+        QCOMPARE(f.panel.result(), u"loss"_s);
+        QCOMPARE(f.panel.resultChoices(), (QStringList{u"loss"_s})); // only list-valued results
+        CurvesChart *chart = f.panel.curvesChart();
+        QCOMPARE(chart->data().candidates, 28);
+        QCOMPARE(chart->layer()->lines().size(), 10); // best 10 by default
+        QCOMPARE(chart->layer()->linePointCount(), 50);
+        QCOMPARE(chart->legendEntries().size(), 10);
+        f.panel.setBestCount(20);
+        QCOMPARE(chart->layer()->lines().size(), 20);
+        QCOMPARE(chart->legendEntries().size(), 2); // many: coloured by rank
+
+        // Table -> chart: selected jobs only.
+        f.panel.setSelectedOnly(true);
+        QCOMPARE(chart->layer()->lines().size(), 0);
+        f.selection.select(f.model.index(f.model.rowOf(u"job026"_s), 0),
+                           QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        f.selection.select(f.model.index(f.model.rowOf(u"job004"_s), 0),
+                           QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        QSignalSpy rebuilt(&f.panel, &ChartsPanel::rebuilt);
+        QVERIFY(rebuilt.wait());
+        QCOMPARE(chart->layer()->lines().size(), 2);
+        QCOMPARE(chart->layer()->linePointCount(), 2 + 5);
+
+        // Chart -> table: clicking a line selects its job.
+        f.panel.setSelectedOnly(false);
+        const Curve &c = chart->data().curves.first();
+        const QPointF middle = (c.points[1] + c.points[2]) / 2;
+        QTest::mouseClick(chart->viewport(), Qt::LeftButton, {}, viewportPos(chart, middle));
+        const QModelIndexList rows = f.selection.selectedRows();
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows.first().data(JobTableModel::JobIdRole).toString(), c.id);
+        QCOMPARE(chart->layer()->selectedIds(), QSet<QString>{c.id});
+    }
+
+    void lineage()
+    {
+        const int population = 8, generations = 10;
+        Fixture f(pbtExperiment(population, generations), pbtJobs(population, generations));
+        QVERIFY(f.exposed);
+        QCOMPARE(int(f.panel.currentChart()), int(ChartsPanel::Chart::Lineage)); // PBT opens on its lineage
+        QCOMPARE(f.panel.result(), u"best_loss"_s);
+        QCOMPARE(f.panel.objective(), Objective::Minimize);
+        LineageChart *chart = f.panel.lineageChart();
+        const LineageGraph &g = chart->graph();
+        QCOMPARE(g.nodes.size(), population * generations);
+        QCOMPARE(g.members.size(), population);
+        QCOMPARE(chart->layer()->pointCount(), population * generations);
+        QCOMPARE(chart->layer()->lines().size(), population * (generations - 1));
+        const auto arrows = std::count_if(chart->layer()->lines().begin(), chart->layer()->lines().end(),
+                                          [](const DataLayerItem::Line &l) { return l.arrow; });
+        QCOMPARE(int(arrows), g.exploitCount);
+        QCOMPARE(points(chart->layer(), 2), g.exploitCount); // exploit children are diamonds
+        auto *lanes = qobject_cast<QCategoryAxis *>(chart->axisY());
+        QVERIFY(lanes);
+        QCOMPARE(lanes->count(), population);
+
+        f.panel.setLineageLayout(LineageChart::Layout::Quality);
+        QVERIFY(qobject_cast<QValueAxis *>(chart->axisY()));
+        QCOMPARE(chart->layer()->pointCount(), population * generations);
+        QCOMPARE(chart->legendEntries().size(), population + 2); // members, exploit link, exploit child
+
+        // Clicking a node selects its job.
+        const int node = g.nodeOf(pbtId(2, 5));
+        QTest::mouseClick(chart->viewport(), Qt::LeftButton, {},
+                          viewportPos(chart, chart->nodePosition(node)));
+        QVERIFY(f.selection.isRowSelected(f.model.rowOf(pbtId(2, 5)), {}));
+        // Hovering shows its ancestry across members.
+        QTest::mouseMove(chart->viewport(), QPoint(2, 2));
+        QTest::mouseMove(chart->viewport(), viewportPos(chart, chart->nodePosition(node)));
+        QTRY_VERIFY(!chart->layer()->hoveredIds().isEmpty());
+        QCOMPARE(chart->layer()->hoveredIds().size(), qsizetype(g.ancestry(node).size()));
+
+        // A random search has no lineage: a message, no crash.
+        Fixture r(randomSearchExperiment(), randomSearchJobs());
+        QVERIFY(r.exposed);
+        r.panel.setCurrentChart(ChartsPanel::Chart::Lineage);
+        QCOMPARE(r.panel.lineageChart()->layer()->pointCount(), 0);
+        QVERIFY(!r.panel.lineageChart()->layer()->message().isEmpty());
+    }
+
+    void selectionFromTable()
+    {
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart::History);
+        f.selection.select(f.model.index(f.model.rowOf(u"job003"_s), 0),
+                           QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        QCOMPARE(f.panel.selectedIds(), QSet<QString>{u"job003"_s});
+        QCOMPARE(f.panel.historyChart()->layer()->selectedIds(), QSet<QString>{u"job003"_s});
+        QCOMPARE(f.panel.scatterChart()->layer()->selectedIds(), QSet<QString>{u"job003"_s});
+        // And back: a point clicked with Ctrl joins the selection.
+        HistoryChart *chart = f.panel.historyChart();
+        const qsizetype i = chart->data().ids.indexOf(u"job010"_s);
+        QTest::mouseClick(chart->viewport(), Qt::LeftButton, Qt::ControlModifier,
+                          viewportPos(chart, chart->data().points[i]));
+        QCOMPARE(f.selection.selectedRows().size(), 2);
+    }
+
+    void liveUpdatesKeepZoomAndCoalesce()
+    {
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart::History);
+        HistoryChart *chart = f.panel.historyChart();
+        auto *x = qobject_cast<QValueAxis *>(chart->axisX());
+        const QRectF plot = chart->chart()->plotArea();
+        chart->zoomBy(2.0, plot.center());
+        QVERIFY(chart->isZoomed());
+        const double min = x->min(), max = x->max();
+
+        // A burst of refreshes: one rebuild, with everything in it.
+        QSignalSpy rebuilt(&f.panel, &ChartsPanel::rebuilt);
+        const int before = f.panel.rebuildCount();
+        for (int i = 0; i < 20; ++i) {
+            f.model.applyChanges({makeJob(u"new%1"_s.arg(i), JobStatus::Done, {},
+                                          {{u"accuracy"_s, 0.1 + i / 100.0}}, 5000.0 + i)});
+        }
+        // Running jobs finishing: updates in place.
+        Job finished = f.model.job(f.model.rowOf(u"job025"_s));
+        finished.status = JobStatus::Done;
+        finished.results.insert(u"accuracy"_s, 0.99);
+        finished.modifiedAt = 6000;
+        f.model.applyChanges({finished});
+        QVERIFY(rebuilt.wait());
+        QCOMPARE(rebuilt.count(), 1);
+        QCOMPARE(f.panel.rebuildCount(), before + 1);
+        QCOMPARE(chart->data().points.size(), 25 + 20 + 1);
+        QCOMPARE(chart->data().bestId, u"job025"_s);
+        QVERIFY(chart->isZoomed());
+        QCOMPARE(x->min(), min);
+        QCOMPARE(x->max(), max);
+
+        // Reset shows everything again, new points included.
+        f.panel.resetZoom();
+        QVERIFY(!chart->isZoomed());
+        QVERIFY(x->max() >= 46);
+
+        // Not zoomed: the range follows the data.
+        f.model.applyChanges({makeJob(u"later"_s, JobStatus::Done, {}, {{u"accuracy"_s, 0.5}}, 7000)});
+        QVERIFY(rebuilt.wait());
+        QVERIFY(x->max() >= 47);
+        QVERIFY(!chart->isZoomed());
+
+        // Hidden panels only take note; showing them rebuilds once.
+        f.panel.hide();
+        const int hidden = f.panel.rebuildCount();
+        f.model.applyChanges({makeJob(u"unseen"_s, JobStatus::Done, {}, {{u"accuracy"_s, 0.5}}, 8000)});
+        QCoreApplication::processEvents();
+        QCOMPARE(f.panel.rebuildCount(), hidden);
+        f.panel.show();
+        QVERIFY(rebuilt.wait());
+        QCOMPARE(chart->data().points.size(), 48);
+    }
+
+    void zoomAndPan()
+    {
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart::Scatter);
+        f.panel.setHyperparameter(u"dropout"_s);
+        ScatterChart *chart = f.panel.scatterChart();
+        auto *x = qobject_cast<QValueAxis *>(chart->axisX());
+        const double width = x->max() - x->min();
+        // Drag a rectangle: zoom in.
+        const QRectF plot = chart->chart()->plotArea();
+        const QPoint from = chart->mapFromScene(chart->chart()->mapToScene(plot.topLeft() + QPointF(20, 20)));
+        const QPoint to = chart->mapFromScene(chart->chart()->mapToScene(plot.center()));
+        QTest::mousePress(chart->viewport(), Qt::LeftButton, {}, from);
+        QTest::mouseMove(chart->viewport(), from + QPoint(10, 10));
+        QTest::mouseMove(chart->viewport(), to);
+        QTest::mouseRelease(chart->viewport(), Qt::LeftButton, {}, to);
+        QVERIFY(chart->isZoomed());
+        QVERIFY(x->max() - x->min() < width * 0.6);
+        // Pan right: the range moves right.
+        const double min = x->min();
+        chart->pan(50, 0);
+        QVERIFY(x->min() > min);
+        // Reset.
+        chart->resetZoom();
+        QVERIFY(!chart->isZoomed());
+        QVERIFY(std::abs((x->max() - x->min()) - width) < 1e-9);
+        // The wheel zooms too.
+        QWheelEvent wheel(QPointF(to), QPointF(chart->viewport()->mapToGlobal(to)), {}, QPoint(0, 240),
+                          Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+        QCoreApplication::sendEvent(chart->viewport(), &wheel);
+        QVERIFY(chart->isZoomed());
+    }
+
+    void exportPngAndSvg_data()
+    {
+        QTest::addColumn<int>("chart");
+        QTest::newRow("history") << int(ChartsPanel::Chart::History);
+        QTest::newRow("scatter") << int(ChartsPanel::Chart::Scatter);
+        QTest::newRow("parallel") << int(ChartsPanel::Chart::Parallel);
+        QTest::newRow("curves") << int(ChartsPanel::Chart::Curves);
+        QTest::newRow("lineage") << int(ChartsPanel::Chart::Lineage);
+    }
+
+    void exportPngAndSvg()
+    {
+        QFETCH(int, chart);
+        const bool pbt = chart == int(ChartsPanel::Chart::Lineage);
+        Fixture f(pbt ? pbtExperiment(4, 5) : randomSearchExperiment(),
+                  pbt ? pbtJobs(4, 5) : randomSearchJobs());
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart(chart));
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString png = dir.filePath(u"chart.png"_s), svg = dir.filePath(u"chart.svg"_s);
+        QString error;
+        QVERIFY2(f.panel.exportPng(png, &error), qPrintable(error));
+        QVERIFY2(f.panel.exportSvg(svg, &error), qPrintable(error));
+
+        QFile pngFile(png);
+        QVERIFY(pngFile.open(QIODevice::ReadOnly));
+        QCOMPARE(pngFile.read(8), QByteArray("\x89PNG\r\n\x1a\n", 8));
+        const QImage image(png);
+        QVERIFY(!image.isNull());
+        QCOMPARE(image.size(), f.panel.currentChartWidget()->size() * 2);
+        // Not blank: the data is drawn in more than a couple of colours.
+        QSet<QRgb> colours;
+        for (int y = 0; y < image.height(); y += 7) {
+            for (int x = 0; x < image.width(); x += 7)
+                colours.insert(image.pixel(x, y));
+        }
+        QVERIFY2(colours.size() > 20, qPrintable(QString::number(colours.size())));
+
+        QFile svgFile(svg);
+        QVERIFY(svgFile.open(QIODevice::ReadOnly));
+        const QByteArray text = svgFile.readAll();
+        QVERIFY(text.startsWith("<?xml"));
+        QVERIFY(text.contains("<svg"));
+        QSvgRenderer renderer(text);
+        QVERIFY(renderer.isValid());
+        QCOMPARE(renderer.viewBox().size(), f.panel.currentChartWidget()->size());
+    }
+};
+
+QTEST_MAIN(TestCharts)
+#include "tst_charts.moc"
