@@ -249,16 +249,31 @@ public:
         m_ok = store.execRaw(begin);
         if (!m_ok && !sqlite && store.reconnect())
             m_ok = store.execRaw(begin);
+        store.m_statementFailed = false;
+        store.m_inTransaction = m_ok;
     }
     ~Transaction()
     {
         if (m_ok && !m_done)
             m_store.execRaw(QStringLiteral("ROLLBACK"));
+        m_store.m_inTransaction = false;
     }
     bool ok() const { return m_ok; }
     bool commit()
     {
         m_done = true;
+        // A statement of this transaction failed (and was not acted upon): nothing
+        // is kept. On PostgreSQL the transaction is aborted anyway, and COMMIT
+        // would quietly roll it back without an error.
+        if (m_store.m_statementFailed) {
+            const QString error = m_store.m_lastError;
+            const bool busy = m_store.m_lastErrorBusy, retryable = m_store.m_lastErrorRetryable;
+            m_store.execRaw(QStringLiteral("ROLLBACK"));
+            m_store.m_lastError = error;
+            m_store.m_lastErrorBusy = busy;
+            m_store.m_lastErrorRetryable = retryable;
+            return false;
+        }
         if (m_store.execRaw(QStringLiteral("COMMIT")))
             return true;
         const QString error = m_store.m_lastError;
@@ -397,8 +412,14 @@ bool SqlStore::execRaw(const QString &sql)
 
 void SqlStore::noteError(const QSqlError &error)
 {
-    m_lastError = error.text();
     const QString code = error.nativeErrorCode();
+    // PostgreSQL refuses every statement after a failed one in a transaction
+    // (25P02, "current transaction is aborted"): the first failure is the one
+    // that tells what happened, and whether running again may succeed.
+    if (m_dialect == Dialect::PostgreSQL && m_inTransaction && m_statementFailed)
+        return;
+    m_statementFailed = true;
+    m_lastError = error.text();
     // SQLite: SQLITE_BUSY after the busy timeout. PostgreSQL: serialization
     // failure, deadlock, lock not available, a unique violation between two
     // processes inserting the same key, and a foreign key violation (a job

@@ -126,6 +126,8 @@ private:
     QString m_lastError;
     bool m_lastErrorBusy = false;
     bool m_lastErrorRetryable = false;
+    bool m_statementFailed = false; // in the current transaction
+    bool m_inTransaction = false;
     double m_lastNow = 0;
     double m_leaseSeconds = 5.0;
     QHash<qint64, std::pair<double, Scheduler>> m_schedulerCache;
