@@ -25,6 +25,8 @@ public:
 
     bool canFetchMore() const { return !m_atEnd; }
     bool isFetching() const { return !m_inFlight.isNull(); }
+    // Size of the pages after this one (a small first page shows rows sooner).
+    void setPageLimit(int limit) { m_query.limit = limit; }
     qint64 total() const { return m_total; } // -1 until the first page told
     // Requests the next page unless one is in flight or there is none.
     void fetchMore();

@@ -150,7 +150,11 @@ private slots:
         model.setSource(&client, QStringLiteral("mnist"), 1000);
         model.fetchMore({});
         QVERIFY(pages.wait(10000));
+        QCOMPARE(model.rowCount(), 100); // a small first page, then full ones
+        model.fetchMore({});
+        QVERIFY(pages.wait(10000));
         QCOMPARE(model.rowCount(), 250);
+        QVERIFY(model.isComplete());
         const double since = model.latestModification();
 
         // A worker reports on a running job, another job appears.

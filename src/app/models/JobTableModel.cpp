@@ -4,6 +4,8 @@
 #include "ValueFormat.h"
 
 #include <QCborArray>
+
+#include <algorithm>
 #include <QCborMap>
 #include <QSet>
 
@@ -68,9 +70,13 @@ void JobTableModel::reload()
     if (!m_client || m_experiment.isEmpty())
         return;
     JobListQuery q = m_query;
-    q.limit = m_pageSize;
+    // A small first page puts rows on screen sooner; then full pages.
+    q.limit = std::min(m_pageSize, 100);
     m_fetcher = new JobFetcher(m_client, m_experiment, q, this);
-    connect(m_fetcher, &JobFetcher::pageFetched, this, [this](const QList<Job> &jobs, bool) { addPage(jobs); });
+    connect(m_fetcher, &JobFetcher::pageFetched, this, [this](const QList<Job> &jobs, bool) {
+        m_fetcher->setPageLimit(m_pageSize);
+        addPage(jobs);
+    });
     connect(m_fetcher, &JobFetcher::failed, this, &JobTableModel::loadFailed);
     connect(m_fetcher, &JobFetcher::totalChanged, this, [this](qint64 total) {
         m_total = total;
