@@ -291,7 +291,10 @@ void ExperimentView::refresh()
     m_refreshing = true;
     const QString name = m_experiment.name;
     auto *exp = m_client->experiment(name);
-    auto *changes = m_client->changesSince(name, m_model->latestModification(), {});
+    // A margin: with several server processes a change stamped a little earlier
+    // may commit later; re-reading the last seconds costs little, merges are by id.
+    const double since = m_model->latestModification() > 0 ? m_model->latestModification() - 5.0 : 0;
+    auto *changes = m_client->changesSince(name, since, {});
     auto pending = std::make_shared<int>(2);
     auto done = [this, pending] {
         if (--*pending == 0) {
