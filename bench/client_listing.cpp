@@ -2,9 +2,11 @@
 // "Client listing overhead").
 //
 //     schedy-bench-client-listing [--jobs 100000] [--page 1000] [--rounds 5] [--server PATH]
+//                                 [--db-dir DIR]
 //
 // Fills a temporary SQLite database through the server library (one user, one
-// Manual experiment, N jobs with 10 hyperparameters and 10 results each),
+// Manual experiment, N jobs with 10 hyperparameters and 10 results each;
+// with --db-dir, a database left there by an earlier run is used again),
 // starts the real schedy-server on a free port of 127.0.0.1, and then times,
 // alternately and several rounds each:
 //   (a) listing every job through libschedy, pages of --page jobs, each job
@@ -15,7 +17,10 @@
 //   (b) a bare loop of the same HTTP GETs on one QNetworkAccessManager that
 //       only reads the bodies (the page URLs are collected beforehand).
 // It prints the best and median wall time of each, the overhead of (a) over
-// (b), and the CPU time this process (the client side) spent on each.
+// (b) (best against best, median against median, and the median of the
+// overheads of the rounds, each round timing all three back to back), the CPU
+// time this process (the client side) spent on each, and the load average,
+// since other processes on the machine skew every figure.
 
 #include "Client.h"
 #include "ClientConfig.h"
@@ -26,8 +31,10 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QFile>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
@@ -107,7 +114,8 @@ JobWrite makeJob(std::mt19937_64 &rng, int i)
 
 struct Fixture
 {
-    QTemporaryDir dir;
+    QTemporaryDir tmp;
+    QString dir; // the temporary directory, or --db-dir
     QString databaseUrl;
     ClientConfig config; // root filled in once the server runs
     QString experiment = QStringLiteral("bench 100k");
@@ -115,9 +123,20 @@ struct Fixture
 
 void populate(Fixture &f, int jobs)
 {
-    f.databaseUrl = QStringLiteral("sqlite:") + f.dir.path() + QStringLiteral("/bench.sqlite3");
-    server::SqlStore store(f.databaseUrl);
+    const QString db = f.dir + QStringLiteral("/bench-%1.sqlite3").arg(jobs);
+    const QString saved = f.dir + QStringLiteral("/bench-%1.json").arg(jobs);
+    f.databaseUrl = QStringLiteral("sqlite:") + db;
     QString error;
+    if (QFile::exists(db) && QFile::exists(saved)) {
+        const auto config = ClientConfig::load(saved, &error);
+        if (!config)
+            fail(error);
+        f.config = *config;
+        out() << "using the " << jobs << " jobs of " << db << Qt::endl;
+        return;
+    }
+    QFile::remove(db);
+    server::SqlStore store(f.databaseUrl);
     if (!store.open(&error))
         fail(error);
     auto config = server::addUser(store, QStringLiteral("bench@example.com"), {},
@@ -140,6 +159,8 @@ void populate(Fixture &f, int jobs)
             fail(QStringLiteral("createJob: ") + r.message);
     }
     out() << "inserted " << jobs << " jobs in " << t.elapsed() / 1000.0 << " s" << Qt::endl;
+    if (!f.config.save(saved, &error))
+        fail(error);
 }
 
 class ServerProcess
@@ -311,6 +332,13 @@ QList<QUrl> collectPageUrls(QNetworkAccessManager &nam, const QString &root, con
     }
 }
 
+QString loadAverage()
+{
+    QFile f(QStringLiteral("/proc/loadavg"));
+    return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll().split(' ').mid(0, 3).join(' '))
+                                       : QStringLiteral("unknown");
+}
+
 double median(QList<double> v)
 {
     std::sort(v.begin(), v.end());
@@ -331,10 +359,13 @@ int main(int argc, char **argv)
                                         QStringLiteral("n"), QStringLiteral("1000"));
     const QCommandLineOption roundsOption(QStringLiteral("rounds"), QStringLiteral("Timed rounds of each."),
                                           QStringLiteral("n"), QStringLiteral("5"));
+    const QCommandLineOption dirOption(QStringLiteral("db-dir"),
+                                       QStringLiteral("Keep the database here and use it again next time."),
+                                       QStringLiteral("dir"));
     const QCommandLineOption serverOption(QStringLiteral("server"),
                                           QStringLiteral("The schedy-server binary."), QStringLiteral("path"),
                                           QStringLiteral(SCHEDY_SERVER_BIN));
-    parser.addOptions({jobsOption, pageOption, roundsOption, serverOption});
+    parser.addOptions({jobsOption, pageOption, roundsOption, serverOption, dirOption});
     parser.process(app);
     const int jobs = parser.value(jobsOption).toInt();
     const int pageSize = parser.value(pageOption).toInt();
@@ -343,9 +374,13 @@ int main(int argc, char **argv)
         fail(QStringLiteral("--jobs, --page (up to 10000) and --rounds must be positive"));
 
     Fixture f;
+    f.dir = parser.isSet(dirOption) ? parser.value(dirOption) : f.tmp.path();
+    if (!QDir().mkpath(f.dir))
+        fail(QStringLiteral("cannot create ") + f.dir);
     populate(f, jobs);
     ServerProcess server;
     f.config.root = server.start(parser.value(serverOption), f.databaseUrl);
+    out() << "load average before: " << loadAverage() << Qt::endl;
     out() << "server at " << f.config.root << ", " << QThread::idealThreadCount() << " cores" << Qt::endl;
 
     Client client(f.config);
@@ -389,6 +424,12 @@ int main(int argc, char **argv)
     const auto best = [](const QList<double> &v) {
         return *std::min_element(v.begin(), v.end());
     };
+    const auto roundOverhead = [&](const QList<double> &v) {
+        QList<double> ratios;
+        for (int r = 0; r < rounds; ++r)
+            ratios.append(100.0 * (v[r] / bare[r] - 1.0));
+        return median(ratios);
+    };
     const auto line = [&](const char *name, const QList<double> &v, double cpu) {
         out().setRealNumberPrecision(3);
         out() << name << "best " << best(v) << " s, median " << median(v) << " s, client CPU " << cpu / rounds
@@ -396,7 +437,8 @@ int main(int argc, char **argv)
         if (&v != &bare) {
             out().setRealNumberPrecision(1);
             out() << ", overhead best " << 100.0 * (best(v) / best(bare) - 1.0) << " %, median "
-                  << 100.0 * (median(v) / median(bare) - 1.0) << " %";
+                  << 100.0 * (median(v) / median(bare) - 1.0) << " %, per round (median) " << roundOverhead(v)
+                  << " %";
         }
         out() << Qt::endl;
     };
@@ -406,5 +448,6 @@ int main(int argc, char **argv)
     line("(b)  bare loop:       ", bare, cpuBare);
     line("(a1) Client::allJobs: ", all, cpuAll);
     line("(a2) JobFetcher:      ", fetcher, cpuFetcher);
+    out() << "load average after: " << loadAverage() << Qt::endl;
     return 0;
 }

@@ -24,6 +24,24 @@ public:
         , m_end(text.constData() + text.size())
     {
     }
+    Parser(const char *begin, const char *end)
+        : m_p(begin)
+        , m_begin(begin)
+        , m_end(end)
+    {}
+
+    // One value at the start of the text (after spaces); *stop is just past it.
+    QCborValue parsePrefix(int depth, const char **stop, ParseError *error)
+    {
+        skipSpace();
+        QCborValue v = parseValue(depth);
+        *stop = m_p;
+        if (error) {
+            error->message = m_error;
+            error->offset = m_error.isEmpty() ? -1 : m_errorAt - m_begin;
+        }
+        return m_error.isEmpty() ? v : QCborValue(QCborValue::Undefined);
+    }
 
     QCborValue parseDocument(ParseError *error)
     {
@@ -509,6 +527,11 @@ QCborValue parse(const QByteArray &text, ParseError *error)
 {
     Parser p(text);
     return p.parseDocument(error);
+}
+
+QCborValue parseValueAt(const char *begin, const char *end, const char **stop, int depth, ParseError *error)
+{
+    return Parser(begin, end).parsePrefix(depth, stop, error);
 }
 
 QByteArray write(const QCborValue &value)

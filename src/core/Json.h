@@ -23,6 +23,12 @@ struct ParseError
 // anything with a fraction or exponent becomes a double. NaN, Infinity and
 // -Infinity are accepted as Python writes them.
 QCborValue parse(const QByteArray &text, ParseError *error = nullptr);
+// The same for the one value at the start of [begin, end) (spaces before it are
+// skipped, text after it is left): *stop is set just past the value. `depth` is
+// how deeply the value is nested in its document (the nesting limit counts it).
+// For decoders that walk a large document themselves.
+QCborValue parseValueAt(const char *begin, const char *end, const char **stop, int depth = 0,
+                        ParseError *error = nullptr);
 
 // The key of a map entry as text (JSON keys are always strings).
 inline QString keyText(const QCborValue &key) { return key.toString(); }
