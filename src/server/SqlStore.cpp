@@ -231,6 +231,13 @@ QString sortTag(const JobSort &s)
     return tag + (s.descending ? QStringLiteral(":desc") : QStringLiteral(":asc"));
 }
 
+// The answer for an experiment that is missing or another user's (the same, so names do not leak).
+template <typename T>
+StoreResult<T> noExperiment(const QString &name)
+{
+    return StoreResult<T>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(name));
+}
+
 } // namespace
 
 // BEGIN IMMEDIATE on SQLite takes the write lock up front, so two processes
@@ -851,7 +858,7 @@ StoreResult<Experiment> SqlStore::experiment(qint64 user, const QString &name)
         return failure<Experiment>();
     auto row = findExperiment(user, name, false);
     if (!row)
-        return StoreResult<Experiment>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(name));
+        return noExperiment<Experiment>(name);
     StoreResult<Experiment> r;
     r.value = toExperiment(*row, countsOf(row->id));
     tx.commit();
@@ -921,7 +928,7 @@ StoreResult<qint64> SqlStore::deleteExperimentOnce(qint64 user, const QString &n
         return failure<qint64>();
     auto row = findExperiment(user, name, true);
     if (!row)
-        return StoreResult<qint64>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(name));
+        return noExperiment<qint64>(name);
     const auto counts = countsOf(row->id);
     for (const char *sql : {"DELETE FROM job_counts WHERE experiment_id = ?", "DELETE FROM jobs WHERE experiment_id = ?",
                             "DELETE FROM job_counts WHERE experiment_id = ?", "DELETE FROM experiments WHERE id = ?"}) {
@@ -1044,7 +1051,7 @@ StoreResult<StoredJob> SqlStore::job(qint64 user, const QString &experiment, con
         return failure<StoredJob>();
     auto row = findExperiment(user, experiment, false);
     if (!row)
-        return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
+        return noExperiment<StoredJob>(experiment);
     QSqlQuery &q = prepared("SELECT " JOB_COLUMNS " FROM jobs WHERE experiment_id = ? AND job_id = ?");
     q.addBindValue(row->id);
     q.addBindValue(id);
@@ -1074,7 +1081,7 @@ StoreResult<StoredJob> SqlStore::createJobOnce(qint64 user, const QString &exper
         return failure<StoredJob>();
     auto row = findExperimentToSchedule(user, experiment);
     if (!row)
-        return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
+        return noExperiment<StoredJob>(experiment);
     const QString id = newJobId(row->id, nullptr);
     const bool pbt = row->scheduler.kind == Scheduler::Kind::Pbt;
     const qint64 seq = insertJob(row->id, id, w.status, json::write(w.hyperparameters), json::write(w.results),
@@ -1107,7 +1114,7 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
     const bool terminal = w.status != JobStatus::Queued && w.status != JobStatus::Running;
     auto row = findExperimentToSchedule(user, experiment);
     if (!row)
-        return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
+        return noExperiment<StoredJob>(experiment);
     const bool pg = m_dialect == Dialect::PostgreSQL;
     // On PostgreSQL the job row is locked before its ETag is compared: of two processes
     // claiming one job, the second waits, then reads the first one's version (READ
@@ -1198,7 +1205,7 @@ StoreResult<bool> SqlStore::deleteJobOnce(qint64 user, const QString &experiment
         return failure<bool>();
     auto row = findExperiment(user, experiment, false);
     if (!row)
-        return StoreResult<bool>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
+        return noExperiment<bool>(experiment);
     QSqlQuery &q = prepared("DELETE FROM jobs WHERE experiment_id = ? AND job_id = ?");
     q.addBindValue(row->id);
     q.addBindValue(id);
@@ -1350,7 +1357,7 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
         return failure<StoredJob>();
     auto row = findExperimentToSchedule(user, experiment);
     if (!row)
-        return StoreResult<StoredJob>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
+        return noExperiment<StoredJob>(experiment);
     StoreResult<StoredJob> r;
     if (row->status == ExperimentStatus::Done) {
         tx.commit();
@@ -1465,7 +1472,7 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
         return failure<JobListing>();
     auto row = findExperiment(user, experiment, false);
     if (!row)
-        return StoreResult<JobListing>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(experiment));
+        return noExperiment<JobListing>(experiment);
 
     QString where = QStringLiteral("experiment_id = ?");
     QVariantList binds{row->id};
