@@ -24,8 +24,10 @@
 
 #include "Client.h"
 #include "ClientConfig.h"
+#include "Codec.h"
 #include "JobFetcher.h"
 #include "Json.h"
+#include "PageDecoder.h"
 #include "Server.h"
 #include "SqlStore.h"
 
@@ -179,7 +181,8 @@ public:
         const quint16 port = freePort();
         m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         m_process.start(binary, {QStringLiteral("--database"), databaseUrl, QStringLiteral("serve"),
-                                 QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port)});
+                                 QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port),
+                                 QStringLiteral("--quiet")});
         if (!m_process.waitForStarted(10000))
             fail(binary + QStringLiteral(": ") + m_process.errorString());
         for (int attempt = 0; attempt < 200; ++attempt) {
@@ -304,6 +307,49 @@ double listBare(QNetworkAccessManager &nam, const QList<QUrl> &urls, const QByte
     return seconds;
 }
 
+double median(QList<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// CPU time of decoding one page, without the network: the fast path the
+// client takes, and the general one (json::parse + the codec) it falls back to.
+void timeDecoding(QNetworkAccessManager &nam, const QUrl &url, const QByteArray &bearer)
+{
+    QNetworkRequest request(url);
+    request.setRawHeader("Authorization", "Bearer " + bearer);
+    QNetworkReply *reply = nam.get(request);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    reply->deleteLater();
+    const QByteArray body = reply->readAll();
+    const auto perPage = [](int n, const std::function<qsizetype()> &decode) {
+        QList<double> ms;
+        for (int i = 0; i < n; ++i) {
+            QElapsedTimer t;
+            t.start();
+            if (decode() <= 0)
+                fail(QStringLiteral("a page decoded to nothing"));
+            ms.append(t.nsecsElapsed() / 1e6);
+        }
+        return median(ms);
+    };
+    const double fast = perPage(40, [&] {
+        const auto page = detail::decodeJobPageFast(body);
+        return page ? page->items.size() : 0;
+    });
+    const double general = perPage(15, [&] {
+        const auto page = codec::decodeJobPage(json::parse(body));
+        return page ? page.value().items.size() : 0;
+    });
+    out() << Qt::fixed;
+    out().setRealNumberPrecision(2);
+    out() << "decoding one page (" << body.size() / 1000 << " KB), median: " << fast << " ms directly, "
+          << general << " ms through json::parse + codec" << Qt::endl;
+}
+
 // The page URLs, in the order a listing fetches them (untimed).
 QList<QUrl> collectPageUrls(QNetworkAccessManager &nam, const QString &root, const QString &experiment,
                             int pageSize, const QByteArray &bearer)
@@ -337,12 +383,6 @@ QString loadAverage()
     QFile f(QStringLiteral("/proc/loadavg"));
     return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll().split(' ').mid(0, 3).join(' '))
                                        : QStringLiteral("unknown");
-}
-
-double median(QList<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 } // namespace
@@ -396,6 +436,7 @@ int main(int argc, char **argv)
     nam.setAutoDeleteReplies(false);
     const QList<QUrl> urls = collectPageUrls(nam, f.config.root, f.experiment, pageSize, client.bearer());
     out() << urls.size() << " pages of up to " << pageSize << " jobs" << Qt::endl;
+    timeDecoding(nam, urls.first(), client.bearer());
 
     // Warm-up of each (server caches, connections), then alternate rounds.
     qint64 bytes = 0;

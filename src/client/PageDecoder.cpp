@@ -3,6 +3,7 @@
 #include "Json.h"
 
 #include <QLatin1StringView>
+#include <QVarLengthArray>
 
 namespace schedy::detail {
 namespace {
@@ -95,7 +96,99 @@ public:
         return true;
     }
 
+    // A string value without escapes, as its bytes; false for anything else
+    // (the caller then reads it with string()).
+    bool plainString(QByteArrayView *out)
+    {
+        skipSpace();
+        if (m_p >= m_end || *m_p != '"')
+            return false;
+        for (const char *q = m_p + 1; q < m_end; ++q) {
+            const unsigned char c = static_cast<unsigned char>(*q);
+            if (c == '"') {
+                *out = QByteArrayView(m_p + 1, q - m_p - 1);
+                m_p = q + 1;
+                return true;
+            }
+            if (c == '\\' || c < 0x20)
+                return false;
+        }
+        return false;
+    }
+
+    // The hyperparameters or results of a job. The jobs of a page mostly have
+    // the same keys in the same order: the map of the last job with new keys is
+    // kept as a template, and a job with the same keys gets a copy of it with
+    // its values replaced. No key is searched for and no map grows key by key,
+    // and the copies share the bytes of the keys. Anything unusual (an escaped
+    // key, a repeated key) is read by value(), as before.
+    struct Shape
+    {
+        QList<QByteArray> keys;
+        QCborMap map;
+    };
+    bool shapedMap(int depth, Shape *shape, QCborMap *out)
+    {
+        skipSpace();
+        const char *start = m_p;
+        const auto general = [&] {
+            m_p = start;
+            QCborValue v;
+            if (!value(depth, &v) || !v.isMap())
+                return false;
+            *out = v.toMap();
+            return true;
+        };
+        if (!take('{'))
+            return false;
+        QVarLengthArray<QLatin1StringView, 32> keys;
+        QVarLengthArray<QCborValue, 32> values;
+        if (!take('}')) {
+            do {
+                QLatin1StringView k;
+                QCborValue v;
+                if (!key(&k) || !isAscii(k) || !value(depth + 1, &v))
+                    return general();
+                keys.append(k);
+                values.append(std::move(v));
+            } while (take(','));
+            if (!take('}'))
+                return false;
+        }
+        bool same = shape->keys.size() == keys.size();
+        for (qsizetype i = 0; same && i < keys.size(); ++i)
+            same = QByteArrayView(keys[i].data(), keys[i].size()) == shape->keys[i];
+        if (same) {
+            QCborMap map = shape->map;
+            auto it = map.begin(); // detaches the values; the keys' bytes stay shared
+            for (qsizetype i = 0; i < values.size(); ++i, ++it)
+                it.value() = std::move(values[i]);
+            *out = std::move(map);
+            return true;
+        }
+        QCborMap map;
+        for (qsizetype i = 0; i < keys.size(); ++i)
+            map[keys[i]] = std::move(values[i]);
+        if (map.size() == keys.size()) { // no repeated key: a template for the next jobs
+            shape->keys.clear();
+            for (const QLatin1StringView &k : keys)
+                shape->keys.append(QByteArray(k.data(), k.size()));
+            shape->map = map;
+        }
+        *out = std::move(map);
+        return true;
+    }
+
 private:
+    // What json::parse stores as a Latin-1 key; other keys are UTF-8 text.
+    static bool isAscii(QLatin1StringView k)
+    {
+        for (const char c : k)
+            if (static_cast<unsigned char>(c) >= 0x80)
+                return false;
+        return true;
+    }
+
     void skipSpace()
     {
         while (m_p < m_end && (*m_p == ' ' || *m_p == '\t' || *m_p == '\n' || *m_p == '\r'))
@@ -106,10 +199,34 @@ private:
     const char *m_end;
 };
 
+std::optional<JobStatus> statusOf(QByteArrayView text)
+{
+    static const auto names = [] {
+        std::array<QByteArray, JobStatusCount> n;
+        for (JobStatus s : AllJobStatuses)
+            n[size_t(s)] = toString(s).toLatin1();
+        return n;
+    }();
+    for (JobStatus s : AllJobStatuses)
+        if (text == names[size_t(s)])
+            return s;
+    return std::nullopt;
+}
+
 // Nesting of the values inside a job of a page: page { items [ job { value.
 constexpr int JobValueDepth = 3;
 
-bool decodeJob(Walker &w, Job *job)
+// What the jobs of a page mostly share.
+struct PageContext
+{
+    Walker::Shape hyperparameters;
+    Walker::Shape results;
+    // The experiment's name, converted once and then shared by the jobs.
+    QByteArray experimentText;
+    QString experiment;
+};
+
+bool decodeJob(Walker &w, Job *job, PageContext *context)
 {
     enum Seen : unsigned {
         Id = 1,
@@ -139,24 +256,41 @@ bool decodeJob(Walker &w, Job *job)
                 return false;
             bool isString = false;
             QCborValue v;
-            if (k == QLatin1StringView("id") || k == QLatin1StringView("experiment")) {
-                const bool id = k == QLatin1StringView("id");
-                if (!first(id ? Id : Experiment) ||
-                    !w.string(JobValueDepth, id ? &job->id : &job->experiment, &isString) || !isString)
+            if (k == QLatin1StringView("id")) {
+                if (!first(Id) || !w.string(JobValueDepth, &job->id, &isString) || !isString)
                     return false;
+            } else if (k == QLatin1StringView("experiment")) {
+                if (!first(Experiment))
+                    return false;
+                QByteArrayView text;
+                if (w.plainString(&text) && text == context->experimentText) {
+                    job->experiment = context->experiment;
+                } else if (!text.isNull()) {
+                    job->experiment = QString::fromUtf8(text);
+                    context->experimentText = text.toByteArray();
+                    context->experiment = job->experiment;
+                } else if (!w.string(JobValueDepth, &job->experiment, &isString) || !isString) {
+                    return false;
+                }
             } else if (k == QLatin1StringView("status")) {
-                QString status;
-                if (!first(Status) || !w.string(JobValueDepth, &status, &isString) || !isString)
-                    return false;
-                const auto s = jobStatusFromString(status);
+                QByteArrayView text;
+                if (!first(Status) || !w.plainString(&text))
+                    return false; // an escaped status is no status we know, or not a string
+                const auto s = statusOf(text);
                 if (!s)
                     return false;
                 job->status = *s;
             } else if (k == QLatin1StringView("hyperparameters") || k == QLatin1StringView("results")) {
                 const bool hp = k == QLatin1StringView("hyperparameters");
-                if (!first(hp ? Hp : Results) || !w.value(JobValueDepth, &v))
+                if (!first(hp ? Hp : Results))
                     return false;
-                if (v.isMap())
+                QCborMap &map = hp ? job->hyperparameters : job->results;
+                if (w.peek('{')) {
+                    if (!w.shapedMap(JobValueDepth, hp ? &context->hyperparameters : &context->results, &map))
+                        return false;
+                } else if (!w.value(JobValueDepth, &v)) {
+                    return false;
+                } else if (v.isMap())
                     (hp ? job->hyperparameters : job->results) = v.toMap();
                 else if (!v.isNull())
                     return false;
@@ -192,6 +326,7 @@ std::optional<Page<Job>> decodeJobPageFast(const QByteArray &body)
 {
     Walker w(body);
     Page<Job> page;
+    PageContext context;
     bool items = false;
     bool next = false;
     if (!w.take('{') || w.peek('}'))
@@ -207,7 +342,7 @@ std::optional<Page<Job>> decodeJobPageFast(const QByteArray &body)
             if (!w.take(']')) {
                 do {
                     Job job;
-                    if (!decodeJob(w, &job))
+                    if (!decodeJob(w, &job, &context))
                         return std::nullopt;
                     page.items.append(std::move(job));
                 } while (w.take(','));

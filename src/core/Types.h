@@ -30,13 +30,13 @@ struct Distribution
     enum class Kind { Uniform, LogUniform, Normal, Choice, Const };
 
     Kind kind = Kind::Uniform;
-    double low = 0.0;  // uniform, loguniform
-    double high = 1.0; // uniform, loguniform
-    double mean = 0.0; // normal
-    double std = 1.0;  // normal
-    QCborArray values;      // choice
-    QList<double> weights;  // choice; empty means equal weights
-    QCborValue constant;    // const
+    double low = 0.0;      // uniform, loguniform
+    double high = 1.0;     // uniform, loguniform
+    double mean = 0.0;     // normal
+    double std = 1.0;      // normal
+    QCborArray values;     // choice
+    QList<double> weights; // choice; empty means equal weights
+    QCborValue constant;   // const
 
     static Distribution uniform(double low, double high);
     static Distribution logUniform(double low, double high);
@@ -150,8 +150,7 @@ struct JobWrite
     QCborMap results;
 };
 
-template <typename T>
-struct Page
+template <typename T> struct Page
 {
     QList<T> items;
     QString next; // empty: no more pages
@@ -162,3 +161,6 @@ QString checkName(const QString &name, const QString &what = QStringLiteral("nam
 constexpr int MaxNameLength = 200;
 
 } // namespace schedy
+
+// Lists of thousands of jobs grow by moving memory, not job by job.
+Q_DECLARE_TYPEINFO(schedy::Job, Q_RELOCATABLE_TYPE);

@@ -213,6 +213,34 @@ private slots:
         }
     }
 
+    void jobsWithTheSameKeysShareATemplate()
+    {
+        // Same keys in the same order (the template path), with values of every
+        // kind; then other keys, the old keys again, a repeated key, an empty map.
+        const QByteArray text =
+            "{\"items\":["
+            R"({"id":"a","experiment":"e","status":"DONE","hyperparameters":{"lr":0.1,"opt":"adam","n":3},"results":{"loss":[1,2]}},)"
+            R"({"id":"b","experiment":"e","status":"DONE","hyperparameters":{"lr":"high","opt":null,"n":{"x":[true]}},"results":{"loss":NaN}},)"
+            R"({"id":"c","experiment":"e","status":"DONE","hyperparameters":{"opt":"sgd","lr":0.3,"n":4},"results":{"loss":-Infinity}},)"
+            R"({"id":"d","experiment":"e","status":"DONE","hyperparameters":{"lr":0.4,"opt":"x","n":5,"extra":1},"results":{"acc":9223372036854775807}},)"
+            R"({"id":"e","experiment":"e","status":"DONE","hyperparameters":{"lr":0.4,"opt":"x","n":5,"extra":2},"results":{"acc":1}},)"
+            R"({"id":"f","experiment":"e","status":"DONE","hyperparameters":{"lr":0.5,"lr":0.6,"n":6},"results":{}},)"
+            R"({"id":"g","experiment":"e","status":"DONE","hyperparameters":{"lr":0.5,"opt":"z","n":7},"results":{"l\u006fss":2}},)"
+            R"({"id":"h","experiment":"e","status":"DONE","hyperparameters":{"lr":0.7,"opt":"é","n":8},"results":null})"
+            "],\"next\":null}";
+        QVERIFY(detail::decodeJobPageFast(text).has_value());
+        QVERIFY(agree(text));
+        // Each job owns its maps: changing one changes no other.
+        Page<Job> page = *detail::decodeJobPageFast(text);
+        page.items[0].hyperparameters[QStringLiteral("lr")] = 9.0;
+        QCOMPARE(page.items[1].hyperparameters.value(QStringLiteral("lr")).toString(),
+                 QStringLiteral("high"));
+        QCOMPARE(page.items[2].hyperparameters.value(QStringLiteral("lr")).toDouble(), 0.3);
+        QCOMPARE(page.items[6].hyperparameters.value(QStringLiteral("opt")).toString(), QStringLiteral("z"));
+        QCOMPARE(page.items[5].hyperparameters.size(), 2);
+        QCOMPARE(page.items[5].hyperparameters.value(QStringLiteral("lr")).toDouble(), 0.6);
+    }
+
     void randomPagesAgree()
     {
         int taken = 0;
@@ -272,6 +300,8 @@ private slots:
         QTest::newRow("repeated items") << QByteArray(R"({"items":[],"items":[)" + job + R"(]})");
         QTest::newRow("escaped key") << QByteArray(
             "{\"items\":[{\"\\u0069d\":\"a\",\"experiment\":\"e\",\"status\":\"DONE\"}]}");
+        QTest::newRow("escaped status")
+            << QByteArray("{\"items\":[{\"id\":\"a\",\"experiment\":\"e\",\"status\":\"DON\\u0045\"}]}");
         QTest::newRow("unknown status")
             << QByteArray(R"({"items":[{"id":"a","experiment":"e","status":"PAUSED"}]})");
         QTest::newRow("hyperparameters list")
@@ -301,6 +331,10 @@ private slots:
             R"({"items":[{"id":"a","experiment":"e","status":"QUEUED","hyperparameters":null,"results":null}],"next":null})");
         QTest::newRow("odd extensions") << QByteArray(
             R"({"items":[{"id":"a","experiment":"e","status":"DONE","createdAt":"soon","generation":2.0,"member":5,"x":{"y":[NaN,-Infinity]}}],"total":1})");
+        QTest::newRow("experiments change") << QByteArray(
+            R"({"items":[{"id":"a","experiment":"e","status":"DONE"},{"id":"b","experiment":"f","status":"DONE"},)"
+            R"({"id":"c","experiment":"e","status":"DONE"},{"id":"d","experiment":"","status":"DONE"},)"
+            R"({"id":"e","experiment":"e","status":"DONE"}]})");
         QTest::newRow("spaces") << QByteArray(" {\n \"next\" : null ,\r\n \"items\" :\t[ ] } \n");
         QTest::newRow("invalid utf-8")
             << QByteArray("{\"items\":[{\"id\":\"a\xff\",\"experiment\":\"\xc3\",\"status\":\"DONE\"}]}");
