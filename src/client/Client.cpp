@@ -61,7 +61,10 @@ ClientError unhandled(int status, const QString &message)
     return e;
 }
 
-bool isSuccess(int status) { return status == 200 || status == 201 || status == 204; }
+bool isSuccess(int status)
+{
+    return status == 200 || status == 201 || status == 204;
+}
 
 // Parses a JSON body; on failure fills `error`.
 std::optional<QCborValue> parseBody(int status, const QByteArray &body, ClientError *error)
@@ -133,47 +136,6 @@ QString jobsQueryString(const JobListQuery &q)
         add(QStringLiteral("idContains"), q.idContains);
     const QString s = query.query(QUrl::FullyEncoded);
     return s.isEmpty() ? QString() : QLatin1Char('?') + s;
-}
-
-// A page's "next" cursor read from the end of its body, before the page is
-// decoded: listings end with it (`..., "next": "CURSOR"}`), as our server and the
-// original service write them. Empty when the end does not look like that (or
-// there is no next page); the decoded page confirms the cursor either way.
-QString peekNextCursor(const QByteArray &body)
-{
-    qsizetype e = body.size();
-    const auto skipSpace = [&] {
-        while (e > 0 &&
-               (body[e - 1] == ' ' || body[e - 1] == '\n' || body[e - 1] == '\r' || body[e - 1] == '\t'))
-            --e;
-    };
-    const auto expect = [&](char c) {
-        skipSpace();
-        if (e < 1 || body[e - 1] != c)
-            return false;
-        --e;
-        return true;
-    };
-    if (!expect('}') || !expect('"'))
-        return {};
-    const qsizetype close = e;
-    const qsizetype open = body.lastIndexOf('"', close - 1);
-    if (open < 0)
-        return {};
-    const QByteArrayView cursor(body.constData() + open + 1, close - open - 1);
-    if (cursor.isEmpty() || cursor.contains('\\'))
-        return {};
-    e = open;
-    if (!expect(':'))
-        return {};
-    skipSpace();
-    if (e < 6 || QByteArrayView(body.constData() + e - 6, 6) != QByteArrayView("\"next\""))
-        return {};
-    e -= 6;
-    skipSpace();
-    if (e < 1 || (body[e - 1] != ',' && body[e - 1] != '{'))
-        return {};
-    return QString::fromUtf8(cursor);
 }
 
 } // namespace
@@ -371,8 +333,8 @@ void Client::send(CallBase *call)
     for (const auto &h : std::as_const(call->m_headers))
         request.setRawHeader(h.first, h.second);
     QNetworkReply *reply = call->m_body.isNull() && call->m_method != "PUT" && call->m_method != "POST"
-        ? m_nam.sendCustomRequest(request, call->m_method)
-        : m_nam.sendCustomRequest(request, call->m_method, call->m_body);
+                               ? m_nam.sendCustomRequest(request, call->m_method)
+                               : m_nam.sendCustomRequest(request, call->m_method, call->m_body);
     call->m_reply = reply;
     connect(reply, &QNetworkReply::finished, call, [this, call, reply] { onFinished(call, reply); });
 }
@@ -405,7 +367,8 @@ void Client::onFinished(CallBase *call, QNetworkReply *reply)
     const bool timeout =
         netError == QNetworkReply::OperationCanceledError || netError == QNetworkReply::TimeoutError;
     // Errors of the connection, as opposed to HTTP statuses that Qt also reports as errors.
-    const bool transportError = netError != QNetworkReply::NoError && netError < QNetworkReply::ContentAccessDenied;
+    const bool transportError =
+        netError != QNetworkReply::NoError && netError < QNetworkReply::ContentAccessDenied;
 
     if (status == 0) {
         // No HTTP response at all: refused, reset, dropped before answering, or no
@@ -470,8 +433,8 @@ void Client::startLogin()
         return;
     m_loggingIn = true;
     const bool password = m_config.tokenType == ClientConfig::TokenType::Password;
-    const QByteArray body = json::write(QCborMap{{QStringLiteral("email"), m_config.email},
-                                                 {QStringLiteral("token"), m_config.token}});
+    const QByteArray body = json::write(
+        QCborMap{{QStringLiteral("email"), m_config.email}, {QStringLiteral("token"), m_config.token}});
     auto *call = makeCall<bool>(
         "POST", password ? QStringLiteral("passauth/") : QStringLiteral("token/"), body,
         [this](int status, const QByteArray &b, QNetworkReply *, bool &ok) -> ClientError {
@@ -529,7 +492,8 @@ Call<ExperimentPage> *Client::experiments(const QString &start, int limit)
         "GET", QStringLiteral("experiments/") + query, {},
         [](int status, const QByteArray &body, QNetworkReply *reply, ExperimentPage &out) {
             Page<Experiment> page;
-            ClientError e = decodeInto(status, body, page, [](const QCborValue &v) { return codec::decodeExperimentPage(v); });
+            ClientError e = decodeInto(status, body, page,
+                                       [](const QCborValue &v) { return codec::decodeExperimentPage(v); });
             if (!e.isError()) {
                 out.items = std::move(page.items);
                 out.next = page.next;
@@ -557,7 +521,8 @@ Call<Experiment> *Client::createExperiment(const Experiment &experiment)
         [name = experiment.name](int status, const QByteArray &body, QNetworkReply *, Experiment &out) {
             if (status == 412)
                 return statusError(status, body, true);
-            ClientError e = decodeInto(status, body, out, [](const QCborValue &v) { return codec::decodeExperiment(v); });
+            ClientError e =
+                decodeInto(status, body, out, [](const QCborValue &v) { return codec::decodeExperiment(v); });
             if (!e.isError() && out.name.isEmpty())
                 out.name = name;
             return e;
@@ -572,7 +537,8 @@ Call<Experiment> *Client::updateExperiment(const Experiment &experiment)
         "PUT", QStringLiteral("experiments/%1/").arg(encodeSegment(experiment.name)),
         json::write(codec::encode(experiment)),
         [name = experiment.name](int status, const QByteArray &body, QNetworkReply *, Experiment &out) {
-            ClientError e = decodeInto(status, body, out, [](const QCborValue &v) { return codec::decodeExperiment(v); });
+            ClientError e =
+                decodeInto(status, body, out, [](const QCborValue &v) { return codec::decodeExperiment(v); });
             if (!e.isError() && out.name.isEmpty())
                 out.name = name;
             return e;
@@ -620,9 +586,9 @@ Call<JobPage> *Client::jobs(const QString &experiment, const JobListQuery &query
 
 Call<Job> *Client::job(const QString &experiment, const QString &id)
 {
-    return makeCall<Job>("GET",
-                         QStringLiteral("experiments/%1/jobs/%2/").arg(encodeSegment(experiment), encodeSegment(id)),
-                         {}, decodeJob);
+    return makeCall<Job>(
+        "GET", QStringLiteral("experiments/%1/jobs/%2/").arg(encodeSegment(experiment), encodeSegment(id)),
+        {}, decodeJob);
 }
 
 Call<Job> *Client::addJob(const QString &experiment, const JobWrite &job)
@@ -669,8 +635,8 @@ Call<Job> *Client::putJob(const QString &experiment, const QString &id, const Jo
 Call<bool> *Client::deleteJob(const QString &experiment, const QString &id, bool mustExist)
 {
     auto *call = makeCall<bool>(
-        "DELETE", QStringLiteral("experiments/%1/jobs/%2/").arg(encodeSegment(experiment), encodeSegment(id)), {},
-        [](int status, const QByteArray &body, QNetworkReply *, bool &ok) {
+        "DELETE", QStringLiteral("experiments/%1/jobs/%2/").arg(encodeSegment(experiment), encodeSegment(id)),
+        {}, [](int status, const QByteArray &body, QNetworkReply *, bool &ok) {
             if (!isSuccess(status))
                 return statusError(status, body);
             ok = true;
@@ -684,7 +650,8 @@ Call<bool> *Client::deleteJob(const QString &experiment, const QString &id, bool
 Call<JobPage> *Client::allJobs(const QString &experiment, const JobListQuery &query)
 {
     // A call whose parser never runs: it is finished by the page walk below.
-    auto *call = new Call<JobPage>(this, [](int, const QByteArray &, QNetworkReply *, JobPage &) { return ClientError{}; });
+    auto *call = new Call<JobPage>(
+        this, [](int, const QByteArray &, QNetworkReply *, JobPage &) { return ClientError{}; });
     m_calls.append(call);
     struct Walk
     {
@@ -721,7 +688,7 @@ Call<JobPage> *Client::allJobs(const QString &experiment, const JobListQuery &qu
             const std::shared_ptr<Walk> walk = w.lock();
             if (!walk || !walk->request || walk->ahead)
                 return;
-            const QString next = peekNextCursor(body);
+            const QString next = detail::peekNextCursor(body);
             if (!next.isEmpty()) {
                 walk->aheadCursor = next;
                 walk->ahead = walk->request(next);
@@ -775,7 +742,8 @@ Call<JobPage> *Client::changesSince(const QString &experiment, double since, con
 
 Call<bool> *Client::login()
 {
-    auto *call = new Call<bool>(this, [](int, const QByteArray &, QNetworkReply *, bool &) { return ClientError{}; });
+    auto *call =
+        new Call<bool>(this, [](int, const QByteArray &, QNetworkReply *, bool &) { return ClientError{}; });
     m_calls.append(call);
     QTimer::singleShot(0, call, [this, call] {
         if (call->m_finished)
@@ -802,7 +770,8 @@ Call<ClientConfig> *Client::resetToken()
                                       QString error;
                                       auto config = ClientConfig::fromJson(body, &error);
                                       if (!config)
-                                          return unhandled(status, QStringLiteral("invalid client config: ") + error);
+                                          return unhandled(status,
+                                                           QStringLiteral("invalid client config: ") + error);
                                       out = *config;
                                       return ClientError{};
                                   });

@@ -50,6 +50,7 @@ protected:
 
 private:
     friend class Client;
+    friend class JobFetcher; // reads ahead from m_onBody, as Client::allJobs() does
     void finish(const ClientError &error);
 
     Client *m_client; // null once the client is gone
@@ -198,6 +199,7 @@ Q_SIGNALS:
     void loginCompleted(const schedy::ClientError &error);
 
 private:
+    friend class JobFetcher; // submits a page read ahead at once, as allJobs() does
     friend class CallBase;
     template <typename T>
     Call<T> *makeCall(const QByteArray &method, const QString &path, const QByteArray &body,

@@ -322,6 +322,47 @@ bool decodeJob(Walker &w, Job *job, PageContext *context)
 
 } // namespace
 
+// A page's "next" cursor read from the end of its body, before the page is
+// decoded: listings end with it (`..., "next": "CURSOR"}`), as our server and the
+// original service write them. Empty when the end does not look like that (or
+// there is no next page); the decoded page confirms the cursor either way.
+QString peekNextCursor(const QByteArray &body)
+{
+    qsizetype e = body.size();
+    const auto skipSpace = [&] {
+        while (e > 0 &&
+               (body[e - 1] == ' ' || body[e - 1] == '\n' || body[e - 1] == '\r' || body[e - 1] == '\t'))
+            --e;
+    };
+    const auto expect = [&](char c) {
+        skipSpace();
+        if (e < 1 || body[e - 1] != c)
+            return false;
+        --e;
+        return true;
+    };
+    if (!expect('}') || !expect('"'))
+        return {};
+    const qsizetype close = e;
+    const qsizetype open = body.lastIndexOf('"', close - 1);
+    if (open < 0)
+        return {};
+    const QByteArrayView cursor(body.constData() + open + 1, close - open - 1);
+    if (cursor.isEmpty() || cursor.contains('\\'))
+        return {};
+    e = open;
+    if (!expect(':'))
+        return {};
+    skipSpace();
+    if (e < 6 || QByteArrayView(body.constData() + e - 6, 6) != QByteArrayView("\"next\""))
+        return {};
+    e -= 6;
+    skipSpace();
+    if (e < 1 || (body[e - 1] != ',' && body[e - 1] != '{'))
+        return {};
+    return QString::fromUtf8(cursor);
+}
+
 std::optional<Page<Job>> decodeJobPageFast(const QByteArray &body)
 {
     Walker w(body);

@@ -17,4 +17,9 @@ namespace schedy::detail {
 // as fast this way.
 std::optional<Page<Job>> decodeJobPageFast(const QByteArray &body);
 
+// The cursor of the next page, read from the end of a listing's body before it
+// is decoded, so that the next page can be asked for meanwhile. Empty when the
+// body does not end the way our server and the original service end it.
+QString peekNextCursor(const QByteArray &body);
+
 } // namespace schedy::detail

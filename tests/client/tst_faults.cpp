@@ -583,6 +583,128 @@ private slots:
         QVERIFY(!fetcher.canFetchMore());
     }
 
+    static QStringList idsOf(const QList<Job> &jobs)
+    {
+        QStringList ids;
+        for (const Job &j : jobs)
+            ids << j.id;
+        return ids;
+    }
+
+    void jobFetcherReadsOnePageAhead()
+    {
+        makeExperiment(QStringLiteral("e"));
+        addJobs(QStringLiteral("e"), 5);
+        JobListQuery q;
+        q.limit = 2;
+        JobFetcher fetcher(client.get(), QStringLiteral("e"), q);
+        QList<Job> jobs;
+        QList<bool> ends;
+        connect(&fetcher, &JobFetcher::pageFetched, this, [&](const QList<Job> &page, bool atEnd) {
+            jobs.append(page);
+            ends.append(atEnd);
+        });
+        QSignalSpy fetched(&fetcher, &JobFetcher::pageFetched);
+        QSignalSpy received(server.get(), &FaultServer::requestReceived);
+        fetcher.fetchMore();
+        QVERIFY(fetched.wait(10000));
+        // Page 2 was asked for while page 1 was being used; nothing further.
+        while (server->count("GET", "jobs/?start=2") == 0)
+            QVERIFY(received.wait(10000));
+        QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
+        QCOMPARE(server->count("GET", "/experiments/e/jobs/"), 2);
+        QCOMPARE(fetched.count(), 1); // kept, not delivered unasked
+        QVERIFY(!fetcher.isFetching());
+
+        fetcher.fetchMore();
+        QVERIFY(fetcher.isFetching());
+        QCOMPARE(fetched.count(), 1); // from the event loop, not inside fetchMore()
+        QVERIFY(fetched.wait(10000));
+        fetcher.fetchMore();
+        QVERIFY(fetched.wait(10000));
+        QCOMPARE(idsOf(jobs), (QStringList{QStringLiteral("J1"), QStringLiteral("J2"), QStringLiteral("J3"),
+                                           QStringLiteral("J4"), QStringLiteral("J5")}));
+        QCOMPARE(ends, (QList<bool>{false, false, true}));
+        QVERIFY(!fetcher.canFetchMore());
+        QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
+        QCOMPARE(server->count("GET", "/experiments/e/jobs/"), 3); // each page once
+    }
+
+    void jobFetcherAsksAgainForAPageReadAheadTooLongAgo()
+    {
+        makeExperiment(QStringLiteral("e"));
+        addJobs(QStringLiteral("e"), 3);
+        JobListQuery q;
+        q.limit = 2;
+        JobFetcher fetcher(client.get(), QStringLiteral("e"), q);
+        fetcher.setReadAhead(true, 0); // any page read ahead is too old when it is wanted
+        QList<Job> jobs;
+        connect(&fetcher, &JobFetcher::pageFetched, this,
+                [&](const QList<Job> &page, bool) { jobs.append(page); });
+        QSignalSpy fetched(&fetcher, &JobFetcher::pageFetched);
+        QSignalSpy received(server.get(), &FaultServer::requestReceived);
+        fetcher.fetchMore();
+        QVERIFY(fetched.wait(10000));
+        while (server->count("GET", "jobs/?start=2") == 0)
+            QVERIFY(received.wait(10000));
+        QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
+        // J3 changes after page 2 was read ahead.
+        JobWrite done = job(2);
+        done.status = JobStatus::Done;
+        QVERIFY(await(client->putJob(QStringLiteral("e"), QStringLiteral("J3"), done,
+                                     WriteCondition::Unconditional))
+                    ->ok());
+        fetcher.fetchMore();
+        QVERIFY(fetched.wait(10000));
+        QCOMPARE(server->count("GET", "jobs/?start=2"), 2);
+        QCOMPARE(idsOf(jobs),
+                 (QStringList{QStringLiteral("J1"), QStringLiteral("J2"), QStringLiteral("J3")}));
+        QCOMPARE(int(jobs.last().status), int(JobStatus::Done));
+    }
+
+    void jobFetcherReportsAFailedPageOnlyWhenAskedFor()
+    {
+        makeExperiment(QStringLiteral("e"));
+        addJobs(QStringLiteral("e"), 3);
+        server->script("GET", "jobs/?start=2", F::Respond, 1, 404, R"({"error": "gone for a moment"})");
+        JobListQuery q;
+        q.limit = 2;
+        JobFetcher fetcher(client.get(), QStringLiteral("e"), q);
+        QList<Job> jobs;
+        connect(&fetcher, &JobFetcher::pageFetched, this,
+                [&](const QList<Job> &page, bool) { jobs.append(page); });
+        QSignalSpy fetched(&fetcher, &JobFetcher::pageFetched);
+        QSignalSpy failed(&fetcher, &JobFetcher::failed);
+        QSignalSpy received(server.get(), &FaultServer::requestReceived);
+        fetcher.fetchMore();
+        QVERIFY(fetched.wait(10000));
+        while (server->count("GET", "jobs/?start=2") == 0)
+            QVERIFY(received.wait(10000));
+        QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
+        QCOMPARE(failed.count(), 0); // nobody asked for page 2 yet
+        // Asked for, the page that failed in the background is asked for again.
+        fetcher.fetchMore();
+        QVERIFY(fetched.wait(10000));
+        QCOMPARE(failed.count(), 0);
+        QCOMPARE(idsOf(jobs).size(), 3);
+        QCOMPARE(server->count("GET", "jobs/?start=2"), 2);
+    }
+
+    void jobFetcherWithoutReadAheadAsksOnlyWhenAsked()
+    {
+        makeExperiment(QStringLiteral("e"));
+        addJobs(QStringLiteral("e"), 5);
+        JobListQuery q;
+        q.limit = 2;
+        JobFetcher fetcher(client.get(), QStringLiteral("e"), q);
+        fetcher.setReadAhead(false);
+        QSignalSpy fetched(&fetcher, &JobFetcher::pageFetched);
+        fetcher.fetchMore();
+        QVERIFY(fetched.wait(10000));
+        QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
+        QCOMPARE(server->count("GET", "/experiments/e/jobs/"), 1);
+    }
+
     void allJobsWalksEveryPageOnce()
     {
         makeExperiment(QStringLiteral("e"));

@@ -5,26 +5,28 @@
 
 #include <QCborArray>
 
-#include <algorithm>
 #include <QCborMap>
 #include <QSet>
+#include <algorithm>
 
 namespace schedy {
 
 QString JobTableModel::ColumnKey::key() const
 {
     switch (source) {
-    case ColumnSource::Hyperparameter: return QStringLiteral("hyperparameters.") + name;
-    case ColumnSource::Result: return QStringLiteral("results.") + name;
-    case ColumnSource::Fixed: return name;
+    case ColumnSource::Hyperparameter:
+        return QStringLiteral("hyperparameters.") + name;
+    case ColumnSource::Result:
+        return QStringLiteral("results.") + name;
+    case ColumnSource::Fixed:
+        return name;
     }
     return name;
 }
 
 JobTableModel::JobTableModel(QObject *parent)
     : KeyedRowModel<JobRow>(parent)
-{
-}
+{}
 
 JobTableModel::~JobTableModel() = default;
 
@@ -70,13 +72,12 @@ void JobTableModel::reload()
     if (!m_client || m_experiment.isEmpty())
         return;
     JobListQuery q = m_query;
-    // A small first page puts rows on screen sooner; then full pages.
-    q.limit = std::min(m_pageSize, 100);
+    q.limit = m_pageSize;
     m_fetcher = new JobFetcher(m_client, m_experiment, q, this);
-    connect(m_fetcher, &JobFetcher::pageFetched, this, [this](const QList<Job> &jobs, bool) {
-        m_fetcher->setPageLimit(m_pageSize);
-        addPage(jobs);
-    });
+    // A small first page puts rows on screen sooner; then full pages.
+    m_fetcher->setFirstPageLimit(std::min(m_pageSize, 100));
+    connect(m_fetcher, &JobFetcher::pageFetched, this,
+            [this](const QList<Job> &jobs, bool) { addPage(jobs); });
     connect(m_fetcher, &JobFetcher::failed, this, &JobTableModel::loadFailed);
     connect(m_fetcher, &JobFetcher::totalChanged, this, [this](qint64 total) {
         m_total = total;
@@ -84,8 +85,14 @@ void JobTableModel::reload()
     });
 }
 
-bool JobTableModel::isComplete() const { return !m_fetcher || !m_fetcher->canFetchMore(); }
-bool JobTableModel::isFetching() const { return m_fetcher && m_fetcher->isFetching(); }
+bool JobTableModel::isComplete() const
+{
+    return !m_fetcher || !m_fetcher->canFetchMore();
+}
+bool JobTableModel::isFetching() const
+{
+    return m_fetcher && m_fetcher->isFetching();
+}
 
 bool JobTableModel::canFetchMore(const QModelIndex &parent) const
 {
@@ -100,7 +107,8 @@ void JobTableModel::fetchMore(const QModelIndex &parent)
 
 int JobTableModel::slotOf(ColumnSource source, const QString &name)
 {
-    const QHash<QString, int> &bySource = source == ColumnSource::Hyperparameter ? m_slotOfHyperparameter : m_slotOfResult;
+    const QHash<QString, int> &bySource =
+        source == ColumnSource::Hyperparameter ? m_slotOfHyperparameter : m_slotOfResult;
     return bySource.value(name, -1);
 }
 
@@ -134,7 +142,8 @@ void JobTableModel::ensureColumns(const QList<Job> &jobs)
         for (const ColumnKey &k : keys) {
             const int slot = int(m_slots.size());
             m_slots.append(k);
-            (k.source == ColumnSource::Hyperparameter ? m_slotOfHyperparameter : m_slotOfResult).insert(k.name, slot);
+            (k.source == ColumnSource::Hyperparameter ? m_slotOfHyperparameter : m_slotOfResult)
+                .insert(k.name, slot);
             m_columnSlots.insert(dynamic++, slot);
         }
         endInsertColumns();
@@ -239,7 +248,8 @@ Job JobTableModel::job(int row) const
         if (r.values[slot].isUndefined())
             continue;
         const ColumnKey &k = m_slots[slot];
-        (k.source == ColumnSource::Hyperparameter ? j.hyperparameters : j.results).insert(k.name, r.values[slot]);
+        (k.source == ColumnSource::Hyperparameter ? j.hyperparameters : j.results)
+            .insert(k.name, r.values[slot]);
     }
     return j;
 }
@@ -255,10 +265,14 @@ QList<JobTableModel::ColumnKey> JobTableModel::columnKeys() const
 JobTableModel::ColumnKey JobTableModel::columnKey(int column) const
 {
     switch (column) {
-    case IdColumn: return {ColumnSource::Fixed, QStringLiteral("id")};
-    case StatusColumn: return {ColumnSource::Fixed, QStringLiteral("status")};
-    case CreatedColumn: return {ColumnSource::Fixed, QStringLiteral("createdAt")};
-    case ModifiedColumn: return {ColumnSource::Fixed, QStringLiteral("modifiedAt")};
+    case IdColumn:
+        return {ColumnSource::Fixed, QStringLiteral("id")};
+    case StatusColumn:
+        return {ColumnSource::Fixed, QStringLiteral("status")};
+    case CreatedColumn:
+        return {ColumnSource::Fixed, QStringLiteral("createdAt")};
+    case ModifiedColumn:
+        return {ColumnSource::Fixed, QStringLiteral("modifiedAt")};
     }
     const int dynamic = column - FixedColumnCount;
     if (dynamic < 0 || dynamic >= m_columnSlots.size())
@@ -279,10 +293,14 @@ QCborValue JobTableModel::value(int row, int column) const
 {
     const JobRow &r = rowAt(row);
     switch (column) {
-    case IdColumn: return r.id;
-    case StatusColumn: return toString(r.status);
-    case CreatedColumn: return r.createdAt;
-    case ModifiedColumn: return r.modifiedAt;
+    case IdColumn:
+        return r.id;
+    case StatusColumn:
+        return toString(r.status);
+    case CreatedColumn:
+        return r.createdAt;
+    case ModifiedColumn:
+        return r.modifiedAt;
     }
     const int dynamic = column - FixedColumnCount;
     if (dynamic < 0 || dynamic >= m_columnSlots.size())
@@ -305,11 +323,16 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
     switch (role) {
     case Qt::DisplayRole:
         switch (column) {
-        case IdColumn: return r.id;
-        case StatusColumn: return format::statusLabel(r.status);
-        case CreatedColumn: return format::timestamp(r.createdAt);
-        case ModifiedColumn: return format::timestamp(r.modifiedAt);
-        default: return format::display(value(index.row(), column));
+        case IdColumn:
+            return r.id;
+        case StatusColumn:
+            return format::statusLabel(r.status);
+        case CreatedColumn:
+            return format::timestamp(r.createdAt);
+        case ModifiedColumn:
+            return format::timestamp(r.modifiedAt);
+        default:
+            return format::display(value(index.row(), column));
         }
     case Qt::ToolTipRole:
         if (column >= FixedColumnCount) {
@@ -327,8 +350,10 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         if (column == StatusColumn)
             return format::statusColor(r.status);
         return {};
-    case JobIdRole: return r.id;
-    case StatusRole: return int(r.status);
+    case JobIdRole:
+        return r.id;
+    case StatusRole:
+        return int(r.status);
     case NumberRole: {
         if (column == CreatedColumn)
             return r.createdAt;
@@ -341,7 +366,8 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         const QCborValue v = value(index.row(), column);
         return format::isCurve(v) ? QVariant::fromValue(format::curve(v)) : QVariant();
     }
-    case ValueRole: return QVariant::fromValue(value(index.row(), column));
+    case ValueRole:
+        return QVariant::fromValue(value(index.row(), column));
     }
     return {};
 }
@@ -354,10 +380,14 @@ QVariant JobTableModel::headerData(int section, Qt::Orientation orientation, int
     switch (role) {
     case Qt::DisplayRole:
         switch (section) {
-        case IdColumn: return tr("Id");
-        case StatusColumn: return tr("Status");
-        case CreatedColumn: return tr("Created");
-        case ModifiedColumn: return tr("Modified");
+        case IdColumn:
+            return tr("Id");
+        case StatusColumn:
+            return tr("Status");
+        case CreatedColumn:
+            return tr("Created");
+        case ModifiedColumn:
+            return tr("Modified");
         }
         return k.name;
     case Qt::ToolTipRole:
@@ -366,8 +396,10 @@ QVariant JobTableModel::headerData(int section, Qt::Orientation orientation, int
         if (k.source == ColumnSource::Result)
             return tr("Result %1").arg(k.name);
         return {};
-    case ColumnKeyRole: return k.key();
-    case ColumnSourceRole: return int(k.source);
+    case ColumnKeyRole:
+        return k.key();
+    case ColumnSourceRole:
+        return int(k.source);
     }
     return {};
 }
