@@ -2,16 +2,99 @@
 
 #include <QLocale>
 
+#include <algorithm>
+#include <vector>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <string_view>
-#include <limits>
 
 namespace schedy::json {
 namespace {
+
+// Integers beyond 64 bits, as CBOR bignums (RFC 8949 3.4.3): the magnitude in
+// big-endian bytes; a negative one stores -1 - n. Decimal conversions by
+// schoolbook arithmetic on 32-bit limbs, least significant first.
+QCborValue bigInteger(QByteArrayView decimal)
+{
+    const bool negative = decimal.startsWith('-');
+    std::vector<quint32> limbs;
+    for (const char c : decimal.sliced(negative ? 1 : 0)) {
+        quint64 carry = quint64(c - '0');
+        for (quint32 &limb : limbs) {
+            const quint64 v = quint64(limb) * 10 + carry;
+            limb = quint32(v);
+            carry = v >> 32;
+        }
+        if (carry)
+            limbs.push_back(quint32(carry));
+    }
+    if (negative) { // n - 1; n is at least 2^63 here, so there is no borrow out
+        for (quint32 &limb : limbs) {
+            if (limb-- != 0)
+                break;
+        }
+    }
+    QByteArray bytes;
+    for (auto it = limbs.rbegin(); it != limbs.rend(); ++it)
+        for (int shift = 24; shift >= 0; shift -= 8)
+            bytes.append(char((*it >> shift) & 0xff));
+    while (bytes.size() > 1 && bytes.front() == 0)
+        bytes.remove(0, 1);
+    return QCborValue(negative ? QCborKnownTags::NegativeBignum : QCborKnownTags::PositiveBignum, bytes);
+}
+
+bool isBignum(const QCborValue &v)
+{
+    return v.isTag() && v.taggedValue().isByteArray() &&
+           (v.tag() == QCborTag(QCborKnownTags::PositiveBignum) ||
+            v.tag() == QCborTag(QCborKnownTags::NegativeBignum));
+}
+
+QByteArray bignumDecimal(const QCborValue &v)
+{
+    const QByteArray bytes = v.taggedValue().toByteArray();
+    std::vector<quint32> limbs; // most significant first, for the long division
+    limbs.reserve(size_t(bytes.size() / 4 + 1));
+    const qsizetype head = bytes.size() % 4;
+    for (qsizetype i = head ? head - 4 : 0; i < bytes.size(); i += 4) {
+        quint32 limb = 0;
+        for (qsizetype j = i; j < i + 4; ++j)
+            limb = (limb << 8) | (j < 0 ? 0u : quint32(quint8(bytes[j])));
+        limbs.push_back(limb);
+    }
+    const bool negative = v.tag() == QCborTag(QCborKnownTags::NegativeBignum);
+    if (negative) { // n + 1
+        bool carry = true;
+        for (auto it = limbs.rbegin(); carry && it != limbs.rend(); ++it)
+            carry = ++*it == 0;
+        if (carry)
+            limbs.insert(limbs.begin(), 1u);
+    }
+    QByteArray digits;
+    const auto isZero = [&] {
+        return std::all_of(limbs.begin(), limbs.end(), [](quint32 l) { return l == 0; });
+    };
+    do {
+        quint64 remainder = 0;
+        for (quint32 &limb : limbs) {
+            const quint64 v = (remainder << 32) | limb;
+            limb = quint32(v / 1000000000u);
+            remainder = v % 1000000000u;
+        }
+        QByteArray chunk = QByteArray::number(remainder);
+        if (!isZero())
+            chunk.prepend(QByteArray(9 - chunk.size(), '0'));
+        digits.prepend(chunk);
+    } while (!isZero());
+    if (negative)
+        digits.prepend('-');
+    return digits;
+}
 
 constexpr int MaxDepth = 256;
 
@@ -22,8 +105,7 @@ public:
         : m_p(text.constData())
         , m_begin(text.constData())
         , m_end(text.constData() + text.size())
-    {
-    }
+    {}
     Parser(const char *begin, const char *end)
         : m_p(begin)
         , m_begin(begin)
@@ -274,6 +356,9 @@ private:
             const qlonglong i = digits.toLongLong(&ok);
             if (ok)
                 return QCborValue(qint64(i));
+            // Python sends integers of any size (a 64-bit unsigned seed, say);
+            // a double would round them, so they are kept digit for digit.
+            return bigInteger(digits);
         }
         const double d = digits.toDouble(&ok);
         if (!ok && !std::isinf(d)) {
@@ -378,14 +463,30 @@ private:
                 break;
             const char e = *m_p++;
             switch (e) {
-            case '"': utf8.append('"'); break;
-            case '\\': utf8.append('\\'); break;
-            case '/': utf8.append('/'); break;
-            case 'b': utf8.append('\b'); break;
-            case 'f': utf8.append('\f'); break;
-            case 'n': utf8.append('\n'); break;
-            case 'r': utf8.append('\r'); break;
-            case 't': utf8.append('\t'); break;
+            case '"':
+                utf8.append('"');
+                break;
+            case '\\':
+                utf8.append('\\');
+                break;
+            case '/':
+                utf8.append('/');
+                break;
+            case 'b':
+                utf8.append('\b');
+                break;
+            case 'f':
+                utf8.append('\f');
+                break;
+            case 'n':
+                utf8.append('\n');
+                break;
+            case 'r':
+                utf8.append('\r');
+                break;
+            case 't':
+                utf8.append('\t');
+                break;
             case 'u': {
                 char16_t hi;
                 if (!parseHex4(&hi))
@@ -436,13 +537,27 @@ void writeString(QByteArray &out, const QString &s)
     for (const char c : utf8) {
         const auto u = static_cast<unsigned char>(c);
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
         default:
             if (u < 0x20) {
                 static const char hex[] = "0123456789abcdef";
@@ -516,7 +631,7 @@ void writeValue(QByteArray &out, const QCborValue &v, int indent, int level)
         break;
     }
     default:
-        out += "null";
+        out += isBignum(v) ? bignumDecimal(v) : QByteArrayLiteral("null");
         break;
     }
 }
@@ -541,8 +656,14 @@ QByteArray write(const QCborValue &value)
     return out;
 }
 
-QByteArray write(const QCborMap &object) { return write(QCborValue(object)); }
-QByteArray write(const QCborArray &array) { return write(QCborValue(array)); }
+QByteArray write(const QCborMap &object)
+{
+    return write(QCborValue(object));
+}
+QByteArray write(const QCborArray &array)
+{
+    return write(QCborValue(array));
+}
 
 QByteArray writeIndented(const QCborValue &value, int indent)
 {
@@ -557,6 +678,8 @@ double toDouble(const QCborValue &value)
         return double(value.toInteger());
     if (value.isDouble())
         return value.toDouble();
+    if (isBignum(value))
+        return bignumDecimal(value).toDouble();
     return std::numeric_limits<double>::quiet_NaN();
 }
 
@@ -605,7 +728,8 @@ QString formatDouble(double d)
         if (exponent >= 0) {
             std::string integer = digits.substr(0, std::min(digits.size(), size_t(exponent) + 1));
             integer.append(size_t(exponent) + 1 - integer.size(), '0');
-            const std::string fraction = digits.size() > size_t(exponent) + 1 ? digits.substr(size_t(exponent) + 1) : "0";
+            const std::string fraction =
+                digits.size() > size_t(exponent) + 1 ? digits.substr(size_t(exponent) + 1) : "0";
             out += integer + '.' + fraction;
         } else {
             out += "0." + std::string(size_t(-exponent - 1), '0') + digits;

@@ -20,8 +20,10 @@ struct ParseError
 };
 
 // Parses one JSON text. Integers that fit in 64 bits become integer values,
-// anything with a fraction or exponent becomes a double. NaN, Infinity and
-// -Infinity are accepted as Python writes them.
+// larger ones CBOR bignums (kept exactly and written back digit for digit,
+// but no number to isNumber(): nothing computes with them), anything with a
+// fraction or exponent becomes a double. NaN, Infinity and -Infinity are
+// accepted as Python writes them.
 QCborValue parse(const QByteArray &text, ParseError *error = nullptr);
 // The same for the one value at the start of [begin, end) (spaces before it are
 // skipped, text after it is left): *stop is set just past the value. `depth` is
@@ -31,7 +33,10 @@ QCborValue parseValueAt(const char *begin, const char *end, const char **stop, i
                         ParseError *error = nullptr);
 
 // The key of a map entry as text (JSON keys are always strings).
-inline QString keyText(const QCborValue &key) { return key.toString(); }
+inline QString keyText(const QCborValue &key)
+{
+    return key.toString();
+}
 
 // Compact text. Doubles are written in the shortest form that reads back to
 // the same value and always look like floats ("1.0", "1e+20").
@@ -42,9 +47,15 @@ QByteArray write(const QCborArray &array);
 // Indented text for people (the dashboard's "copy as JSON", the CLI).
 QByteArray writeIndented(const QCborValue &value, int indent = 2);
 
-inline bool isInteger(const QCborValue &value) { return value.isInteger(); }
-inline bool isNumber(const QCborValue &value) { return value.isInteger() || value.isDouble(); }
-// Any number as a double (integers converted); NaN for anything else.
+inline bool isInteger(const QCborValue &value)
+{
+    return value.isInteger();
+}
+inline bool isNumber(const QCborValue &value)
+{
+    return value.isInteger() || value.isDouble();
+}
+// Any number as a double (integers converted, bignums rounded); NaN for anything else.
 double toDouble(const QCborValue &value);
 // Exactly representable 64-bit integer, also from an integral double.
 bool toInteger(const QCborValue &value, qint64 *out);
