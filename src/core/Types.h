@@ -123,6 +123,9 @@ struct Experiment
     std::optional<double> createdAt;
     std::optional<double> modifiedAt;
     std::optional<JobCounts> jobCounts;
+    // From the ETag header of a single experiment's response (extension), not from the
+    // document; empty for listing items and servers without it.
+    QByteArray etag;
 };
 
 struct Job

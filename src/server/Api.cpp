@@ -291,12 +291,19 @@ HttpResponse Api::listExperiments(qint64 user, const HttpRequest &request)
     return response;
 }
 
+HttpResponse Api::experimentResponse(int status, const Experiment &e)
+{
+    HttpResponse r = json(status, json::write(codec::encode(e)));
+    r.headers.append({"ETag", e.etag});
+    return r;
+}
+
 HttpResponse Api::getExperiment(qint64 user, const QString &name)
 {
     auto r = m_store.experiment(user, name);
     if (!r.ok())
         return storeError(r.status, r.message);
-    return json(200, json::write(codec::encode(r.value)));
+    return experimentResponse(200, r.value);
 }
 
 HttpResponse Api::putExperiment(qint64 user, const QString &name, const HttpRequest &request)
@@ -311,11 +318,18 @@ HttpResponse Api::putExperiment(qint64 user, const QString &name, const HttpRequ
     if (!e.name.isEmpty() && e.name != name)
         return error(400, QStringLiteral("name: '%1' does not match the name in the URL").arg(e.name.left(50)));
     e.name = name;
-    const bool mustNotExist = request.header("If-None-Match") == "*";
-    auto r = m_store.putExperiment(user, e, mustNotExist);
+    // Extension: If-Match with an experiment's ETag saves only over that version. The
+    // original client sends no ETag here; If-Match: * compares nothing, as it always has.
+    Condition c = Condition::None;
+    const QByteArray ifMatch = request.header("If-Match");
+    if (!ifMatch.isEmpty() && ifMatch != "*")
+        c = Condition::IfMatch;
+    else if (request.header("If-None-Match") == "*")
+        c = Condition::IfNoneMatchAny;
+    auto r = m_store.putExperiment(user, e, c, ifMatch);
     if (!r.ok())
         return storeError(r.status, r.message);
-    return json(r.status == StoreStatus::Created ? 201 : 200, json::write(codec::encode(r.value)));
+    return experimentResponse(r.status == StoreStatus::Created ? 201 : 200, r.value);
 }
 
 HttpResponse Api::deleteExperiment(qint64 user, const QString &name, const HttpRequest &request)

@@ -74,6 +74,7 @@ private:
     HttpResponse deleteJob(qint64 user, const QString &name, const QString &id, const HttpRequest &request);
 
     HttpResponse jobResponse(int status, const StoredJob &job);
+    static HttpResponse experimentResponse(int status, const Experiment &e);
     static HttpResponse json(int status, const QByteArray &body);
     static HttpResponse storeError(StoreStatus status, const QString &message);
 

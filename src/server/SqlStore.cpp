@@ -153,6 +153,10 @@ CREATE TRIGGER jobs_count_update AFTER UPDATE OF status ON jobs FOR EACH ROW
     // walks an index instead of sorting the experiment's jobs for every page.
     {"CREATE INDEX jobs_by_seq ON jobs (experiment_id, seq);",
      "CREATE INDEX jobs_by_seq ON jobs (experiment_id, seq);"},
+    // 3: experiments get a version, bumped at every change of status or scheduler,
+    // for their ETag (If-Match on PUT). Existing experiments start at 1.
+    {"ALTER TABLE experiments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;",
+     "ALTER TABLE experiments ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"},
 };
 
 // Statements of a migration script, split on ';' outside of $$ bodies and
@@ -194,6 +198,12 @@ QStringList splitStatements(const QString &script)
 QByteArray etagOf(qint64 seq, qint64 version)
 {
     return '"' + QByteArray::number(seq, 36) + '.' + QByteArray::number(version, 36) + '"';
+}
+
+// An experiment's ETag: its row and version, marked so that it never equals a job's.
+QByteArray experimentEtagOf(qint64 id, qint64 version)
+{
+    return "\"e" + QByteArray::number(id, 36) + '.' + QByteArray::number(version, 36) + '"';
 }
 
 constexpr auto B64 = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
@@ -518,7 +528,8 @@ bool SqlStore::migrate(QString *error)
             }
             return false;
         }
-        if (version == latestSchemaVersion())
+        if (version == latestSchemaVersion() ||
+            (m_schemaVersionLimit >= 0 && version >= m_schemaVersionLimit))
             return tx.commit();
         const Migration &m = Migrations[version];
         const QString script = QString::fromUtf8(m_dialect == Dialect::SQLite ? m.sqlite : m.postgresql);
@@ -730,11 +741,14 @@ bool SqlStore::updateUserHash(qint64 userId, const char *sql, const QByteArray &
 
 std::optional<SqlStore::ExperimentRow> SqlStore::findExperiment(qint64 user, const QString &name, bool forUpdate)
 {
-    QSqlQuery &q = forUpdate && m_dialect == Dialect::PostgreSQL
-        ? prepared("SELECT id, status, scheduler, name, created_at, modified_at FROM experiments "
-                   "WHERE user_id = ? AND name = ? FOR NO KEY UPDATE")
-        : prepared("SELECT id, status, scheduler, name, created_at, modified_at FROM experiments "
-                   "WHERE user_id = ? AND name = ?");
+    QSqlQuery &q =
+        forUpdate && m_dialect == Dialect::PostgreSQL
+            ? prepared(
+                  "SELECT id, status, scheduler, name, created_at, modified_at, version FROM experiments "
+                  "WHERE user_id = ? AND name = ? FOR NO KEY UPDATE")
+            : prepared(
+                  "SELECT id, status, scheduler, name, created_at, modified_at, version FROM experiments "
+                  "WHERE user_id = ? AND name = ?");
     q.addBindValue(user);
     q.addBindValue(name);
     if (!exec(q) || !q.next()) {
@@ -747,6 +761,7 @@ std::optional<SqlStore::ExperimentRow> SqlStore::findExperiment(qint64 user, con
     row.name = q.value(3).toString();
     row.createdAt = q.value(4).toDouble();
     row.modifiedAt = q.value(5).toDouble();
+    row.version = q.value(6).toLongLong();
     auto cached = m_schedulerCache.constFind(row.id);
     if (cached != m_schedulerCache.constEnd() && cached->first == row.modifiedAt) {
         row.scheduler = cached->second;
@@ -797,6 +812,7 @@ Experiment SqlStore::toExperiment(const ExperimentRow &row, const std::optional<
     e.createdAt = row.createdAt;
     e.modifiedAt = row.modifiedAt;
     e.jobCounts = counts;
+    e.etag = experimentEtagOf(row.id, row.version);
     return e;
 }
 
@@ -812,8 +828,9 @@ StoreResult<ExperimentListing> SqlStore::listExperiments(qint64 user, const QStr
     Transaction tx(*this, false);
     if (!tx.ok())
         return failure<ExperimentListing>();
-    QSqlQuery &q = prepared("SELECT id, status, scheduler, name, created_at, modified_at FROM experiments "
-                            "WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?");
+    QSqlQuery &q =
+        prepared("SELECT id, status, scheduler, name, created_at, modified_at, version FROM experiments "
+                 "WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?");
     q.addBindValue(user);
     q.addBindValue(after);
     q.addBindValue(limit + 1);
@@ -830,6 +847,7 @@ StoreResult<ExperimentListing> SqlStore::listExperiments(qint64 user, const QStr
         row.name = q.value(3).toString();
         row.createdAt = q.value(4).toDouble();
         row.modifiedAt = q.value(5).toDouble();
+        row.version = q.value(6).toLongLong();
         rows.append(row);
     }
     q.finish();
@@ -865,26 +883,47 @@ StoreResult<Experiment> SqlStore::experiment(qint64 user, const QString &name)
     return r;
 }
 
-StoreResult<Experiment> SqlStore::putExperiment(qint64 user, const Experiment &e, bool mustNotExist)
+StoreResult<Experiment> SqlStore::putExperiment(qint64 user, const Experiment &e, Condition c,
+                                                const QByteArray &etag)
 {
-    return retrying([&] { return putExperimentOnce(user, e, mustNotExist); });
+    return retrying([&] { return putExperimentOnce(user, e, c, etag); });
 }
 
-StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experiment &e, bool mustNotExist)
+StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experiment &e, Condition c,
+                                                    const QByteArray &etag)
 {
     Transaction tx(*this);
     if (!tx.ok())
         return failure<Experiment>();
+    // Locked on PostgreSQL (and the write lock held on SQLite) before the ETag is
+    // compared: of two processes saving over one version, the second reads the
+    // first one's version once it committed, and fails the If-Match.
     auto row = findExperiment(user, e.name, true);
     const double t = now();
     const QString scheduler = QString::fromUtf8(json::write(codec::encode(e.scheduler)));
     StoreResult<Experiment> r;
+    if (c == Condition::IfMatch) {
+        if (!row) {
+            return StoreResult<Experiment>::fail(
+                StoreStatus::PreconditionFailed,
+                QStringLiteral("experiment '%1' does not exist (any more); nothing was saved").arg(e.name));
+        }
+        if (!constantTimeEquals(etag, experimentEtagOf(row->id, row->version))) {
+            return StoreResult<Experiment>::fail(
+                StoreStatus::PreconditionFailed,
+                QStringLiteral(
+                    "experiment '%1' was changed by someone else (ETag mismatch); nothing was saved: "
+                    "read it again")
+                    .arg(e.name));
+        }
+    }
     if (row) {
-        if (mustNotExist) {
+        if (c == Condition::IfNoneMatchAny) {
             return StoreResult<Experiment>::fail(StoreStatus::PreconditionFailed,
                                                  QStringLiteral("experiment '%1' already exists").arg(e.name));
         }
-        QSqlQuery &q = prepared("UPDATE experiments SET status = ?, scheduler = ?, modified_at = ? WHERE id = ?");
+        QSqlQuery &q = prepared("UPDATE experiments SET status = ?, scheduler = ?, modified_at = ?, version "
+                                "= version + 1 WHERE id = ?");
         q.addBindValue(e.status == ExperimentStatus::Running ? 0 : 1);
         q.addBindValue(scheduler);
         q.addBindValue(t);
@@ -1337,7 +1376,8 @@ bool SqlStore::finishPbtIfDone(const ExperimentRow &row)
     Sampler unused{0}; // only an exploit would draw from it
     if (planPbt(*population, s.pbt, unused).kind != PbtDecision::Kind::Finished)
         return true;
-    QSqlQuery &u = prepared("UPDATE experiments SET status = 1, modified_at = ? WHERE id = ?");
+    QSqlQuery &u =
+        prepared("UPDATE experiments SET status = 1, modified_at = ?, version = version + 1 WHERE id = ?");
     u.addBindValue(now());
     u.addBindValue(row.id);
     const bool ok = exec(u);
@@ -1425,7 +1465,8 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
             return handOut(seq, true);
         }
         case PbtDecision::Kind::Finished: {
-            QSqlQuery &u = prepared("UPDATE experiments SET status = 1, modified_at = ? WHERE id = ?");
+            QSqlQuery &u = prepared(
+                "UPDATE experiments SET status = 1, modified_at = ?, version = version + 1 WHERE id = ?");
             u.addBindValue(t);
             u.addBindValue(row->id);
             if (!exec(u))

@@ -37,6 +37,8 @@ public:
     QSqlDatabase database() const { return m_db; }
     int schemaVersion();
     static int latestSchemaVersion();
+    // Tests: open() migrates no further than this version, to build an old database.
+    void setSchemaVersionLimit(int version) { m_schemaVersionLimit = version; }
 
     // A handed-out QUEUED job is reserved for this long (0 disables leases).
     void setLeaseSeconds(double seconds) { m_leaseSeconds = seconds; }
@@ -50,7 +52,9 @@ public:
 
     StoreResult<ExperimentListing> listExperiments(qint64 user, const QString &cursor, int limit) override;
     StoreResult<Experiment> experiment(qint64 user, const QString &name) override;
-    StoreResult<Experiment> putExperiment(qint64 user, const Experiment &e, bool mustNotExist) override;
+    using Store::putExperiment;
+    StoreResult<Experiment> putExperiment(qint64 user, const Experiment &e, Condition c,
+                                          const QByteArray &etag) override;
     StoreResult<qint64> deleteExperiment(qint64 user, const QString &name) override;
 
     StoreResult<JobListing> listJobs(qint64 user, const QString &experiment, const JobQuery &q) override;
@@ -70,6 +74,7 @@ private:
         QString name;
         double createdAt = 0;
         double modifiedAt = 0;
+        qint64 version = 1; // of status and scheduler; the ETag
     };
     class Transaction;
 
@@ -82,7 +87,8 @@ private:
     template <typename F>
     auto retrying(F attempt) -> decltype(attempt());
     StoreResult<User> addUserOnce(const QString &email, const QByteArray &passwordHash, const QByteArray &tokenHash);
-    StoreResult<Experiment> putExperimentOnce(qint64 user, const Experiment &e, bool mustNotExist);
+    StoreResult<Experiment> putExperimentOnce(qint64 user, const Experiment &e, Condition c,
+                                              const QByteArray &etag);
     StoreResult<qint64> deleteExperimentOnce(qint64 user, const QString &name);
     StoreResult<StoredJob> createJobOnce(qint64 user, const QString &experiment, const JobWrite &w);
     StoreResult<StoredJob> putJobOnce(qint64 user, const QString &experiment, const QString &id, const JobWrite &w,
@@ -130,6 +136,7 @@ private:
     bool m_inTransaction = false;
     double m_lastNow = 0;
     double m_leaseSeconds = 5.0;
+    int m_schemaVersionLimit = -1; // none
     QHash<qint64, std::pair<double, Scheduler>> m_schedulerCache;
 };
 

@@ -112,8 +112,15 @@ public:
 
     virtual StoreResult<ExperimentListing> listExperiments(qint64 user, const QString &cursor, int limit) = 0;
     virtual StoreResult<Experiment> experiment(qint64 user, const QString &name) = 0;
-    // Created when new; PreconditionFailed when `mustNotExist` and it exists.
-    virtual StoreResult<Experiment> putExperiment(qint64 user, const Experiment &e, bool mustNotExist) = 0;
+    // Created when new. PreconditionFailed: IfNoneMatchAny and it exists; IfMatch and it is
+    // missing or its ETag is not `etag` (compared atomically with the write). The result
+    // carries the new ETag.
+    virtual StoreResult<Experiment> putExperiment(qint64 user, const Experiment &e, Condition c,
+                                                  const QByteArray &etag) = 0;
+    StoreResult<Experiment> putExperiment(qint64 user, const Experiment &e, bool mustNotExist)
+    {
+        return putExperiment(user, e, mustNotExist ? Condition::IfNoneMatchAny : Condition::None, {});
+    }
     // NotFound when missing (the caller decides whether that is an error).
     virtual StoreResult<qint64> deleteExperiment(qint64 user, const QString &name) = 0;
 

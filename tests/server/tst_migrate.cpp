@@ -51,6 +51,7 @@ struct Snapshot
     QMap<QString, QByteArray> experiments; // name -> document without jobCounts... kept whole
     QMap<QString, QByteArray> jobs;        // "experiment/id" -> document
     QMap<QString, QByteArray> etags;       // "experiment/id" -> ETag
+    QMap<QString, QByteArray> experimentEtags; // name -> ETag
     QStringList pages;                     // raw pages of a paged walk (cursors included)
 };
 
@@ -63,6 +64,10 @@ bool snapshot(HttpTestClient &http, Snapshot *s)
         const QCborMap e = v.toMap();
         const QString name = e.value(QStringLiteral("name")).toString();
         s->experiments.insert(name, json::write(e));
+        const Reply one = http.get(expPath(name));
+        if (one.status != 200 || one.header("ETag").isEmpty())
+            return false;
+        s->experimentEtags.insert(name, one.header("ETag"));
         QString path = expPath(name) + QStringLiteral("jobs/?limit=7");
         for (int page = 0; page < 10000; ++page) {
             r = http.get(path);
@@ -120,6 +125,11 @@ private slots:
         QCOMPARE(http.put(expPath(QStringLiteral("manual ü/x")), R"({"status": "RUNNING", "scheduler": {"Manual": null}})")
                      .status,
                  201);
+        // Saved again: its ETag (version 2) must come along too.
+        QCOMPARE(http.put(expPath(QStringLiteral("manual ü/x")),
+                          R"({"status": "RUNNING", "scheduler": {"Manual": null}})")
+                     .status,
+                 200);
         for (int i = 0; i < 30; ++i) {
             const QByteArray body = "{\"status\": \"" + QByteArray(i % 3 ? "DONE" : "QUEUED") +
                 "\", \"hyperparameters\": {\"i\": " + QByteArray::number(i) +
@@ -227,6 +237,7 @@ private slots:
         QCOMPARE(after.experiments, before.experiments);
         QCOMPARE(after.jobs, before.jobs);
         QCOMPARE(after.etags, before.etags);
+        QCOMPARE(after.experimentEtags, before.experimentEtags);
         QCOMPARE(after.pages, before.pages); // cursors too
         HttpTestClient theirs2(target->root());
         QVERIFY(theirs2.login(other)); // API tokens and passwords came along
@@ -272,6 +283,7 @@ private slots:
         QVERIFY(snapshot(http3, &forced));
         QCOMPARE(forced.jobs, before.jobs);
         QCOMPARE(forced.etags, before.etags);
+        QCOMPARE(forced.experimentEtags, before.experimentEtags);
         QCOMPARE(forced.experiments, before.experiments);
         target.reset();
 
@@ -303,6 +315,7 @@ private slots:
         QVERIFY(snapshot(http4, &roundTrip));
         QCOMPARE(roundTrip.jobs, before.jobs);
         QCOMPARE(roundTrip.etags, before.etags);
+        QCOMPARE(roundTrip.experimentEtags, before.experimentEtags);
         QCOMPARE(roundTrip.pages, before.pages);
         const Reply again = http4.put(expPath(QStringLiteral("manual ü/x")) + QStringLiteral("jobs/gone1/"),
                                       R"({"status": "QUEUED"})", {{"If-None-Match", "*"}});
