@@ -102,6 +102,21 @@ ClientError decodeJob(int status, const QByteArray &body, QNetworkReply *reply, 
     return e;
 }
 
+// A single experiment's answer: the document, and its ETag from the header (an extension;
+// empty from servers without it).
+ClientError decodeExperiment(int status, const QByteArray &body, QNetworkReply *reply, const QString &name,
+                             Experiment &out)
+{
+    ClientError e =
+        decodeInto(status, body, out, [](const QCborValue &v) { return codec::decodeExperiment(v); });
+    if (!e.isError()) {
+        out.etag = reply->rawHeader("ETag");
+        if (out.name.isEmpty())
+            out.name = name;
+    }
+    return e;
+}
+
 std::optional<qint64> totalOf(QNetworkReply *reply)
 {
     bool ok = false;
@@ -505,44 +520,38 @@ Call<ExperimentPage> *Client::experiments(const QString &start, int limit)
 
 Call<Experiment> *Client::experiment(const QString &name)
 {
-    return makeCall<Experiment>("GET", QStringLiteral("experiments/%1/").arg(encodeSegment(name)), {},
-                                [](int status, const QByteArray &body, QNetworkReply *, Experiment &out) {
-                                    return decodeInto(status, body, out, [](const QCborValue &v) {
-                                        return codec::decodeExperiment(v);
-                                    });
-                                });
+    return makeCall<Experiment>(
+        "GET", QStringLiteral("experiments/%1/").arg(encodeSegment(name)), {},
+        [name](int status, const QByteArray &body, QNetworkReply *reply, Experiment &out) {
+            return decodeExperiment(status, body, reply, name, out);
+        });
 }
 
 Call<Experiment> *Client::createExperiment(const Experiment &experiment)
 {
-    QCborMap doc = codec::encode(experiment);
-    auto *call = makeCall<Experiment>(
-        "PUT", QStringLiteral("experiments/%1/").arg(encodeSegment(experiment.name)), json::write(doc),
-        [name = experiment.name](int status, const QByteArray &body, QNetworkReply *, Experiment &out) {
-            if (status == 412)
-                return statusError(status, body, true);
-            ClientError e =
-                decodeInto(status, body, out, [](const QCborValue &v) { return codec::decodeExperiment(v); });
-            if (!e.isError() && out.name.isEmpty())
-                out.name = name;
-            return e;
-        });
-    call->m_headers.append(qMakePair(QByteArray("If-None-Match"), QByteArray("*")));
-    return call;
+    return updateExperiment(experiment, WriteCondition::CreateOnly);
 }
 
-Call<Experiment> *Client::updateExperiment(const Experiment &experiment)
+Call<Experiment> *Client::updateExperiment(const Experiment &experiment, WriteCondition condition)
 {
-    return makeCall<Experiment>(
+    auto *call = makeCall<Experiment>(
         "PUT", QStringLiteral("experiments/%1/").arg(encodeSegment(experiment.name)),
         json::write(codec::encode(experiment)),
-        [name = experiment.name](int status, const QByteArray &body, QNetworkReply *, Experiment &out) {
-            ClientError e =
-                decodeInto(status, body, out, [](const QCborValue &v) { return codec::decodeExperiment(v); });
-            if (!e.isError() && out.name.isEmpty())
-                out.name = name;
-            return e;
+        [name = experiment.name, condition](int status, const QByteArray &body, QNetworkReply *reply,
+                                            Experiment &out) {
+            if (status == 412)
+                return statusError(status, body, condition == WriteCondition::CreateOnly);
+            return decodeExperiment(status, body, reply, name, out);
         });
+    if (condition == WriteCondition::CreateOnly) {
+        call->m_headers.append(qMakePair(QByteArray("If-None-Match"), QByteArray("*")));
+    } else if (condition == WriteCondition::IfMatch) {
+        // Without an ETag nothing can match: the empty entity tag "" fails with UnsafeUpdate
+        // (rather than saving unconditionally, or creating, as an omitted header would).
+        const QByteArray etag = experiment.etag.isEmpty() ? QByteArrayLiteral("\"\"") : experiment.etag;
+        call->m_headers.append(qMakePair(QByteArray("If-Match"), etag));
+    }
+    return call;
 }
 
 Call<bool> *Client::deleteExperiment(const QString &name, bool mustExist)

@@ -160,8 +160,12 @@ public:
     Call<Experiment> *experiment(const QString &name);
     // PUT with If-None-Match: *; fails with ResourceExists when the name is taken.
     Call<Experiment> *createExperiment(const Experiment &experiment);
-    // Unconditional PUT: replaces status and scheduler, keeps the jobs.
-    Call<Experiment> *updateExperiment(const Experiment &experiment);
+    // PUT: replaces status and scheduler, keeps the jobs (creates a missing one unless IfMatch).
+    // IfMatch sends experiment.etag (an extension of our server): saved only over that version,
+    // else UnsafeUpdate (412), also when it was deleted or no ETag is known. CreateOnly is
+    // createExperiment(). The result carries the new ETag.
+    Call<Experiment> *updateExperiment(const Experiment &experiment,
+                                       WriteCondition condition = WriteCondition::Unconditional);
     // mustExist: If-Match: *, failing with UnsafeUpdate (412) when missing.
     Call<bool> *deleteExperiment(const QString &name, bool mustExist = true);
 
