@@ -1,5 +1,6 @@
 #include "BlockingClient.h"
 #include "Client.h"
+#include "ClientTestSupport.h"
 #include "JobFetcher.h"
 #include "TestServer.h"
 #include "Worker.h"
@@ -13,14 +14,6 @@
 #include <memory>
 #include <stdexcept>
 
-// Readable failure messages for error kinds.
-namespace QTest {
-template <> inline char *toString(const schedy::ClientError::Kind &kind)
-{
-    return qstrdup(schedy::ClientError::kindName(kind).toUtf8().constData());
-}
-} // namespace QTest
-
 using namespace schedy;
 using namespace schedy::test;
 
@@ -30,23 +23,12 @@ using Kind = ClientError::Kind;
 
 template <typename T> std::unique_ptr<Call<T>> await(Call<T> *call, int timeoutMs = 30000)
 {
-    call->setAutoDelete(false);
-    std::unique_ptr<Call<T>> owned(call);
-    if (!call->isFinished()) {
-        QSignalSpy spy(call, &CallBase::finished);
-        spy.wait(timeoutMs);
-    }
-    return owned;
+    return awaitCall(call, timeoutMs);
 }
 
 RetryPolicy fastPolicy()
 {
-    RetryPolicy p;
-    p.maxAttempts = 3;
-    p.baseDelay = 0.01;
-    p.maxDelay = 0.05;
-    p.timeoutMs = 30000;
-    return p;
+    return quickRetries(3, 30000);
 }
 
 Experiment manual(const QString &name, ExperimentStatus status = ExperimentStatus::Running)
@@ -76,22 +58,12 @@ JobWrite jobWrite(const QCborMap &hp, JobStatus status = JobStatus::Queued, cons
     return w;
 }
 
-QStringList idsOf(const QList<Job> &jobs)
-{
-    QStringList ids;
-    for (const Job &j : jobs)
-        ids << j.id;
-    return ids;
-}
-
 } // namespace
 
-#define VERIFY_OK(call) QVERIFY2((call)->ok(), qPrintable((call)->error().toString()))
+// Errors of the real server always come with a message.
 #define VERIFY_ERROR(call, k, status)                                                                        \
     do {                                                                                                     \
-        QVERIFY((call)->isFinished());                                                                       \
-        QCOMPARE((call)->error().kind, k);                                                                   \
-        QCOMPARE((call)->error().httpStatus, status);                                                        \
+        VERIFY_FAILED(call, k, status);                                                                      \
         QVERIFY(!(call)->error().message.isEmpty());                                                         \
     } while (false)
 

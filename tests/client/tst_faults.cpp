@@ -1,4 +1,5 @@
 #include "Client.h"
+#include "ClientTestSupport.h"
 #include "FaultServer.h"
 #include "JobFetcher.h"
 #include "Worker.h"
@@ -9,14 +10,6 @@
 #include <memory>
 #include <stdexcept>
 
-// Readable failure messages for error kinds.
-namespace QTest {
-template <> inline char *toString(const schedy::ClientError::Kind &kind)
-{
-    return qstrdup(schedy::ClientError::kindName(kind).toUtf8().constData());
-}
-} // namespace QTest
-
 using namespace schedy;
 using namespace schedy::test;
 
@@ -25,43 +18,22 @@ namespace {
 using Kind = ClientError::Kind;
 using F = FaultServer::Fault;
 
-// Waits for a call and takes ownership of it (no auto-delete).
+// The fault server answers at once or never: 20 s is plenty.
 template <typename T> std::unique_ptr<Call<T>> await(Call<T> *call, int timeoutMs = 20000)
 {
-    call->setAutoDelete(false);
-    std::unique_ptr<Call<T>> owned(call);
-    if (!call->isFinished()) {
-        QSignalSpy spy(call, &CallBase::finished);
-        spy.wait(timeoutMs);
-    }
-    return owned;
+    return awaitCall(call, timeoutMs);
 }
 
 RetryPolicy fastPolicy()
 {
-    RetryPolicy p;
-    p.maxAttempts = 4;
-    p.baseDelay = 0.01;
-    p.maxDelay = 0.05;
+    RetryPolicy p = quickRetries(4, 10000);
     p.jitter = 0.5;
-    p.timeoutMs = 10000;
     return p;
-}
-
-QString describe(const CallBase &call)
-{
-    return call.error().toString();
 }
 
 } // namespace
 
-#define VERIFY_OK(call) QVERIFY2((call)->ok(), qPrintable(describe(*(call))))
-#define VERIFY_ERROR(call, k, status)                                                                        \
-    do {                                                                                                     \
-        QVERIFY((call)->isFinished());                                                                       \
-        QCOMPARE((call)->error().kind, k);                                                                   \
-        QCOMPARE((call)->error().httpStatus, status);                                                        \
-    } while (false)
+#define VERIFY_ERROR(call, k, status) VERIFY_FAILED(call, k, status)
 
 class TestFaults : public QObject
 {
@@ -581,14 +553,6 @@ private slots:
         QCOMPARE(pages.first().size(), 2); // the page asked for after the reset
         QCOMPARE(failed.count(), 0);
         QVERIFY(!fetcher.canFetchMore());
-    }
-
-    static QStringList idsOf(const QList<Job> &jobs)
-    {
-        QStringList ids;
-        for (const Job &j : jobs)
-            ids << j.id;
-        return ids;
     }
 
     void jobFetcherReadsOnePageAhead()
