@@ -151,8 +151,8 @@ private:
             }
             claimed << id;
             if (m_mode == Mode::Pbt) {
-                handedOut.append({id, str(doc, "member"), doc.value(QStringLiteral("generation")).toInteger(-1),
-                                  str(doc, "parent")});
+                handedOut.append({id, str(doc, "member"),
+                                  doc.value(QStringLiteral("generation")).toInteger(-1), str(doc, "parent")});
             }
             // One report while RUNNING, then the final one.
             QCborMap results = doc.value(QStringLiteral("results")).toMap();
@@ -164,10 +164,12 @@ private:
                 fail(QStringLiteral("progress report of ") + id, progress);
                 return;
             }
-            const double lr = doc.value(QStringLiteral("hyperparameters")).toMap().value(QStringLiteral("lr")).toDouble();
+            const double lr =
+                doc.value(QStringLiteral("hyperparameters")).toMap().value(QStringLiteral("lr")).toDouble();
             results.insert(QStringLiteral("epoch"), 2);
-            results.insert(QStringLiteral("acc"), 1.0 / (1.0 + std::abs(std::log10(lr > 0 ? lr : 1e-3) + 2.0)) +
-                                                      double(qHash(id) % 1000) / 1e6);
+            results.insert(QStringLiteral("acc"),
+                           1.0 / (1.0 + std::abs(std::log10(lr > 0 ? lr : 1e-3) + 2.0)) +
+                               double(qHash(id) % 1000) / 1e6);
             results.insert(QStringLiteral("curve"), QCborArray{0.5, 0.25, double(m_index) / 7.0});
             body.insert(QStringLiteral("status"), QStringLiteral("DONE"));
             body.insert(QStringLiteral("results"), results);
@@ -340,7 +342,8 @@ class TestMultiProcess : public QObject
 private slots:
     void initTestCase()
     {
-        QVERIFY2(testingPostgres(), "tst_multiprocess runs on PostgreSQL only (SCHEDY_TEST_BACKEND=postgresql)");
+        QVERIFY2(testingPostgres(),
+                 "tst_multiprocess runs on PostgreSQL only (SCHEDY_TEST_BACKEND=postgresql)");
     }
 
     void init()
@@ -365,7 +368,8 @@ private slots:
             QString error;
             QVERIFY2(store.open(&error), qPrintable(error));
             QCOMPARE(store.schemaVersion(), server::SqlStore::latestSchemaVersion());
-            const auto config = server::addUser(store, QStringLiteral("mp@example.com"), {}, m_roots[0], &error);
+            const auto config =
+                server::addUser(store, QStringLiteral("mp@example.com"), {}, m_roots[0], &error);
             QVERIFY2(config, qPrintable(error));
             m_config = *config;
         }
@@ -386,7 +390,8 @@ private slots:
         const QByteArray manual = R"({"status": "RUNNING", "scheduler": {"Manual": null}})";
         for (int i = 0; i < 15; ++i) {
             const QString path = expPath(QStringLiteral("race %1").arg(i));
-            const QList<Reply> replies = sendAtOnce(m_roots, "PUT", path, manual, http.bearer, {{"If-None-Match", "*"}});
+            const QList<Reply> replies =
+                sendAtOnce(m_roots, "PUT", path, manual, http.bearer, {{"If-None-Match", "*"}});
             QList<int> statuses;
             for (const Reply &r : replies)
                 statuses << r.status;
@@ -396,8 +401,8 @@ private slots:
         // The same job id created by three processes at once: one 201, two 412.
         for (int i = 0; i < 15; ++i) {
             const QString path = expPath(QStringLiteral("race 0")) + QStringLiteral("jobs/same-%1/").arg(i);
-            const QList<Reply> replies =
-                sendAtOnce(m_roots, "PUT", path, R"({"status": "QUEUED"})", http.bearer, {{"If-None-Match", "*"}});
+            const QList<Reply> replies = sendAtOnce(m_roots, "PUT", path, R"({"status": "QUEUED"})",
+                                                    http.bearer, {{"If-None-Match", "*"}});
             QList<int> statuses;
             for (const Reply &r : replies)
                 statuses << r.status;
@@ -407,7 +412,8 @@ private slots:
         // Unconditional creations racing: all succeed, one of them creates.
         for (int i = 0; i < 10; ++i) {
             const QString path = expPath(QStringLiteral("race 0")) + QStringLiteral("jobs/put-%1/").arg(i);
-            const QList<Reply> replies = sendAtOnce(m_roots, "PUT", path, R"({"status": "DONE"})", http.bearer, {});
+            const QList<Reply> replies =
+                sendAtOnce(m_roots, "PUT", path, R"({"status": "DONE"})", http.bearer, {});
             QList<int> statuses;
             for (const Reply &r : replies)
                 statuses << r.status;
@@ -436,7 +442,8 @@ private slots:
             server::SqlStore store(m_db->url());
             QString error;
             QVERIFY2(store.open(&error), qPrintable(error));
-            const auto config = server::addUser(store, QStringLiteral("mp@example.com"), {}, m_roots[0], &error);
+            const auto config =
+                server::addUser(store, QStringLiteral("mp@example.com"), {}, m_roots[0], &error);
             QVERIFY2(config, qPrintable(error));
             m_config = *config;
         }
@@ -445,14 +452,16 @@ private slots:
 
         const QString manual = QStringLiteral("mp manual"), random = QStringLiteral("mp random"),
                       pbt = QStringLiteral("mp pbt");
-        QCOMPARE(http.put(expPath(manual), R"({"status": "RUNNING", "scheduler": {"Manual": null}})").status, 201);
+        QCOMPARE(http.put(expPath(manual), R"({"status": "RUNNING", "scheduler": {"Manual": null}})").status,
+                 201);
         QCOMPARE(http.put(expPath(random), R"({"status": "RUNNING", "scheduler": {"RandomSearch": {
                      "lr": {"loguniform": {"low": 0.0001, "high": 0.1}}, "k": {"choice": {"values": [1, 2, 3]}}}}})")
                      .status,
                  201);
         const QByteArray pbtBody = R"({"status": "RUNNING", "scheduler": {"PBT": {
             "objective": "max", "qualityResultName": "acc", "numParallel": )" +
-            QByteArray::number(PbtPopulation) + R"(, "maxGenerations": )" + QByteArray::number(PbtGenerations) + R"(,
+                                   QByteArray::number(PbtPopulation) + R"(, "maxGenerations": )" +
+                                   QByteArray::number(PbtGenerations) + R"(,
             "init": {"lr": {"loguniform": {"low": 0.0001, "high": 0.1}}},
             "exploit": {"truncate": 0.25},
             "explore": {"lr": {"perturb": {"minFactor": 0.8, "maxFactor": 1.25}}}}}})";
@@ -467,8 +476,8 @@ private slots:
             for (int i = 0; i < ManualJobs; ++i) {
                 const Reply r = posters[size_t(i % Processes)]->post(
                     expPath(manual) + QStringLiteral("jobs/"),
-                    "{\"hyperparameters\": {\"lr\": " + QByteArray::number(0.001 * (i + 1)) + ", \"i\": " +
-                        QByteArray::number(i) + "}}");
+                    "{\"hyperparameters\": {\"lr\": " + QByteArray::number(0.001 * (i + 1)) +
+                        ", \"i\": " + QByteArray::number(i) + "}}");
                 QCOMPARE(r.status, 201);
             }
         }
@@ -483,13 +492,14 @@ private slots:
         const Mode modes[] = {Mode::Drain, Mode::Quota, Mode::Pbt};
         for (int i = 0; i < Workers; ++i) {
             const int e = (i / Processes) % 3;
-            auto worker = std::make_unique<Worker>(i, m_roots[i % Processes], http.bearer, experiments[e], modes[e],
-                                                   &quota);
+            auto worker = std::make_unique<Worker>(i, m_roots[i % Processes], http.bearer, experiments[e],
+                                                   modes[e], &quota);
             auto thread = std::make_unique<QThread>();
             worker->moveToThread(thread.get());
             connect(thread.get(), &QThread::started, worker.get(), &Worker::run);
             connect(worker.get(), &Worker::finished, thread.get(), &QThread::quit);
-            connect(worker.get(), &Worker::finished, &collector, &Collector::workerFinished, Qt::QueuedConnection);
+            connect(worker.get(), &Worker::finished, &collector, &Collector::workerFinished,
+                    Qt::QueuedConnection);
             pool.workers.push_back(std::move(worker));
             pool.threads.push_back(std::move(thread));
         }
@@ -519,12 +529,13 @@ private slots:
                 reported.insert(it.key(), it.value());
         }
         for (auto it = claims.begin(); it != claims.end(); ++it)
-            QVERIFY2(it.value() == 1, qPrintable(QStringLiteral("job %1 claimed %2 times").arg(it.key()).arg(it.value())));
+            QVERIFY2(it.value() == 1,
+                     qPrintable(QStringLiteral("job %1 claimed %2 times").arg(it.key()).arg(it.value())));
         QCOMPARE(claims.size(), ManualJobs + RandomJobs + PbtPopulation * PbtGenerations);
         QCOMPARE(reported.size(), claims.size());
         qInfo("%d processes, %d workers: %lld jobs in %lld ms (%.0f jobs/s), %d claims refused with 412",
-              Processes, Workers, qint64(claims.size()), ms, claims.size() * 1000.0 / double(std::max<qint64>(ms, 1)),
-              preconditionFailures);
+              Processes, Workers, qint64(claims.size()), ms,
+              claims.size() * 1000.0 / double(std::max<qint64>(ms, 1)), preconditionFailures);
 
         // Every job DONE with exactly the results its worker reported; counts exact.
         const int expected[] = {ManualJobs, RandomJobs, PbtPopulation * PbtGenerations};
@@ -537,8 +548,9 @@ private slots:
                 QVERIFY2(reported.contains(id), qPrintable(id));
                 QVERIFY2(j.value(QStringLiteral("results")).toMap() == reported.value(id),
                          qPrintable(id + QStringLiteral(": ") + QString::fromUtf8(json::write(j))));
-                QCOMPARE(j.value(QStringLiteral("results")).toMap().value(QStringLiteral("worker")).toInteger(),
-                         byWorker.value(id));
+                QCOMPARE(
+                    j.value(QStringLiteral("results")).toMap().value(QStringLiteral("worker")).toInteger(),
+                    byWorker.value(id));
             }
             const QCborMap doc = http.get(expPath(experiments[e])).json.toMap();
             const QCborMap counts = doc.value(QStringLiteral("jobCounts")).toMap();
