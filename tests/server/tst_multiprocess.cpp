@@ -1,3 +1,4 @@
+#include "ClaimWorkers.h"
 #include "Json.h"
 #include "SqlStore.h"
 #include "TestServer.h"
@@ -7,12 +8,11 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
-#include <QSet>
-#include <QThread>
 #include <QTimer>
 #include <QUrl>
 #include <QtTest>
 
+#include <cmath>
 #include <memory>
 
 using namespace schedy;
@@ -45,194 +45,22 @@ QString str(const QCborMap &doc, const char *key)
     return doc.value(QString::fromLatin1(key)).toString();
 }
 
-enum class Mode { Drain, Quota, Pbt };
-
-struct HandedOut
+// The results a worker reports for a job: one report while RUNNING, then the
+// final one with an accuracy that depends on lr.
+QList<QCborMap> progressThenDone(int worker, const QCborMap &job)
 {
-    QString id;
-    QString member;
-    qint64 generation = -1;
-    QString parent;
-};
-
-class Worker : public QObject
-{
-    Q_OBJECT
-public:
-    Worker(int index, QString root, QByteArray bearer, QString experiment, Mode mode, QAtomicInt *quota)
-        : m_index(index)
-        , m_root(std::move(root))
-        , m_bearer(std::move(bearer))
-        , m_experiment(std::move(experiment))
-        , m_mode(mode)
-        , m_quota(quota)
-    {}
-
-    // Read by the main thread once the thread has finished.
-    QStringList claimed;
-    QHash<QString, QCborMap> reported; // id -> the results of its final report
-    QList<HandedOut> handedOut;
-    int preconditionFailures = 0;
-    QStringList errors;
-
-public slots:
-    void run()
-    {
-        HttpTestClient http(m_root); // its QNetworkAccessManager lives on this thread
-        http.bearer = m_bearer;
-        work(http);
-        emit finished();
-    }
-
-signals:
-    void finished();
-
-private:
-    void fail(const QString &what, const Reply &r)
-    {
-        errors << QStringLiteral("worker %1 (%2): %3: HTTP %4 %5")
-                      .arg(m_index)
-                      .arg(m_root)
-                      .arg(what)
-                      .arg(r.status)
-                      .arg(QString::fromUtf8(r.body.left(200)));
-    }
-
-    void work(HttpTestClient &http)
-    {
-        const QString exp = expPath(m_experiment);
-        bool needSlot = true;
-        for (int round = 0; round < 100000; ++round) {
-            if (m_mode == Mode::Quota && needSlot) {
-                if (m_quota->fetchAndAddOrdered(-1) <= 0)
-                    return;
-                needSlot = false;
-            }
-            const Reply next = http.get(exp + QStringLiteral("nextjob/"));
-            if (next.status == 204) {
-                if (m_mode == Mode::Drain)
-                    return;
-                if (m_mode == Mode::Quota) {
-                    fail(QStringLiteral("random search answered 204"), next);
-                    return;
-                }
-                const Reply e = http.get(exp);
-                if (e.status != 200) {
-                    fail(QStringLiteral("GET experiment"), e);
-                    return;
-                }
-                if (str(e.json.toMap(), "status") == QLatin1String("DONE"))
-                    return;
-                QThread::msleep(2); // every member busy: ask again shortly
-                continue;
-            }
-            if (next.status != 200 || next.header("ETag").isEmpty()) {
-                fail(QStringLiteral("nextjob"), next);
-                return;
-            }
-            const QCborMap doc = next.json.toMap();
-            const QString id = str(doc, "id");
-            if (str(doc, "status") != QLatin1String("QUEUED")) {
-                fail(QStringLiteral("nextjob handed out a job that is not QUEUED"), next);
-                return;
-            }
-            const QString jobPath = exp + QStringLiteral("jobs/") + enc(id) + QLatin1Char('/');
-            QCborMap body{{QStringLiteral("status"), QStringLiteral("RUNNING")},
-                          {QStringLiteral("hyperparameters"), doc.value(QStringLiteral("hyperparameters"))},
-                          {QStringLiteral("results"), doc.value(QStringLiteral("results"))}};
-            const Reply claim = http.put(jobPath, json::write(body), {{"If-Match", next.header("ETag")}});
-            if (claim.status == 412) {
-                ++preconditionFailures;
-                continue;
-            }
-            if (claim.status != 200 || claim.header("ETag").isEmpty()) {
-                fail(QStringLiteral("claim of ") + id, claim);
-                return;
-            }
-            claimed << id;
-            if (m_mode == Mode::Pbt) {
-                handedOut.append({id, str(doc, "member"),
-                                  doc.value(QStringLiteral("generation")).toInteger(-1), str(doc, "parent")});
-            }
-            // One report while RUNNING, then the final one.
-            QCborMap results = doc.value(QStringLiteral("results")).toMap();
-            results.insert(QStringLiteral("worker"), m_index);
-            results.insert(QStringLiteral("epoch"), 1);
-            body.insert(QStringLiteral("results"), results);
-            const Reply progress = http.put(jobPath, json::write(body), {{"If-Match", claim.header("ETag")}});
-            if (progress.status != 200) {
-                fail(QStringLiteral("progress report of ") + id, progress);
-                return;
-            }
-            const double lr =
-                doc.value(QStringLiteral("hyperparameters")).toMap().value(QStringLiteral("lr")).toDouble();
-            results.insert(QStringLiteral("epoch"), 2);
-            results.insert(QStringLiteral("acc"),
-                           1.0 / (1.0 + std::abs(std::log10(lr > 0 ? lr : 1e-3) + 2.0)) +
-                               double(qHash(id) % 1000) / 1e6);
-            results.insert(QStringLiteral("curve"), QCborArray{0.5, 0.25, double(m_index) / 7.0});
-            body.insert(QStringLiteral("status"), QStringLiteral("DONE"));
-            body.insert(QStringLiteral("results"), results);
-            const Reply done = http.put(jobPath, json::write(body), {{"If-Match", progress.header("ETag")}});
-            if (done.status != 200) {
-                fail(QStringLiteral("DONE of ") + id, done);
-                return;
-            }
-            reported.insert(id, results);
-            needSlot = true;
-        }
-        errors << QStringLiteral("worker %1: too many rounds").arg(m_index);
-    }
-
-    int m_index;
-    QString m_root;
-    QByteArray m_bearer;
-    QString m_experiment;
-    Mode m_mode;
-    QAtomicInt *m_quota;
-};
-
-class Collector : public QObject
-{
-    Q_OBJECT
-public:
-    explicit Collector(int expected)
-        : m_expected(expected)
-    {}
-public slots:
-    void workerFinished()
-    {
-        if (++m_finished == m_expected)
-            emit allFinished();
-    }
-signals:
-    void allFinished();
-
-private:
-    int m_expected;
-    int m_finished = 0;
-};
-
-struct WorkerSpec
-{
-    QString root;
-    QString experiment;
-    Mode mode;
-};
-
-struct Pool
-{
-    std::vector<std::unique_ptr<QThread>> threads;
-    std::vector<std::unique_ptr<Worker>> workers;
-    ~Pool()
-    {
-        for (auto &t : threads) {
-            t->quit();
-            t->wait();
-        }
-        workers.clear();
-    }
-};
+    QCborMap results = job.value(QStringLiteral("results")).toMap();
+    results.insert(QStringLiteral("worker"), worker);
+    results.insert(QStringLiteral("epoch"), 1);
+    const QCborMap progress = results;
+    const double lr =
+        job.value(QStringLiteral("hyperparameters")).toMap().value(QStringLiteral("lr")).toDouble();
+    results.insert(QStringLiteral("epoch"), 2);
+    results.insert(QStringLiteral("acc"), 1.0 / (1.0 + std::abs(std::log10(lr > 0 ? lr : 1e-3) + 2.0)) +
+                                              double(qHash(str(job, "id")) % 1000) / 1e6);
+    results.insert(QStringLiteral("curve"), QCborArray{0.5, 0.25, double(worker) / 7.0});
+    return {progress, results};
+}
 
 // The same requests sent at once, each to its own root; the replies in order.
 QList<Reply> sendAtOnce(const QStringList &roots, const QByteArray &method, const QString &path,
@@ -315,28 +143,6 @@ class TestMultiProcess : public QObject
             QVERIFY2(!s->output().contains("database error"), s->output().constData());
         }
         m_servers.clear();
-    }
-
-    QList<QCborMap> allJobs(HttpTestClient &http, const QString &experiment)
-    {
-        QList<QCborMap> out;
-        QString path = expPath(experiment) + QStringLiteral("jobs/");
-        for (int page = 0; page < 1000; ++page) {
-            const Reply r = http.get(path);
-            if (r.status != 200) {
-                qWarning("listing %s: HTTP %d", qPrintable(experiment), r.status);
-                return {};
-            }
-            const QCborMap m = r.json.toMap();
-            for (const QCborValue &v : m.value(QStringLiteral("items")).toArray())
-                out.append(v.toMap());
-            const QCborValue next = m.value(QStringLiteral("next"));
-            if (!next.isString())
-                return out;
-            path = expPath(experiment) + QStringLiteral("jobs/?start=") +
-                   QString::fromLatin1(QUrl::toPercentEncoding(next.toString()));
-        }
-        return out;
     }
 
 private slots:
@@ -485,62 +291,44 @@ private slots:
         // 24 workers: worker i talks to process i % 3 and works on experiment (i / 3) % 3,
         // so that every experiment is worked on through every process.
         QAtomicInt quota(RandomJobs);
-        Pool pool;
-        Collector collector(Workers);
-        QSignalSpy all(&collector, &Collector::allFinished);
+        WorkerPool pool;
         const QString experiments[] = {manual, random, pbt};
-        const Mode modes[] = {Mode::Drain, Mode::Quota, Mode::Pbt};
+        const ClaimMode modes[] = {ClaimMode::Drain, ClaimMode::Quota, ClaimMode::Pbt};
         for (int i = 0; i < Workers; ++i) {
             const int e = (i / Processes) % 3;
-            auto worker = std::make_unique<Worker>(i, m_roots[i % Processes], http.bearer, experiments[e],
-                                                   modes[e], &quota);
-            auto thread = std::make_unique<QThread>();
-            worker->moveToThread(thread.get());
-            connect(thread.get(), &QThread::started, worker.get(), &Worker::run);
-            connect(worker.get(), &Worker::finished, thread.get(), &QThread::quit);
-            connect(worker.get(), &Worker::finished, &collector, &Collector::workerFinished,
-                    Qt::QueuedConnection);
-            pool.workers.push_back(std::move(worker));
-            pool.threads.push_back(std::move(thread));
+            ClaimWorkerOptions o;
+            o.index = i;
+            o.root = m_roots[i % Processes];
+            o.bearer = http.bearer;
+            o.experiment = experiments[e];
+            o.mode = modes[e];
+            o.quota = &quota;
+            o.reports = progressThenDone;
+            o.busyPauseMs = 2; // every PBT member busy: ask again shortly
+            pool.add(std::move(o));
         }
         QElapsedTimer timer;
         timer.start();
-        for (auto &t : pool.threads)
-            t->start();
-        QVERIFY2(all.count() > 0 || all.wait(400000), "the workers did not finish in time");
-        for (auto &t : pool.threads)
-            t->wait();
+        QVERIFY2(pool.run(400000), "the workers did not finish in time");
         const qint64 ms = timer.elapsed();
 
         // No double claims; every claim reported.
-        QHash<QString, int> claims;
-        QHash<QString, QCborMap> reported;
-        QHash<QString, int> byWorker;
-        int preconditionFailures = 0;
-        for (size_t w = 0; w < pool.workers.size(); ++w) {
-            const Worker &worker = *pool.workers[w];
-            QVERIFY2(worker.errors.isEmpty(), qPrintable(worker.errors.join(QLatin1Char('\n'))));
-            preconditionFailures += worker.preconditionFailures;
-            for (const QString &id : worker.claimed) {
-                ++claims[id];
-                byWorker.insert(id, int(w));
-            }
-            for (auto it = worker.reported.begin(); it != worker.reported.end(); ++it)
-                reported.insert(it.key(), it.value());
-        }
-        for (auto it = claims.begin(); it != claims.end(); ++it)
-            QVERIFY2(it.value() == 1,
-                     qPrintable(QStringLiteral("job %1 claimed %2 times").arg(it.key()).arg(it.value())));
+        ClaimTally tally;
+        verifyClaims(pool, &tally);
+        if (QTest::currentTestFailed())
+            return;
+        const QHash<QString, int> &claims = tally.claims;
+        const QHash<QString, QCborMap> &reported = tally.reported;
         QCOMPARE(claims.size(), ManualJobs + RandomJobs + PbtPopulation * PbtGenerations);
         QCOMPARE(reported.size(), claims.size());
         qInfo("%d processes, %d workers: %lld jobs in %lld ms (%.0f jobs/s), %d claims refused with 412",
               Processes, Workers, qint64(claims.size()), ms,
-              claims.size() * 1000.0 / double(std::max<qint64>(ms, 1)), preconditionFailures);
+              claims.size() * 1000.0 / double(std::max<qint64>(ms, 1)), tally.preconditionFailures);
 
         // Every job DONE with exactly the results its worker reported; counts exact.
         const int expected[] = {ManualJobs, RandomJobs, PbtPopulation * PbtGenerations};
         for (int e = 0; e < 3; ++e) {
-            const QList<QCborMap> jobs = allJobs(http, experiments[e]);
+            const QList<QCborMap> jobs = listAllJobs(http, experiments[e]).value_or(QList<QCborMap>{});
             QCOMPARE(jobs.size(), expected[e]);
             for (const QCborMap &j : jobs) {
                 const QString id = str(j, "id");
@@ -550,7 +338,7 @@ private slots:
                          qPrintable(id + QStringLiteral(": ") + QString::fromUtf8(json::write(j))));
                 QCOMPARE(
                     j.value(QStringLiteral("results")).toMap().value(QStringLiteral("worker")).toInteger(),
-                    byWorker.value(id));
+                    tally.claimedBy.value(id));
             }
             const QCborMap doc = http.get(expPath(experiments[e])).json.toMap();
             const QCborMap counts = doc.value(QStringLiteral("jobCounts")).toMap();
@@ -560,30 +348,9 @@ private slots:
         }
 
         // The PBT population is exact.
-        QSet<QPair<QString, qint64>> continued;
-        QSet<QString> members;
-        int generationZero = 0;
-        for (const auto &w : pool.workers) {
-            for (const HandedOut &h : w->handedOut) {
-                QVERIFY(h.generation >= 0 && h.generation < PbtGenerations);
-                const auto key = qMakePair(h.member, h.generation);
-                QVERIFY2(!continued.contains(key),
-                         qPrintable(QStringLiteral("member %1 continued twice into generation %2")
-                                        .arg(h.member)
-                                        .arg(h.generation)));
-                continued.insert(key);
-                members.insert(h.member);
-                if (h.generation == 0) {
-                    ++generationZero;
-                    QCOMPARE(h.member, h.id);
-                } else {
-                    QVERIFY(!h.parent.isEmpty());
-                }
-            }
-        }
-        QCOMPARE(generationZero, PbtPopulation);
-        QCOMPARE(members.size(), PbtPopulation);
-        QCOMPARE(continued.size(), PbtPopulation * PbtGenerations);
+        verifyPbtPopulation(pool, PbtPopulation, PbtGenerations);
+        if (QTest::currentTestFailed())
+            return;
         QCOMPARE(str(http.get(expPath(pbt)).json.toMap(), "status"), QStringLiteral("DONE"));
         for (const QString &root : std::as_const(m_roots)) {
             HttpTestClient other(root);
