@@ -109,7 +109,8 @@ Removes an experiment and all its jobs, or one job. Asks first unless -f.
 
 Shows an experiment, or one of its jobs, as paragraphs.
 )")},
-        {QStringLiteral("list"), QStringLiteral(R"(Usage: schedy list [EXP] [-t|--table] [-p|--paragraph] [-s|--sort FIELD]...
+        {QStringLiteral("list"),
+         QStringLiteral(R"(Usage: schedy list [EXP] [-t|--table] [-p|--paragraph] [-s|--sort FIELD]...
                    [-d|--decreasing] [-f|--field FIELD]...
 
 Lists the experiments, or the jobs of EXP. By default one line each with the
@@ -118,13 +119,15 @@ main fields; -t a table of every field, -p paragraphs. FIELD is a column name
 result.loss) when a name is ambiguous. -s may be repeated (the first is the
 main key); missing values come last.
 )")},
-        {QStringLiteral("push"), QStringLiteral(R"(Usage: schedy push EXP -p NAME JSON [NAME JSON ...] [-r NAME JSON ...]
+        {QStringLiteral("push"),
+         QStringLiteral(R"(Usage: schedy push EXP -p NAME JSON [NAME JSON ...] [-r NAME JSON ...]
                    [-s QUEUED|RUNNING|DONE|CRASHED|PRUNED]
 
 Adds a job with these hyperparameters (and results). Values are JSON: quote
 strings, e.g. -p activation '"relu"' layers 3 -r loss '[0.9, 0.5]'.
 )")},
-        {QStringLiteral("gen-token"), QStringLiteral(R"(Usage: schedy gen-token [--root URL] [--email EMAIL] [--password PASSWORD]
+        {QStringLiteral("gen-token"),
+         QStringLiteral(R"(Usage: schedy gen-token [--root URL] [--email EMAIL] [--password PASSWORD]
 
 Logs in with a password, asks the server for a new API token and saves the
 configuration (readable by you only) to --config or ~/.schedy/client.json.
@@ -132,20 +135,23 @@ Asks for the email and the password when they are not given. The previous API
 token stops working. --root defaults to the root of the current config, or
 http://127.0.0.1:8080/.
 )")},
-        {QStringLiteral("export"), QStringLiteral(R"(Usage: schedy export EXP [--format csv|json] [-o|--output FILE]
+        {QStringLiteral("export"),
+         QStringLiteral(R"(Usage: schedy export EXP [--format csv|json] [-o|--output FILE]
 
 Writes every job of EXP: CSV (default; one row per job, columns id, status,
 createdAt, modifiedAt, the PBT lineage if any, hyperparameters.NAME and
 results.NAME) or JSON ({"experiment": ..., "jobs": [...]}), to FILE or stdout.
 )")},
-        {QStringLiteral("watch"), QStringLiteral(R"(Usage: schedy watch [EXP] [-n|--interval SECONDS] [--iterations N]
+        {QStringLiteral("watch"),
+         QStringLiteral(R"(Usage: schedy watch [EXP] [-n|--interval SECONDS] [--iterations N]
                     [-s|--sort FIELD]... [-d|--decreasing] [-f|--field FIELD]...
 
 Shows the jobs of EXP (or the experiments) as a table redrawn every SECONDS
 (default 2) until Ctrl+C. N frames when --iterations is given; one frame when
 the terminal is not interactive.
 )")},
-        {QStringLiteral("run"), QStringLiteral(R"(Usage: schedy run [--once] [--allow-empty-results] [--ignore-errors]
+        {QStringLiteral("run"),
+         QStringLiteral(R"(Usage: schedy run [--once] [--allow-empty-results] [--ignore-errors]
                   [--wait SECONDS] [--max-jobs N] [-q|--quiet] EXP CMD [ARG...]
 
 Takes jobs of EXP one after the other and runs CMD for each. In CMD and its
@@ -210,15 +216,15 @@ class Session
 public:
     explicit Session(const GlobalOptions &global)
         : m_global(global)
-    {
-    }
+    {}
     // Loads the config and makes the client; false with the exit code set.
     bool open(int *exitCode)
     {
         QString error;
         auto config = ClientConfig::load(m_global.config(), &error);
         if (!config) {
-            *exitCode = failWith(ExitCredentials, error + QStringLiteral(" (make one with 'schedy gen-token')"));
+            *exitCode =
+                failWith(ExitCredentials, error + QStringLiteral(" (make one with 'schedy gen-token')"));
             return false;
         }
         m_client = std::make_unique<Client>(*config);
@@ -306,7 +312,8 @@ QString parseDistributions(const QStringList &args, Distributions *out)
             return QStringLiteral("Invalid distribution parameters for %1 (%2).").arg(name, pe.message);
         auto decoded = codec::decodeDistribution(QCborMap{{dist, value}}, name);
         if (!decoded)
-            return QStringLiteral("Invalid distribution parameters for %1 (%2).").arg(name, decoded.error().message());
+            return QStringLiteral("Invalid distribution parameters for %1 (%2).")
+                .arg(name, decoded.error().message());
         out->append(NamedDistribution{name, decoded.value()});
     }
     return {};
@@ -331,9 +338,10 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
     if (auto s = experimentStatusFromString(status))
         e.status = *s;
     else
-        return usageError(cmd, QStringLiteral("argument -s/--status: invalid choice: '%1' (choose from 'RUNNING', "
-                                              "'DONE')")
-                                   .arg(status));
+        return usageError(cmd,
+                          QStringLiteral("argument -s/--status: invalid choice: '%1' (choose from 'RUNNING', "
+                                         "'DONE')")
+                              .arg(status));
     const QString scheduler = parser.rest().first();
     const QStringList tail = parser.rest().mid(1);
     if (scheduler == QLatin1String("manual")) {
@@ -341,7 +349,9 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
         if (int rc = parseCommand(cmd, tail, &p, &global); rc >= 0)
             return rc;
         if (!p.positionals().isEmpty())
-            return usageError(cmd, QStringLiteral("unrecognized arguments: %1").arg(p.positionals().join(QLatin1Char(' '))));
+            return usageError(
+                cmd,
+                QStringLiteral("unrecognized arguments: %1").arg(p.positionals().join(QLatin1Char(' '))));
         e.scheduler.kind = Scheduler::Kind::Manual;
     } else if (scheduler == QLatin1String("random")) {
         ArgParser p(withGlobals({}));
@@ -350,12 +360,14 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
         if (p.positionals().isEmpty())
             return usageError(cmd, QStringLiteral("the following arguments are required: hyperparameters"));
         e.scheduler.kind = Scheduler::Kind::RandomSearch;
-        if (QString problem = parseDistributions(p.positionals(), &e.scheduler.distributions); !problem.isEmpty())
+        if (QString problem = parseDistributions(p.positionals(), &e.scheduler.distributions);
+            !problem.isEmpty())
             return usageError(cmd, problem);
     } else if (scheduler == QLatin1String("pbt")) {
-        ArgParser p(withGlobals({opt("", "--objective", Kind::Value), opt("", "--quality", Kind::Value),
-                                 opt("", "--population", Kind::Value), opt("", "--max-generations", Kind::Value),
-                                 opt("", "--truncate", Kind::Value), opt("", "--explore", Kind::Append)}));
+        ArgParser p(
+            withGlobals({opt("", "--objective", Kind::Value), opt("", "--quality", Kind::Value),
+                         opt("", "--population", Kind::Value), opt("", "--max-generations", Kind::Value),
+                         opt("", "--truncate", Kind::Value), opt("", "--explore", Kind::Append)}));
         if (int rc = parseCommand(cmd, tail, &p, &global); rc >= 0)
             return rc;
         const QString objective = p.value(QStringLiteral("--objective"));
@@ -363,9 +375,11 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
             return usageError(cmd, QStringLiteral("pbt needs --objective min or --objective max"));
         const QString quality = p.value(QStringLiteral("--quality"));
         if (quality.isEmpty())
-            return usageError(cmd, QStringLiteral("pbt needs --quality RESULT, the result that ranks the jobs"));
+            return usageError(cmd,
+                              QStringLiteral("pbt needs --quality RESULT, the result that ranks the jobs"));
         // The keys in the order the original client sends them.
-        QCborMap params{{QStringLiteral("objective"), objective}, {QStringLiteral("qualityResultName"), quality}};
+        QCborMap params{{QStringLiteral("objective"), objective},
+                        {QStringLiteral("qualityResultName"), quality}};
         auto integer = [&](const QString &option, const QString &key) -> QString {
             if (!p.isSet(option))
                 return {};
@@ -376,7 +390,8 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
             params.insert(key, n);
             return {};
         };
-        if (QString problem = integer(QStringLiteral("--population"), QStringLiteral("numParallel")); !problem.isEmpty())
+        if (QString problem = integer(QStringLiteral("--population"), QStringLiteral("numParallel"));
+            !problem.isEmpty())
             return usageError(cmd, problem);
         Distributions init;
         if (QString problem = parseDistributions(p.positionals(), &init); !problem.isEmpty())
@@ -384,8 +399,8 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
         if (!init.isEmpty())
             params.insert(QStringLiteral("init"), codec::encode(init));
         bool ok = true;
-        const double truncate = p.isSet(QStringLiteral("--truncate")) ? p.value(QStringLiteral("--truncate")).toDouble(&ok)
-                                                                       : 0.2;
+        const double truncate =
+            p.isSet(QStringLiteral("--truncate")) ? p.value(QStringLiteral("--truncate")).toDouble(&ok) : 0.2;
         if (!ok)
             return usageError(cmd, QStringLiteral("--truncate needs a number"));
         params.insert(QStringLiteral("exploit"), QCborMap{{QStringLiteral("truncate"), truncate}});
@@ -406,9 +421,9 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
                 else
                     low = 0.8, high = 1.2;
             }
-            explore.insert(name, QCborMap{{QStringLiteral("perturb"),
-                                           QCborMap{{QStringLiteral("minFactor"), low},
-                                                    {QStringLiteral("maxFactor"), high}}}});
+            explore.insert(
+                name, QCborMap{{QStringLiteral("perturb"), QCborMap{{QStringLiteral("minFactor"), low},
+                                                                    {QStringLiteral("maxFactor"), high}}}});
         }
         if (!explore.isEmpty())
             params.insert(QStringLiteral("explore"), explore);
@@ -421,9 +436,10 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
         e.scheduler.kind = Scheduler::Kind::Pbt;
         e.scheduler.pbt = pbt.value();
     } else {
-        return usageError(cmd, QStringLiteral("argument scheduler: invalid choice: '%1' (choose from 'manual', "
-                                              "'random', 'pbt')")
-                                   .arg(scheduler));
+        return usageError(cmd,
+                          QStringLiteral("argument scheduler: invalid choice: '%1' (choose from 'manual', "
+                                         "'random', 'pbt')")
+                              .arg(scheduler));
     }
     Session s(global);
     int rc = ExitOk;
@@ -449,7 +465,8 @@ int cmdRm(const QStringList &args, GlobalOptions global)
     if (pos.isEmpty())
         return usageError(cmd, QStringLiteral("the following arguments are required: experiment"));
     if (pos.size() > 2)
-        return usageError(cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(2).join(QLatin1Char(' '))));
+        return usageError(
+            cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(2).join(QLatin1Char(' '))));
     const bool force = parser.isSet(QStringLiteral("--force"));
     Session s(global);
     int rc = ExitOk;
@@ -461,8 +478,8 @@ int cmdRm(const QStringList &args, GlobalOptions global)
     if (pos.size() == 1) {
         if (!force) {
             writeOut(experimentTable({*e}).paragraphs());
-            const auto answer =
-                prompt(QStringLiteral("Are you sure you want to remove %1 and all its jobs? [y/N] ").arg(e->name));
+            const auto answer = prompt(
+                QStringLiteral("Are you sure you want to remove %1 and all its jobs? [y/N] ").arg(e->name));
             if (!answer || answer->toLower() != QLatin1String("y")) {
                 writeOut(QStringLiteral("%1 was not removed.\n").arg(e->name));
                 return ExitOk;
@@ -498,7 +515,8 @@ int cmdShow(const QStringList &args, GlobalOptions global)
     if (pos.isEmpty())
         return usageError(cmd, QStringLiteral("the following arguments are required: experiment"));
     if (pos.size() > 2)
-        return usageError(cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(2).join(QLatin1Char(' '))));
+        return usageError(
+            cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(2).join(QLatin1Char(' '))));
     Session s(global);
     int rc = ExitOk;
     if (!s.open(&rc))
@@ -596,13 +614,15 @@ QString shape(TableData &table, const TableChoice &choice)
 int cmdList(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("list");
-    ArgParser parser(withGlobals({opt("-t", "--table"), opt("-p", "--paragraph"), opt("-s", "--sort", Kind::Append),
-                                  opt("-d", "--decreasing"), opt("-f", "--field", Kind::Append)}));
+    ArgParser parser(
+        withGlobals({opt("-t", "--table"), opt("-p", "--paragraph"), opt("-s", "--sort", Kind::Append),
+                     opt("-d", "--decreasing"), opt("-f", "--field", Kind::Append)}));
     if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
     if (pos.size() > 1)
-        return usageError(cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
+        return usageError(
+            cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
     Session s(global);
     int rc = ExitOk;
     if (!s.open(&rc))
@@ -610,7 +630,8 @@ int cmdList(const QStringList &args, GlobalOptions global)
     auto table = fetchTable(s, pos.isEmpty() ? QString() : pos.first(), nullptr, nullptr, &rc);
     if (!table)
         return rc;
-    const TableChoice choice{parser.values(QStringLiteral("--sort")), parser.isSet(QStringLiteral("--decreasing")),
+    const TableChoice choice{parser.values(QStringLiteral("--sort")),
+                             parser.isSet(QStringLiteral("--decreasing")),
                              parser.values(QStringLiteral("--field"))};
     if (QString problem = shape(*table, choice); !problem.isEmpty())
         return usageError(cmd, problem);
@@ -636,8 +657,10 @@ QString countsLine(const QList<Job> &jobs)
         if (counts[st] > 0)
             parts << QStringLiteral("%1 %2").arg(toString(st)).arg(counts[st]);
     }
-    return QStringLiteral("%1 job%2").arg(jobs.size()).arg(jobs.size() == 1 ? QString() : QStringLiteral("s"))
-        + (parts.isEmpty() ? QString() : QStringLiteral(": ") + parts.join(QStringLiteral(", ")));
+    return QStringLiteral("%1 job%2")
+               .arg(jobs.size())
+               .arg(jobs.size() == 1 ? QString() : QStringLiteral("s")) +
+           (parts.isEmpty() ? QString() : QStringLiteral(": ") + parts.join(QStringLiteral(", ")));
 }
 
 int terminalRows()
@@ -658,10 +681,12 @@ int cmdWatch(const QStringList &args, GlobalOptions global)
         return rc;
     const QStringList pos = parser.positionals();
     if (pos.size() > 1)
-        return usageError(cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
+        return usageError(
+            cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
     bool ok = true;
-    const double interval =
-        parser.isSet(QStringLiteral("--interval")) ? parser.value(QStringLiteral("--interval")).toDouble(&ok) : 2.0;
+    const double interval = parser.isSet(QStringLiteral("--interval"))
+                                ? parser.value(QStringLiteral("--interval")).toDouble(&ok)
+                                : 2.0;
     if (!ok || interval <= 0)
         return usageError(cmd, QStringLiteral("--interval needs a number of seconds > 0"));
     const bool interactive = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
@@ -671,7 +696,8 @@ int cmdWatch(const QStringList &args, GlobalOptions global)
         if (!ok || iterations < 0)
             return usageError(cmd, QStringLiteral("--iterations needs a number >= 0 (0: until Ctrl+C)"));
     }
-    const TableChoice choice{parser.values(QStringLiteral("--sort")), parser.isSet(QStringLiteral("--decreasing")),
+    const TableChoice choice{parser.values(QStringLiteral("--sort")),
+                             parser.isSet(QStringLiteral("--decreasing")),
                              parser.values(QStringLiteral("--field"))};
     const QString experiment = pos.isEmpty() ? QString() : pos.first();
     Session s(global);
@@ -710,7 +736,8 @@ int cmdWatch(const QStringList &args, GlobalOptions global)
             }
             if (exp) {
                 text += QStringLiteral("%1  %2  %3  %4\n")
-                            .arg(exp->name, toString(exp->status), toString(exp->scheduler.kind), countsLine(jobs));
+                            .arg(exp->name, toString(exp->status), toString(exp->scheduler.kind),
+                                 countsLine(jobs));
             } else {
                 text += QStringLiteral("%1 experiment%2\n")
                             .arg(table->rowCount())
@@ -728,7 +755,9 @@ int cmdWatch(const QStringList &args, GlobalOptions global)
             if (table->rowCount() > 0)
                 text += table->table(TableFormat::Psql, true);
             if (hidden > 0)
-                text += QStringLiteral("(%1 more row%2 not shown)\n").arg(hidden).arg(hidden == 1 ? QString() : QStringLiteral("s"));
+                text += QStringLiteral("(%1 more row%2 not shown)\n")
+                            .arg(hidden)
+                            .arg(hidden == 1 ? QString() : QStringLiteral("s"));
         } else if (!tty && iterations == 1) {
             writeErr(errorText + QLatin1Char('\n'));
             return code;
@@ -737,9 +766,10 @@ int cmdWatch(const QStringList &args, GlobalOptions global)
         }
         if (tty) {
             const QString title = QStringLiteral("Every %1 s: schedy watch %2").arg(interval).arg(experiment);
-            const QString clock = QDateTime::currentDateTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
-            writeOut(QStringLiteral("\x1b[H\x1b[2J") + title + QStringLiteral("    ") + clock + QStringLiteral("\n\n")
-                     + text);
+            const QString clock =
+                QDateTime::currentDateTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+            writeOut(QStringLiteral("\x1b[H\x1b[2J") + title + QStringLiteral("    ") + clock +
+                     QStringLiteral("\n\n") + text);
         } else {
             writeOut((frame > 0 ? QStringLiteral("\n") : QString()) + text);
         }
@@ -779,15 +809,16 @@ QString parsePairs(const QStringList &args, const QString &what, const QString &
 int cmdPush(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("push");
-    ArgParser parser(withGlobals({opt("-p", "--hyperparameters", Kind::Values), opt("-r", "--results", Kind::Values),
-                                  opt("-s", "--status", Kind::Value)}));
+    ArgParser parser(withGlobals({opt("-p", "--hyperparameters", Kind::Values),
+                                  opt("-r", "--results", Kind::Values), opt("-s", "--status", Kind::Value)}));
     if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
     if (pos.isEmpty())
         return usageError(cmd, QStringLiteral("the following arguments are required: experiment"));
     if (pos.size() > 1)
-        return usageError(cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
+        return usageError(
+            cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
     if (!parser.isSet(QStringLiteral("--hyperparameters")))
         return usageError(cmd, QStringLiteral("the following arguments are required: -p/--hyperparameters"));
     JobWrite job;
@@ -795,9 +826,10 @@ int cmdPush(const QStringList &args, GlobalOptions global)
         const QString st = parser.value(QStringLiteral("--status"));
         auto status = jobStatusFromString(st);
         if (!status)
-            return usageError(cmd, QStringLiteral("argument -s/--status: invalid choice: '%1' (choose from 'QUEUED', "
-                                                  "'RUNNING', 'DONE', 'CRASHED', 'PRUNED')")
-                                       .arg(st));
+            return usageError(
+                cmd, QStringLiteral("argument -s/--status: invalid choice: '%1' (choose from 'QUEUED', "
+                                    "'RUNNING', 'DONE', 'CRASHED', 'PRUNED')")
+                         .arg(st));
         job.status = *status;
     }
     if (parser.isSet(QStringLiteral("--results"))) {
@@ -806,8 +838,9 @@ int cmdPush(const QStringList &args, GlobalOptions global)
             !problem.isEmpty())
             return usageError(cmd, problem);
     }
-    if (QString problem = parsePairs(parser.values(QStringLiteral("--hyperparameters")), QStringLiteral("hyperparameter"),
-                                     QStringLiteral("hyperparameters"), &job.hyperparameters);
+    if (QString problem =
+            parsePairs(parser.values(QStringLiteral("--hyperparameters")), QStringLiteral("hyperparameter"),
+                       QStringLiteral("hyperparameters"), &job.hyperparameters);
         !problem.isEmpty())
         return usageError(cmd, problem);
     Session s(global);
@@ -834,7 +867,9 @@ int cmdGenToken(const QStringList &args, GlobalOptions global)
     if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
     if (!parser.positionals().isEmpty())
-        return usageError(cmd, QStringLiteral("unrecognized arguments: %1").arg(parser.positionals().join(QLatin1Char(' '))));
+        return usageError(
+            cmd,
+            QStringLiteral("unrecognized arguments: %1").arg(parser.positionals().join(QLatin1Char(' '))));
     QString root = parser.value(QStringLiteral("--root"));
     if (root.isEmpty()) {
         auto existing = ClientConfig::load(global.config(), nullptr);
@@ -867,7 +902,8 @@ int cmdGenToken(const QStringList &args, GlobalOptions global)
     auto config = api.resetToken();
     if (!config) {
         const ClientError &e = api.lastError();
-        return failWith(exitCodeFor(e), QStringLiteral("cannot get a token from %1: ").arg(login.root) + describe(e));
+        return failWith(exitCodeFor(e),
+                        QStringLiteral("cannot get a token from %1: ").arg(login.root) + describe(e));
     }
     const QString path = global.config();
     QString error;
@@ -881,8 +917,8 @@ int cmdGenToken(const QStringList &args, GlobalOptions global)
 
 QString csvField(const QString &field)
 {
-    if (!field.contains(QLatin1Char(',')) && !field.contains(QLatin1Char('"')) && !field.contains(QLatin1Char('\n'))
-        && !field.contains(QLatin1Char('\r')))
+    if (!field.contains(QLatin1Char(',')) && !field.contains(QLatin1Char('"')) &&
+        !field.contains(QLatin1Char('\n')) && !field.contains(QLatin1Char('\r')))
         return field;
     QString f = field;
     f.replace(QLatin1Char('"'), QStringLiteral("\"\""));
@@ -925,7 +961,9 @@ QByteArray jobsCsv(const QList<Job> &jobs)
     for (const QString &h : std::as_const(header))
         fields << csvField(h);
     QString out = fields.join(QLatin1Char(',')) + QLatin1Char('\n');
-    auto time = [](const std::optional<double> &t) { return t ? QString::number(*t, 'f', 6) : QString(); };
+    auto time = [](const std::optional<double> &t) {
+        return t ? QString::number(*t, 'f', 6) : QString();
+    };
     for (const Job &j : jobs) {
         QStringList row{j.id, toString(j.status), time(j.createdAt), time(j.modifiedAt)};
         if (lineage)
@@ -950,13 +988,15 @@ int cmdExport(const QStringList &args, GlobalOptions global)
         return rc;
     const QStringList pos = parser.positionals();
     if (pos.size() != 1)
-        return usageError(cmd, pos.isEmpty() ? QStringLiteral("the following arguments are required: experiment")
-                                             : QStringLiteral("unrecognized arguments: %1")
-                                                   .arg(pos.mid(1).join(QLatin1Char(' '))));
+        return usageError(
+            cmd, pos.isEmpty()
+                     ? QStringLiteral("the following arguments are required: experiment")
+                     : QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
     const QString format = parser.value(QStringLiteral("--format"), QStringLiteral("csv"));
     if (format != QLatin1String("csv") && format != QLatin1String("json"))
-        return usageError(cmd, QStringLiteral("argument --format: invalid choice: '%1' (choose from 'csv', 'json')")
-                                   .arg(format));
+        return usageError(
+            cmd, QStringLiteral("argument --format: invalid choice: '%1' (choose from 'csv', 'json')")
+                     .arg(format));
     Session s(global);
     int rc = ExitOk;
     if (!s.open(&rc))
@@ -975,8 +1015,8 @@ int cmdExport(const QStringList &args, GlobalOptions global)
         for (const Job &j : std::as_const(*jobs))
             items.append(codec::encode(j));
         data = json::writeIndented(QCborMap{{QStringLiteral("experiment"), codec::encode(*e)},
-                                            {QStringLiteral("jobs"), items}})
-            + '\n';
+                                            {QStringLiteral("jobs"), items}}) +
+               '\n';
     }
     const QString output = parser.value(QStringLiteral("--output"));
     if (output.isEmpty() || output == QLatin1String("-")) {
@@ -994,9 +1034,9 @@ int cmdExport(const QStringList &args, GlobalOptions global)
 int cmdRun(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("run");
-    ArgParser parser(withGlobals({opt("", "--once"), opt("", "--allow-empty-results"), opt("", "--ignore-errors"),
-                                  opt("", "--wait", Kind::Value), opt("", "--max-jobs", Kind::Value),
-                                  opt("-q", "--quiet")}));
+    ArgParser parser(withGlobals({opt("", "--once"), opt("", "--allow-empty-results"),
+                                  opt("", "--ignore-errors"), opt("", "--wait", Kind::Value),
+                                  opt("", "--max-jobs", Kind::Value), opt("-q", "--quiet")}));
     parser.setRawTailAfter(1);
     if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
         return rc;
@@ -1039,9 +1079,15 @@ int cmdRun(const QStringList &args, GlobalOptions global)
 
 } // namespace
 
-QString mainUsage() { return QString::fromUtf8(MainUsage); }
+QString mainUsage()
+{
+    return QString::fromUtf8(MainUsage);
+}
 
-QString commandUsage(const QString &command) { return commandUsages().value(command); }
+QString commandUsage(const QString &command)
+{
+    return commandUsages().value(command);
+}
 
 int runCommand(const QString &command, const QStringList &args, GlobalOptions global)
 {
@@ -1070,7 +1116,8 @@ int runCommand(const QString &command, const QStringList &args, GlobalOptions gl
         }
         const QString usage = commandUsage(args.first());
         if (usage.isEmpty())
-            return usageError(QStringLiteral("help"), QStringLiteral("unknown command '%1'").arg(args.first()));
+            return usageError(QStringLiteral("help"),
+                              QStringLiteral("unknown command '%1'").arg(args.first()));
         writeOut(usage);
         return ExitOk;
     }
