@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <type_traits>
 #include <unistd.h>
 
 namespace schedy::cli {
@@ -182,9 +183,55 @@ int usageError(const QString &command, const QString &message)
     return ExitUsage;
 }
 
-// Parses a command's arguments with the global options; prints help for -h.
-// Returns -1 to go on, or an exit code.
-int parseCommand(const QString &command, const QStringList &args, ArgParser *parser, GlobalOptions *global)
+// argparse's words for a value that is not one of `choices`.
+QString invalidChoice(const QString &argument, const QString &value, const QStringList &choices)
+{
+    return QStringLiteral("argument %1: invalid choice: '%2' (choose from '%3')")
+        .arg(argument, value, choices.join(QStringLiteral("', '")));
+}
+
+// A number as QString reads it for T (so "3.5" is not an int).
+template <typename T> std::optional<T> toNumber(const QString &text)
+{
+    bool ok = false;
+    T n{};
+    if constexpr (std::is_same_v<T, int>)
+        n = text.toInt(&ok);
+    else if constexpr (std::is_same_v<T, qint64>)
+        n = text.toLongLong(&ok);
+    else
+        n = text.toDouble(&ok);
+    return ok ? std::optional<T>(n) : std::nullopt;
+}
+
+// The number given to a Value option, or `fallback` when it is not given;
+// nullopt when it is not a number or `valid` refuses it.
+template <typename T, typename Valid>
+std::optional<T> numberOption(const ArgParser &parser, const QString &key, T fallback, Valid valid)
+{
+    if (!parser.isSet(key))
+        return fallback;
+    const std::optional<T> n = toNumber<T>(parser.value(key));
+    return n && valid(*n) ? n : std::nullopt;
+}
+
+bool nonNegative(double n)
+{
+    return n >= 0;
+}
+
+// The positional arguments a command takes: `required` names what must be
+// given ("experiment"; empty: nothing), at most `max` of them (-1: any number).
+struct Positionals
+{
+    QString required;
+    qsizetype max = -1;
+};
+
+// Parses a command's arguments with the global options and checks the count of
+// positional arguments; prints help for -h. Returns -1 to go on, or an exit code.
+int parseCommand(const QString &command, const QStringList &args, ArgParser *parser, GlobalOptions *global,
+                 const Positionals &positionals = {})
 {
     QString error;
     if (!parser->parse(args, &error))
@@ -195,13 +242,17 @@ int parseCommand(const QString &command, const QStringList &args, ArgParser *par
     }
     if (parser->isSet(QStringLiteral("--config")))
         global->configPath = parser->value(QStringLiteral("--config"));
-    if (parser->isSet(QStringLiteral("--retries"))) {
-        bool ok = false;
-        const int n = parser->value(QStringLiteral("--retries")).toInt(&ok);
-        if (!ok || n < 0)
-            return usageError(command, QStringLiteral("--retries needs a number >= 0"));
-        global->retries = n;
-    }
+    const auto retries = numberOption(*parser, QStringLiteral("--retries"), global->retries, nonNegative);
+    if (!retries)
+        return usageError(command, QStringLiteral("--retries needs a number >= 0"));
+    global->retries = *retries;
+    const QStringList &given = parser->positionals();
+    if (given.isEmpty() && !positionals.required.isEmpty())
+        return usageError(command,
+                          QStringLiteral("the following arguments are required: ") + positionals.required);
+    if (positionals.max >= 0 && given.size() > positionals.max)
+        return usageError(command, QStringLiteral("unrecognized arguments: %1")
+                                       .arg(given.mid(positionals.max).join(QLatin1Char(' '))));
     return -1;
 }
 
@@ -211,28 +262,31 @@ QList<OptionSpec> withGlobals(QList<OptionSpec> specs)
     return specs;
 }
 
+// --retries N: N retries after the first attempt.
+RetryPolicy retryPolicy(const GlobalOptions &global)
+{
+    RetryPolicy policy;
+    policy.maxAttempts = global.retries + 1;
+    return policy;
+}
+
 class Session
 {
 public:
     explicit Session(const GlobalOptions &global)
         : m_global(global)
     {}
-    // Loads the config and makes the client; false with the exit code set.
-    bool open(int *exitCode)
+    // Loads the config and makes the client. Returns -1 to go on, or an exit code.
+    int open()
     {
         QString error;
         auto config = ClientConfig::load(m_global.config(), &error);
-        if (!config) {
-            *exitCode =
-                failWith(ExitCredentials, error + QStringLiteral(" (make one with 'schedy gen-token')"));
-            return false;
-        }
+        if (!config)
+            return failWith(ExitCredentials, error + QStringLiteral(" (make one with 'schedy gen-token')"));
         m_client = std::make_unique<Client>(*config);
-        RetryPolicy policy;
-        policy.maxAttempts = m_global.retries + 1;
-        m_client->setRetryPolicy(policy);
+        m_client->setRetryPolicy(retryPolicy(m_global));
         m_blocking = std::make_unique<BlockingClient>(m_client.get());
-        return true;
+        return -1;
     }
     Client &client() { return *m_client; }
     BlockingClient &api() { return *m_blocking; }
@@ -324,10 +378,8 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
     const QString cmd = QStringLiteral("add");
     ArgParser parser(withGlobals({opt("-s", "--status", Kind::Value)}));
     parser.setRawTailAfter(1);
-    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global, {QStringLiteral("experiment"), 1}); rc >= 0)
         return rc;
-    if (parser.positionals().isEmpty())
-        return usageError(cmd, QStringLiteral("the following arguments are required: experiment"));
     if (parser.rest().isEmpty())
         return usageError(cmd, QStringLiteral("a scheduler is required: manual, random or pbt"));
     Experiment e;
@@ -338,27 +390,19 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
     if (auto s = experimentStatusFromString(status))
         e.status = *s;
     else
-        return usageError(cmd,
-                          QStringLiteral("argument -s/--status: invalid choice: '%1' (choose from 'RUNNING', "
-                                         "'DONE')")
-                              .arg(status));
+        return usageError(cmd, invalidChoice(QStringLiteral("-s/--status"), status,
+                                             {QStringLiteral("RUNNING"), QStringLiteral("DONE")}));
     const QString scheduler = parser.rest().first();
     const QStringList tail = parser.rest().mid(1);
     if (scheduler == QLatin1String("manual")) {
         ArgParser p(withGlobals({}));
-        if (int rc = parseCommand(cmd, tail, &p, &global); rc >= 0)
+        if (int rc = parseCommand(cmd, tail, &p, &global, {{}, 0}); rc >= 0)
             return rc;
-        if (!p.positionals().isEmpty())
-            return usageError(
-                cmd,
-                QStringLiteral("unrecognized arguments: %1").arg(p.positionals().join(QLatin1Char(' '))));
         e.scheduler.kind = Scheduler::Kind::Manual;
     } else if (scheduler == QLatin1String("random")) {
         ArgParser p(withGlobals({}));
-        if (int rc = parseCommand(cmd, tail, &p, &global); rc >= 0)
+        if (int rc = parseCommand(cmd, tail, &p, &global, {QStringLiteral("hyperparameters")}); rc >= 0)
             return rc;
-        if (p.positionals().isEmpty())
-            return usageError(cmd, QStringLiteral("the following arguments are required: hyperparameters"));
         e.scheduler.kind = Scheduler::Kind::RandomSearch;
         if (QString problem = parseDistributions(p.positionals(), &e.scheduler.distributions);
             !problem.isEmpty())
@@ -383,11 +427,10 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
         auto integer = [&](const QString &option, const QString &key) -> QString {
             if (!p.isSet(option))
                 return {};
-            bool ok = false;
-            const qint64 n = p.value(option).toLongLong(&ok);
-            if (!ok)
+            const std::optional<qint64> n = toNumber<qint64>(p.value(option));
+            if (!n)
                 return QStringLiteral("%1 needs an integer").arg(option);
-            params.insert(key, n);
+            params.insert(key, *n);
             return {};
         };
         if (QString problem = integer(QStringLiteral("--population"), QStringLiteral("numParallel"));
@@ -398,12 +441,10 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
             return usageError(cmd, problem);
         if (!init.isEmpty())
             params.insert(QStringLiteral("init"), codec::encode(init));
-        bool ok = true;
-        const double truncate =
-            p.isSet(QStringLiteral("--truncate")) ? p.value(QStringLiteral("--truncate")).toDouble(&ok) : 0.2;
-        if (!ok)
+        const auto truncate = numberOption(p, QStringLiteral("--truncate"), 0.2, [](double) { return true; });
+        if (!truncate)
             return usageError(cmd, QStringLiteral("--truncate needs a number"));
-        params.insert(QStringLiteral("exploit"), QCborMap{{QStringLiteral("truncate"), truncate}});
+        params.insert(QStringLiteral("exploit"), QCborMap{{QStringLiteral("truncate"), *truncate}});
         QCborMap explore;
         for (const QString &spec : p.values(QStringLiteral("--explore"))) {
             QString name = spec;
@@ -436,14 +477,12 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
         e.scheduler.kind = Scheduler::Kind::Pbt;
         e.scheduler.pbt = pbt.value();
     } else {
-        return usageError(cmd,
-                          QStringLiteral("argument scheduler: invalid choice: '%1' (choose from 'manual', "
-                                         "'random', 'pbt')")
-                              .arg(scheduler));
+        return usageError(
+            cmd, invalidChoice(QStringLiteral("scheduler"), scheduler,
+                               {QStringLiteral("manual"), QStringLiteral("random"), QStringLiteral("pbt")}));
     }
     Session s(global);
-    int rc = ExitOk;
-    if (!s.open(&rc))
+    if (int rc = s.open(); rc >= 0)
         return rc;
     if (!s.api().createExperiment(e)) {
         if (s.api().lastError().kind == ClientError::Kind::ResourceExists)
@@ -455,36 +494,35 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
 
 // ---- rm, show ------------------------------------------------------------
 
+// Shows what is to be removed and asks; says so when the answer is not yes.
+bool confirmRemoval(const TableData &shown, const QString &name, const QString &alsoRemoved = {})
+{
+    writeOut(shown.paragraphs());
+    const auto answer =
+        prompt(QStringLiteral("Are you sure you want to remove %1%2? [y/N] ").arg(name, alsoRemoved));
+    if (answer && answer->toLower() == QLatin1String("y"))
+        return true;
+    writeOut(QStringLiteral("%1 was not removed.\n").arg(name));
+    return false;
+}
+
 int cmdRm(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("rm");
     ArgParser parser(withGlobals({opt("-f", "--force")}));
-    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global, {QStringLiteral("experiment"), 2}); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
-    if (pos.isEmpty())
-        return usageError(cmd, QStringLiteral("the following arguments are required: experiment"));
-    if (pos.size() > 2)
-        return usageError(
-            cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(2).join(QLatin1Char(' '))));
     const bool force = parser.isSet(QStringLiteral("--force"));
     Session s(global);
-    int rc = ExitOk;
-    if (!s.open(&rc))
+    if (int rc = s.open(); rc >= 0)
         return rc;
     auto e = s.api().experiment(pos.at(0));
     if (!e)
         return s.fail();
     if (pos.size() == 1) {
-        if (!force) {
-            writeOut(experimentTable({*e}).paragraphs());
-            const auto answer = prompt(
-                QStringLiteral("Are you sure you want to remove %1 and all its jobs? [y/N] ").arg(e->name));
-            if (!answer || answer->toLower() != QLatin1String("y")) {
-                writeOut(QStringLiteral("%1 was not removed.\n").arg(e->name));
-                return ExitOk;
-            }
-        }
+        if (!force && !confirmRemoval(experimentTable({*e}), e->name, QStringLiteral(" and all its jobs")))
+            return ExitOk;
         if (!s.api().deleteExperiment(e->name, true))
             return s.fail(QStringLiteral("cannot remove \"%1\": ").arg(e->name));
         return ExitOk;
@@ -492,14 +530,8 @@ int cmdRm(const QStringList &args, GlobalOptions global)
     auto job = s.api().job(e->name, pos.at(1));
     if (!job)
         return s.fail();
-    if (!force) {
-        writeOut(jobTable({*job}).paragraphs());
-        const auto answer = prompt(QStringLiteral("Are you sure you want to remove %1? [y/N] ").arg(job->id));
-        if (!answer || answer->toLower() != QLatin1String("y")) {
-            writeOut(QStringLiteral("%1 was not removed.\n").arg(job->id));
-            return ExitOk;
-        }
-    }
+    if (!force && !confirmRemoval(jobTable({*job}), job->id))
+        return ExitOk;
     if (!s.api().deleteJob(e->name, job->id, true))
         return s.fail(QStringLiteral("cannot remove job %1: ").arg(job->id));
     return ExitOk;
@@ -509,17 +541,11 @@ int cmdShow(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("show");
     ArgParser parser(withGlobals({}));
-    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global, {QStringLiteral("experiment"), 2}); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
-    if (pos.isEmpty())
-        return usageError(cmd, QStringLiteral("the following arguments are required: experiment"));
-    if (pos.size() > 2)
-        return usageError(
-            cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(2).join(QLatin1Char(' '))));
     Session s(global);
-    int rc = ExitOk;
-    if (!s.open(&rc))
+    if (int rc = s.open(); rc >= 0)
         return rc;
     auto e = s.api().experiment(pos.at(0));
     if (!e)
@@ -537,6 +563,7 @@ int cmdShow(const QStringList &args, GlobalOptions global)
 
 // ---- list, watch ---------------------------------------------------------
 
+// -s/--sort, -d/--decreasing and -f/--field of list and watch.
 struct TableChoice
 {
     QStringList sort;
@@ -544,52 +571,46 @@ struct TableChoice
     QStringList fields;
 };
 
+QList<OptionSpec> withTableChoice(QList<OptionSpec> specs)
+{
+    specs << opt("-s", "--sort", Kind::Append) << opt("-d", "--decreasing")
+          << opt("-f", "--field", Kind::Append);
+    return specs;
+}
+
+TableChoice tableChoice(const ArgParser &parser)
+{
+    return {parser.values(QStringLiteral("--sort")), parser.isSet(QStringLiteral("--decreasing")),
+            parser.values(QStringLiteral("--field"))};
+}
+
 // Fetches the experiments, or the jobs of one, as the original's table.
-// On failure returns nullopt with the exit code set.
+// On failure returns nullopt with the exit code set, and the error printed
+// unless `errorText` takes it (for the caller to show).
 std::optional<TableData> fetchTable(Session &s, const QString &experiment, std::optional<Experiment> *expOut,
                                     QList<Job> *jobsOut, int *exitCode, QString *errorText = nullptr)
 {
-    if (errorText) {
-        // Not printed: the caller shows it.
-        auto fail = [&] {
+    auto fail = [&] {
+        if (errorText) {
             *exitCode = exitCodeFor(s.api().lastError());
             *errorText = QStringLiteral("schedy: ") + describe(s.api().lastError());
-            return std::nullopt;
-        };
-        if (experiment.isNull()) {
-            auto all = s.api().allExperiments();
-            if (!all)
-                return fail();
-            return experimentTable(*all);
+        } else {
+            *exitCode = s.fail();
         }
-        auto e = s.api().experiment(experiment);
-        if (!e)
-            return fail();
-        auto jobs = s.api().allJobs(e->name);
-        if (!jobs)
-            return fail();
-        *expOut = e;
-        *jobsOut = *jobs;
-        return jobTable(*jobs);
-    }
+        return std::nullopt;
+    };
     if (experiment.isNull()) {
         auto all = s.api().allExperiments();
-        if (!all) {
-            *exitCode = s.fail();
-            return std::nullopt;
-        }
+        if (!all)
+            return fail();
         return experimentTable(*all);
     }
     auto e = s.api().experiment(experiment);
-    if (!e) {
-        *exitCode = s.fail();
-        return std::nullopt;
-    }
+    if (!e)
+        return fail();
     auto jobs = s.api().allJobs(e->name);
-    if (!jobs) {
-        *exitCode = s.fail();
-        return std::nullopt;
-    }
+    if (!jobs)
+        return fail();
     if (expOut)
         *expOut = e;
     if (jobsOut)
@@ -614,25 +635,18 @@ QString shape(TableData &table, const TableChoice &choice)
 int cmdList(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("list");
-    ArgParser parser(
-        withGlobals({opt("-t", "--table"), opt("-p", "--paragraph"), opt("-s", "--sort", Kind::Append),
-                     opt("-d", "--decreasing"), opt("-f", "--field", Kind::Append)}));
-    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
+    ArgParser parser(withGlobals(withTableChoice({opt("-t", "--table"), opt("-p", "--paragraph")})));
+    if (int rc = parseCommand(cmd, args, &parser, &global, {{}, 1}); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
-    if (pos.size() > 1)
-        return usageError(
-            cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
     Session s(global);
-    int rc = ExitOk;
-    if (!s.open(&rc))
+    if (int rc = s.open(); rc >= 0)
         return rc;
+    int rc = ExitOk;
     auto table = fetchTable(s, pos.isEmpty() ? QString() : pos.first(), nullptr, nullptr, &rc);
     if (!table)
         return rc;
-    const TableChoice choice{parser.values(QStringLiteral("--sort")),
-                             parser.isSet(QStringLiteral("--decreasing")),
-                             parser.values(QStringLiteral("--field"))};
+    const TableChoice choice = tableChoice(parser);
     if (QString problem = shape(*table, choice); !problem.isEmpty())
         return usageError(cmd, problem);
     if (parser.isSet(QStringLiteral("--table"))) {
@@ -674,35 +688,26 @@ int terminalRows()
 int cmdWatch(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("watch");
-    ArgParser parser(withGlobals({opt("-n", "--interval", Kind::Value), opt("", "--iterations", Kind::Value),
-                                  opt("-s", "--sort", Kind::Append), opt("-d", "--decreasing"),
-                                  opt("-f", "--field", Kind::Append)}));
-    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
+    ArgParser parser(withGlobals(
+        withTableChoice({opt("-n", "--interval", Kind::Value), opt("", "--iterations", Kind::Value)})));
+    if (int rc = parseCommand(cmd, args, &parser, &global, {{}, 1}); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
-    if (pos.size() > 1)
-        return usageError(
-            cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
-    bool ok = true;
-    const double interval = parser.isSet(QStringLiteral("--interval"))
-                                ? parser.value(QStringLiteral("--interval")).toDouble(&ok)
-                                : 2.0;
-    if (!ok || interval <= 0)
+    const auto intervalOption =
+        numberOption(parser, QStringLiteral("--interval"), 2.0, [](double n) { return n > 0; });
+    if (!intervalOption)
         return usageError(cmd, QStringLiteral("--interval needs a number of seconds > 0"));
+    const double interval = *intervalOption;
     const bool interactive = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
-    int iterations = interactive ? 0 : 1;
-    if (parser.isSet(QStringLiteral("--iterations"))) {
-        iterations = parser.value(QStringLiteral("--iterations")).toInt(&ok);
-        if (!ok || iterations < 0)
-            return usageError(cmd, QStringLiteral("--iterations needs a number >= 0 (0: until Ctrl+C)"));
-    }
-    const TableChoice choice{parser.values(QStringLiteral("--sort")),
-                             parser.isSet(QStringLiteral("--decreasing")),
-                             parser.values(QStringLiteral("--field"))};
+    const auto iterationsOption =
+        numberOption(parser, QStringLiteral("--iterations"), interactive ? 0 : 1, nonNegative);
+    if (!iterationsOption)
+        return usageError(cmd, QStringLiteral("--iterations needs a number >= 0 (0: until Ctrl+C)"));
+    const int iterations = *iterationsOption;
+    const TableChoice choice = tableChoice(parser);
     const QString experiment = pos.isEmpty() ? QString() : pos.first();
     Session s(global);
-    int rc = ExitOk;
-    if (!s.open(&rc))
+    if (int rc = s.open(); rc >= 0)
         return rc;
 
     SignalWatcher watcher;
@@ -811,14 +816,9 @@ int cmdPush(const QStringList &args, GlobalOptions global)
     const QString cmd = QStringLiteral("push");
     ArgParser parser(withGlobals({opt("-p", "--hyperparameters", Kind::Values),
                                   opt("-r", "--results", Kind::Values), opt("-s", "--status", Kind::Value)}));
-    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global, {QStringLiteral("experiment"), 1}); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
-    if (pos.isEmpty())
-        return usageError(cmd, QStringLiteral("the following arguments are required: experiment"));
-    if (pos.size() > 1)
-        return usageError(
-            cmd, QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
     if (!parser.isSet(QStringLiteral("--hyperparameters")))
         return usageError(cmd, QStringLiteral("the following arguments are required: -p/--hyperparameters"));
     JobWrite job;
@@ -826,10 +826,10 @@ int cmdPush(const QStringList &args, GlobalOptions global)
         const QString st = parser.value(QStringLiteral("--status"));
         auto status = jobStatusFromString(st);
         if (!status)
-            return usageError(
-                cmd, QStringLiteral("argument -s/--status: invalid choice: '%1' (choose from 'QUEUED', "
-                                    "'RUNNING', 'DONE', 'CRASHED', 'PRUNED')")
-                         .arg(st));
+            return usageError(cmd, invalidChoice(QStringLiteral("-s/--status"), st,
+                                                 {QStringLiteral("QUEUED"), QStringLiteral("RUNNING"),
+                                                  QStringLiteral("DONE"), QStringLiteral("CRASHED"),
+                                                  QStringLiteral("PRUNED")}));
         job.status = *status;
     }
     if (parser.isSet(QStringLiteral("--results"))) {
@@ -844,8 +844,7 @@ int cmdPush(const QStringList &args, GlobalOptions global)
         !problem.isEmpty())
         return usageError(cmd, problem);
     Session s(global);
-    int rc = ExitOk;
-    if (!s.open(&rc))
+    if (int rc = s.open(); rc >= 0)
         return rc;
     auto e = s.api().experiment(pos.first());
     if (!e)
@@ -864,12 +863,8 @@ int cmdGenToken(const QStringList &args, GlobalOptions global)
     const QString cmd = QStringLiteral("gen-token");
     ArgParser parser(withGlobals({opt("", "--root", Kind::Value), opt("", "--email", Kind::Value),
                                   opt("", "--password", Kind::Value)}));
-    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global, {{}, 0}); rc >= 0)
         return rc;
-    if (!parser.positionals().isEmpty())
-        return usageError(
-            cmd,
-            QStringLiteral("unrecognized arguments: %1").arg(parser.positionals().join(QLatin1Char(' '))));
     QString root = parser.value(QStringLiteral("--root"));
     if (root.isEmpty()) {
         auto existing = ClientConfig::load(global.config(), nullptr);
@@ -895,9 +890,7 @@ int cmdGenToken(const QStringList &args, GlobalOptions global)
         login.token = *password;
     }
     Client client(login);
-    RetryPolicy policy;
-    policy.maxAttempts = global.retries + 1;
-    client.setRetryPolicy(policy);
+    client.setRetryPolicy(retryPolicy(global));
     BlockingClient api(&client);
     auto config = api.resetToken();
     if (!config) {
@@ -984,22 +977,15 @@ int cmdExport(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("export");
     ArgParser parser(withGlobals({opt("", "--format", Kind::Value), opt("-o", "--output", Kind::Value)}));
-    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global, {QStringLiteral("experiment"), 1}); rc >= 0)
         return rc;
     const QStringList pos = parser.positionals();
-    if (pos.size() != 1)
-        return usageError(
-            cmd, pos.isEmpty()
-                     ? QStringLiteral("the following arguments are required: experiment")
-                     : QStringLiteral("unrecognized arguments: %1").arg(pos.mid(1).join(QLatin1Char(' '))));
     const QString format = parser.value(QStringLiteral("--format"), QStringLiteral("csv"));
     if (format != QLatin1String("csv") && format != QLatin1String("json"))
-        return usageError(
-            cmd, QStringLiteral("argument --format: invalid choice: '%1' (choose from 'csv', 'json')")
-                     .arg(format));
+        return usageError(cmd, invalidChoice(QStringLiteral("--format"), format,
+                                             {QStringLiteral("csv"), QStringLiteral("json")}));
     Session s(global);
-    int rc = ExitOk;
-    if (!s.open(&rc))
+    if (int rc = s.open(); rc >= 0)
         return rc;
     auto e = s.api().experiment(pos.first());
     if (!e)
@@ -1038,10 +1024,8 @@ int cmdRun(const QStringList &args, GlobalOptions global)
                                   opt("", "--ignore-errors"), opt("", "--wait", Kind::Value),
                                   opt("", "--max-jobs", Kind::Value), opt("-q", "--quiet")}));
     parser.setRawTailAfter(1);
-    if (int rc = parseCommand(cmd, args, &parser, &global); rc >= 0)
+    if (int rc = parseCommand(cmd, args, &parser, &global, {QStringLiteral("experiment, command")}); rc >= 0)
         return rc;
-    if (parser.positionals().isEmpty())
-        return usageError(cmd, QStringLiteral("the following arguments are required: experiment, command"));
     if (parser.rest().isEmpty())
         return usageError(cmd, QStringLiteral("the following arguments are required: command"));
     RunOptions options;
@@ -1052,23 +1036,20 @@ int cmdRun(const QStringList &args, GlobalOptions global)
     options.allowEmptyResults = parser.isSet(QStringLiteral("--allow-empty-results"));
     options.ignoreErrors = parser.isSet(QStringLiteral("--ignore-errors"));
     options.quiet = parser.isSet(QStringLiteral("--quiet"));
-    bool ok = true;
     if (parser.isSet(QStringLiteral("--wait"))) {
-        const double wait = parser.value(QStringLiteral("--wait")).toDouble(&ok);
-        if (!ok || wait < 0)
+        options.wait = numberOption(parser, QStringLiteral("--wait"), 0.0, nonNegative);
+        if (!options.wait)
             return usageError(cmd, QStringLiteral("--wait needs a number of seconds >= 0"));
-        options.wait = wait;
     }
-    if (parser.isSet(QStringLiteral("--max-jobs"))) {
-        options.maxJobs = parser.value(QStringLiteral("--max-jobs")).toInt(&ok);
-        if (!ok || options.maxJobs < 1)
-            return usageError(cmd, QStringLiteral("--max-jobs needs a number >= 1"));
-    }
+    const auto maxJobs =
+        numberOption(parser, QStringLiteral("--max-jobs"), options.maxJobs, [](int n) { return n >= 1; });
+    if (!maxJobs)
+        return usageError(cmd, QStringLiteral("--max-jobs needs a number >= 1"));
+    options.maxJobs = *maxJobs;
     if (QString problem = checkFormatters(options.command); !problem.isEmpty())
         return usageError(cmd, problem);
     Session s(global);
-    int rc = ExitOk;
-    if (!s.open(&rc))
+    if (int rc = s.open(); rc >= 0)
         return rc;
     std::signal(SIGPIPE, SIG_IGN); // a closed stdout must not leave the job RUNNING
     Runner runner(&s.client(), options);
@@ -1091,24 +1072,16 @@ QString commandUsage(const QString &command)
 
 int runCommand(const QString &command, const QStringList &args, GlobalOptions global)
 {
-    if (command == QLatin1String("add"))
-        return cmdAdd(args, global);
-    if (command == QLatin1String("rm"))
-        return cmdRm(args, global);
-    if (command == QLatin1String("show"))
-        return cmdShow(args, global);
-    if (command == QLatin1String("list"))
-        return cmdList(args, global);
-    if (command == QLatin1String("push"))
-        return cmdPush(args, global);
-    if (command == QLatin1String("gen-token"))
-        return cmdGenToken(args, global);
-    if (command == QLatin1String("export"))
-        return cmdExport(args, global);
-    if (command == QLatin1String("watch"))
-        return cmdWatch(args, global);
-    if (command == QLatin1String("run"))
-        return cmdRun(args, global);
+    using Command = int (*)(const QStringList &, GlobalOptions);
+    static const QHash<QString, Command> commands{
+        {QStringLiteral("add"), cmdAdd},       {QStringLiteral("rm"), cmdRm},
+        {QStringLiteral("show"), cmdShow},     {QStringLiteral("list"), cmdList},
+        {QStringLiteral("push"), cmdPush},     {QStringLiteral("gen-token"), cmdGenToken},
+        {QStringLiteral("export"), cmdExport}, {QStringLiteral("watch"), cmdWatch},
+        {QStringLiteral("run"), cmdRun},
+    };
+    if (const Command run = commands.value(command))
+        return run(args, global);
     if (command == QLatin1String("help")) {
         if (args.isEmpty()) {
             writeOut(mainUsage());
