@@ -39,7 +39,10 @@ struct Result
     QByteArray err;
 };
 
-QCborMap obj(const char *jsonText) { return json::parse(jsonText).toMap(); }
+QCborMap obj(const char *jsonText)
+{
+    return json::parse(jsonText).toMap();
+}
 
 // Waits for a process without blocking the event loop (the server lives in it).
 void waitFor(QProcess &p)
@@ -120,8 +123,8 @@ private:
         QCOMPARE(QString::fromUtf8(actual), QString::fromUtf8(f.readAll()));
     }
 
-    static void put(BlockingClient &api, const QString &exp, const QString &id, JobStatus status, const char *hps,
-                    const char *results)
+    static void put(BlockingClient &api, const QString &exp, const QString &id, JobStatus status,
+                    const char *hps, const char *results)
     {
         JobWrite w;
         w.status = status;
@@ -154,8 +157,8 @@ private Q_SLOTS:
         ClientConfig config;
         m_tables = newUser(&config);
         BlockingClient api(config);
-        QVERIFY(api.createExperiment(experiment(QStringLiteral("MinimizeManual"), R"({"Manual": null})",
-                                                ExperimentStatus::Done)));
+        QVERIFY(api.createExperiment(
+            experiment(QStringLiteral("MinimizeManual"), R"({"Manual": null})", ExperimentStatus::Done)));
         QVERIFY(api.createExperiment(experiment(QStringLiteral("MinimizeRandom"), R"({"RandomSearch": {
             "x": {"normal": {"mean": 0, "std": 5}},
             "lr": {"loguniform": {"low": 1e-06, "high": 0.1}},
@@ -171,14 +174,16 @@ private Q_SLOTS:
             "maxGenerations": 10}})")));
         QVERIFY(api.createExperiment(experiment(QStringLiteral("Ambiguous"), R"({"Manual": null})")));
         const QString m = QStringLiteral("MinimizeManual");
-        put(api, m, QStringLiteral("alpha1"), JobStatus::Done, R"({"lr": 0.01, "layers": 3, "activation": "relu"})",
-            R"({"loss": [0.9, 0.5], "acc": 0.97})");
-        put(api, m, QStringLiteral("bravo2"), JobStatus::Done, R"({"lr": 0.001, "layers": 12, "activation": "tanh"})",
+        put(api, m, QStringLiteral("alpha1"), JobStatus::Done,
+            R"({"lr": 0.01, "layers": 3, "activation": "relu"})", R"({"loss": [0.9, 0.5], "acc": 0.97})");
+        put(api, m, QStringLiteral("bravo2"), JobStatus::Done,
+            R"({"lr": 0.001, "layers": 12, "activation": "tanh"})",
             R"({"loss": [0.8, 0.45, 0.31], "acc": 0.9831234})");
         put(api, m, QStringLiteral("charl3"), JobStatus::Crashed,
             R"({"lr": 1e-05, "layers": 1, "activation": "relu", "dropout": 0.5})", "{}");
         put(api, m, QStringLiteral("delta4"), JobStatus::Queued,
-            "{\"lr\": 0.1, \"layers\": 2, \"activation\": \"sigmoid\", \"extra\": {\"k\": 1, \"s\": \"it\x27s\"}}",
+            "{\"lr\": 0.1, \"layers\": 2, \"activation\": \"sigmoid\", \"extra\": {\"k\": 1, \"s\": "
+            "\"it\x27s\"}}",
             R"({"note": "ok", "flag": true})");
         put(api, QStringLiteral("Ambiguous"), QStringLiteral("amb001"), JobStatus::Done,
             R"({"status": "warm", "id": 3})", R"({"status": 0.5})");
@@ -194,14 +199,16 @@ private Q_SLOTS:
     {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("file");
-        QTest::newRow("plain") << QStringList{QStringLiteral("list")} << QStringLiteral("list_experiments.txt");
+        QTest::newRow("plain") << QStringList{QStringLiteral("list")}
+                               << QStringLiteral("list_experiments.txt");
         QTest::newRow("table") << QStringList{QStringLiteral("list"), QStringLiteral("-t")}
                                << QStringLiteral("list_experiments_table.txt");
         QTest::newRow("paragraphs") << QStringList{QStringLiteral("list"), QStringLiteral("-p")}
                                     << QStringLiteral("list_experiments_paragraphs.txt");
-        QTest::newRow("sorted fields") << QString(QStringLiteral("list -t -s scheduler -d -f name -f scheduler -f x"))
-                                              .split(QLatin1Char(' '))
-                                       << QStringLiteral("list_experiments_sorted.txt");
+        QTest::newRow("sorted fields")
+            << QString(QStringLiteral("list -t -s scheduler -d -f name -f scheduler -f x"))
+                   .split(QLatin1Char(' '))
+            << QStringLiteral("list_experiments_sorted.txt");
     }
     void listExperiments()
     {
@@ -218,14 +225,18 @@ private Q_SLOTS:
         QTest::addColumn<QString>("args");
         QTest::addColumn<QString>("file");
         QTest::newRow("plain") << QStringLiteral("list MinimizeManual") << QStringLiteral("list_jobs.txt");
-        QTest::newRow("table") << QStringLiteral("list MinimizeManual -t") << QStringLiteral("list_jobs_table.txt");
+        QTest::newRow("table") << QStringLiteral("list MinimizeManual -t")
+                               << QStringLiteral("list_jobs_table.txt");
         QTest::newRow("paragraphs") << QStringLiteral("list MinimizeManual --paragraph")
                                     << QStringLiteral("list_jobs_paragraphs.txt");
-        QTest::newRow("sorted") << QStringLiteral("list MinimizeManual -t -s acc -d -f id -f acc -f lr -f loss")
+        QTest::newRow("sorted") << QStringLiteral(
+                                       "list MinimizeManual -t -s acc -d -f id -f acc -f lr -f loss")
                                 << QStringLiteral("list_jobs_sorted.txt");
-        QTest::newRow("two keys") << QStringLiteral("list MinimizeManual -s activation -s lr -f id -f activation -f lr")
+        QTest::newRow("two keys") << QStringLiteral(
+                                         "list MinimizeManual -s activation -s lr -f id -f activation -f lr")
                                   << QStringLiteral("list_jobs_two_keys.txt");
-        QTest::newRow("ambiguous") << QStringLiteral("list Ambiguous -t") << QStringLiteral("list_ambiguous_table.txt");
+        QTest::newRow("ambiguous") << QStringLiteral("list Ambiguous -t")
+                                   << QStringLiteral("list_ambiguous_table.txt");
         QTest::newRow("ambiguous paragraphs")
             << QStringLiteral("list Ambiguous -p -s hyperparameter.id -f schedy.id -f hyperparameter.status")
             << QStringLiteral("list_ambiguous_paragraphs.txt");
@@ -246,8 +257,9 @@ private Q_SLOTS:
                                   QStringLiteral("status")});
         QCOMPARE(r.code, 2);
         QCOMPARE(r.out, QByteArray());
-        QCOMPARE(r.err, QByteArray("schedy list: error: Field \"status\" not found or ambiguous. (see 'schedy list "
-                                   "--help')\n"));
+        QCOMPARE(r.err,
+                 QByteArray("schedy list: error: Field \"status\" not found or ambiguous. (see 'schedy list "
+                            "--help')\n"));
         r = run(m_tables, {QStringLiteral("list"), QStringLiteral("Nope")});
         QCOMPARE(r.code, 3);
         QCOMPARE(r.err, QByteArray("schedy: not found (HTTP 404): no experiment named 'Nope'\n"));
@@ -267,10 +279,12 @@ private Q_SLOTS:
         r = run(m_tables, {QStringLiteral("show"), QStringLiteral("MNIST with PBT")});
         QCOMPARE(r.code, 0);
         QCOMPARE(r.out, QByteArray("name: MNIST with PBT\nstatus: RUNNING\nscheduler: PBT\n"));
-        r = run(m_tables, {QStringLiteral("show"), QStringLiteral("MinimizeManual"), QStringLiteral("delta4")});
+        r = run(m_tables,
+                {QStringLiteral("show"), QStringLiteral("MinimizeManual"), QStringLiteral("delta4")});
         QCOMPARE(r.code, 0);
         expectFile(r.out, QStringLiteral("show_job.txt"));
-        r = run(m_tables, {QStringLiteral("show"), QStringLiteral("MinimizeManual"), QStringLiteral("zzzzzz")});
+        r = run(m_tables,
+                {QStringLiteral("show"), QStringLiteral("MinimizeManual"), QStringLiteral("zzzzzz")});
         QCOMPARE(r.code, 3);
         QVERIFY(r.err.startsWith("schedy: not found (HTTP 404): "));
         QCOMPARE(r.err.count('\n'), 1);
@@ -289,17 +303,18 @@ private Q_SLOTS:
         QCOMPARE(r.out, QByteArray("name: R\nstatus: RUNNING\nscheduler: RandomSearch\n"
                                    "x: uniform ({\"low\": 0.0, \"high\": 1.0})\n"
                                    "n: choice ({\"values\": [1, \"a\"]})\nc: const (-1)\n"));
-        r = run(user, {QStringLiteral("add"), QStringLiteral("M"), QStringLiteral("-s"), QStringLiteral("DONE"),
-                       QStringLiteral("manual")});
+        r = run(user, {QStringLiteral("add"), QStringLiteral("M"), QStringLiteral("-s"),
+                       QStringLiteral("DONE"), QStringLiteral("manual")});
         QCOMPARE(r.code, 0);
         r = run(user, {QStringLiteral("list")});
         QCOMPARE(r.out, QByteArray("R  RUNNING  RandomSearch\nM  DONE     Manual\n"));
 
-        r = run(user, QString(QStringLiteral("add P pbt --objective min --quality loss --population 4 "
-                                             "--max-generations 3 --truncate 0.25 --explore lr=0.5,2 --explore "
-                                             "layers lr loguniform {\"low\":0.001,\"high\":1} layers choice "
-                                             "{\"values\":[1,2,3]}"))
-                          .split(QLatin1Char(' ')));
+        r = run(user,
+                QString(QStringLiteral("add P pbt --objective min --quality loss --population 4 "
+                                       "--max-generations 3 --truncate 0.25 --explore lr=0.5,2 --explore "
+                                       "layers lr loguniform {\"low\":0.001,\"high\":1} layers choice "
+                                       "{\"values\":[1,2,3]}"))
+                    .split(QLatin1Char(' ')));
         QCOMPARE(r.code, 0);
         BlockingClient api(config);
         auto p = api.experiment(QStringLiteral("P"));
@@ -341,11 +356,12 @@ private Q_SLOTS:
         const QString user = newUser(&config);
         BlockingClient api(config);
         QVERIFY(api.createExperiment(experiment(QStringLiteral("E"), R"({"Manual": null})")));
-        const Result r = run(user, {QStringLiteral("push"), QStringLiteral("E"), QStringLiteral("-p"),
-                                    QStringLiteral("lr"), QStringLiteral("0.01"), QStringLiteral("act"),
-                                    QStringLiteral("\"relu\""), QStringLiteral("sizes"), QStringLiteral("[512, 256]"),
-                                    QStringLiteral("-r"), QStringLiteral("loss"), QStringLiteral("-1.5"),
-                                    QStringLiteral("-s"), QStringLiteral("DONE")});
+        const Result r =
+            run(user, {QStringLiteral("push"), QStringLiteral("E"), QStringLiteral("-p"),
+                       QStringLiteral("lr"), QStringLiteral("0.01"), QStringLiteral("act"),
+                       QStringLiteral("\"relu\""), QStringLiteral("sizes"), QStringLiteral("[512, 256]"),
+                       QStringLiteral("-r"), QStringLiteral("loss"), QStringLiteral("-1.5"),
+                       QStringLiteral("-s"), QStringLiteral("DONE")});
         QCOMPARE(r.code, 0);
         auto jobs = api.allJobs(QStringLiteral("E"));
         QVERIFY(jobs);
@@ -354,24 +370,28 @@ private Q_SLOTS:
         COMPARE_NAME(j.status, JobStatus::Done);
         QCOMPARE(json::write(j.hyperparameters), QByteArray(R"({"lr":0.01,"act":"relu","sizes":[512,256]})"));
         QCOMPARE(json::write(j.results), QByteArray(R"({"loss":-1.5})"));
-        QCOMPARE(r.out, QByteArray("id: " + j.id.toUtf8()
-                                   + "\nstatus: DONE\nlr: 0.01\nact: relu\nsizes: [512, 256]\nloss: -1.5\n"));
+        QCOMPARE(r.out, QByteArray("id: " + j.id.toUtf8() +
+                                   "\nstatus: DONE\nlr: 0.01\nact: relu\nsizes: [512, 256]\nloss: -1.5\n"));
 
         auto fails = [&](const QStringList &args, const QByteArray &message) {
             const Result e = run(user, QStringList{QStringLiteral("push"), QStringLiteral("E")} + args);
             QCOMPARE(e.code, 2);
             QVERIFY2(e.err.contains(message), e.err.constData());
         };
-        fails({QStringLiteral("-p"), QStringLiteral("a")}, "Invalid hyperparameters (not a list of name/value).");
+        fails({QStringLiteral("-p"), QStringLiteral("a")},
+              "Invalid hyperparameters (not a list of name/value).");
         fails({QStringLiteral("-p"), QStringLiteral("a"), QStringLiteral("relu")},
               "Invalid value for hyperparameter a (");
-        fails({QStringLiteral("-p"), QStringLiteral("a"), QStringLiteral("1"), QStringLiteral("a"), QStringLiteral("2")},
+        fails({QStringLiteral("-p"), QStringLiteral("a"), QStringLiteral("1"), QStringLiteral("a"),
+               QStringLiteral("2")},
               "Duplicate hyperparameter: a.");
-        fails({QStringLiteral("-p"), QStringLiteral("a"), QStringLiteral("1"), QStringLiteral("-r"), QStringLiteral("x")},
+        fails({QStringLiteral("-p"), QStringLiteral("a"), QStringLiteral("1"), QStringLiteral("-r"),
+               QStringLiteral("x")},
               "Invalid results (not a list of name/value).");
         fails({QStringLiteral("-r"), QStringLiteral("x"), QStringLiteral("1")},
               "the following arguments are required: -p/--hyperparameters");
-        fails({QStringLiteral("-p"), QStringLiteral("a"), QStringLiteral("1"), QStringLiteral("-s"), QStringLiteral("OK")},
+        fails({QStringLiteral("-p"), QStringLiteral("a"), QStringLiteral("1"), QStringLiteral("-s"),
+               QStringLiteral("OK")},
               "invalid choice: 'OK'");
     }
 
@@ -381,13 +401,15 @@ private Q_SLOTS:
         const QString user = newUser(&config);
         BlockingClient api(config);
         QVERIFY(api.createExperiment(experiment(QStringLiteral("E"), R"({"Manual": null})")));
-        put(api, QStringLiteral("E"), QStringLiteral("job001"), JobStatus::Done, R"({"a": 1})", R"({"b": 2.5})");
+        put(api, QStringLiteral("E"), QStringLiteral("job001"), JobStatus::Done, R"({"a": 1})",
+            R"({"b": 2.5})");
         put(api, QStringLiteral("E"), QStringLiteral("job002"), JobStatus::Queued, R"({"a": 2})", "{}");
 
         Result r = run(user, {QStringLiteral("rm"), QStringLiteral("E"), QStringLiteral("job001")}, "n\n");
         QCOMPARE(r.code, 0);
-        QCOMPARE(r.out, QByteArray("id: job001\nstatus: DONE\na: 1\nb: 2.5\n"
-                                   "Are you sure you want to remove job001? [y/N] job001 was not removed.\n"));
+        QCOMPARE(r.out,
+                 QByteArray("id: job001\nstatus: DONE\na: 1\nb: 2.5\n"
+                            "Are you sure you want to remove job001? [y/N] job001 was not removed.\n"));
         QVERIFY(api.job(QStringLiteral("E"), QStringLiteral("job001")));
         r = run(user, {QStringLiteral("rm"), QStringLiteral("E"), QStringLiteral("job001")}, "Y\n");
         QCOMPARE(r.code, 0);
@@ -396,8 +418,10 @@ private Q_SLOTS:
         QVERIFY(!api.job(QStringLiteral("E"), QStringLiteral("job001")));
         r = run(user, {QStringLiteral("rm"), QStringLiteral("E")}); // no answer at all: kept
         QCOMPARE(r.code, 0);
-        QCOMPARE(r.out, QByteArray("name: E\nstatus: RUNNING\nscheduler: Manual\n"
-                                   "Are you sure you want to remove E and all its jobs? [y/N] E was not removed.\n"));
+        QCOMPARE(
+            r.out,
+            QByteArray("name: E\nstatus: RUNNING\nscheduler: Manual\n"
+                       "Are you sure you want to remove E and all its jobs? [y/N] E was not removed.\n"));
         r = run(user, {QStringLiteral("rm"), QStringLiteral("-f"), QStringLiteral("E")});
         QCOMPARE(r.code, 0);
         QCOMPARE(r.out, QByteArray());
@@ -416,8 +440,8 @@ private Q_SLOTS:
                               QStringLiteral("s3cret pass")});
         QCOMPARE(r.code, 0);
         QCOMPARE(r.out, QByteArray("Your token has been saved to " + path.toUtf8() + ".\n"));
-        QCOMPARE(QFile::permissions(path), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser
-                                               | QFileDevice::WriteUser);
+        QCOMPARE(QFile::permissions(path), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                               QFileDevice::ReadUser | QFileDevice::WriteUser);
         QString error;
         auto saved = ClientConfig::load(path, &error);
         QVERIFY2(saved, qPrintable(error));
@@ -446,15 +470,16 @@ private Q_SLOTS:
         QCOMPARE(r.code, 0);
         const QList<QByteArray> lines = r.out.split('\n');
         QCOMPARE(lines.size(), 6);
-        QCOMPARE(lines.at(0), QByteArray("id,status,createdAt,modifiedAt,hyperparameters.lr,hyperparameters.layers,"
-                                         "hyperparameters.activation,hyperparameters.dropout,hyperparameters.extra,"
-                                         "results.loss,results.acc,results.note,results.flag"));
+        QCOMPARE(lines.at(0),
+                 QByteArray("id,status,createdAt,modifiedAt,hyperparameters.lr,hyperparameters.layers,"
+                            "hyperparameters.activation,hyperparameters.dropout,hyperparameters.extra,"
+                            "results.loss,results.acc,results.note,results.flag"));
         QVERIFY(lines.at(1).startsWith("alpha1,DONE,"));
         QVERIFY(lines.at(1).endsWith(",0.01,3,relu,,,\"[0.9,0.5]\",0.97,,"));
         QVERIFY(lines.at(4).endsWith(",0.1,2,sigmoid,,\"{\"\"k\"\":1,\"\"s\"\":\"\"it's\"\"}\",,,ok,true"));
         const QString file = m_dir.filePath(QStringLiteral("export.json"));
-        r = run(m_tables, {QStringLiteral("export"), QStringLiteral("MinimizeManual"), QStringLiteral("--format"),
-                           QStringLiteral("json"), QStringLiteral("-o"), file});
+        r = run(m_tables, {QStringLiteral("export"), QStringLiteral("MinimizeManual"),
+                           QStringLiteral("--format"), QStringLiteral("json"), QStringLiteral("-o"), file});
         QCOMPARE(r.code, 0);
         QCOMPARE(r.out, QByteArray());
         QFile f(file);
@@ -467,18 +492,19 @@ private Q_SLOTS:
         QCOMPARE(jobs.at(1).toMap().value(QStringLiteral("id")).toString(), QStringLiteral("bravo2"));
         QCOMPARE(json::write(jobs.at(1).toMap().value(QStringLiteral("results"))),
                  QByteArray(R"({"loss":[0.8,0.45,0.31],"acc":0.9831234})"));
-        r = run(m_tables, {QStringLiteral("export"), QStringLiteral("MinimizeManual"), QStringLiteral("--format"),
-                           QStringLiteral("xml")});
+        r = run(m_tables, {QStringLiteral("export"), QStringLiteral("MinimizeManual"),
+                           QStringLiteral("--format"), QStringLiteral("xml")});
         QCOMPARE(r.code, 2);
     }
 
     void watch()
     {
         // Not a terminal: frames one after the other, without escapes.
-        Result r = run(m_tables, {QStringLiteral("watch"), QStringLiteral("MinimizeManual"), QStringLiteral("-n"),
-                                  QStringLiteral("0.01"), QStringLiteral("--iterations"), QStringLiteral("2"),
-                                  QStringLiteral("-f"), QStringLiteral("id"), QStringLiteral("-f"),
-                                  QStringLiteral("status"), QStringLiteral("-f"), QStringLiteral("acc")});
+        Result r =
+            run(m_tables, {QStringLiteral("watch"), QStringLiteral("MinimizeManual"), QStringLiteral("-n"),
+                           QStringLiteral("0.01"), QStringLiteral("--iterations"), QStringLiteral("2"),
+                           QStringLiteral("-f"), QStringLiteral("id"), QStringLiteral("-f"),
+                           QStringLiteral("status"), QStringLiteral("-f"), QStringLiteral("acc")});
         QCOMPARE(r.code, 0);
         expectFile(r.out, QStringLiteral("watch_two_frames.txt"));
         r = run(m_tables, {QStringLiteral("watch")});
@@ -504,8 +530,10 @@ private Q_SLOTS:
                               QStringLiteral(SCHEDY_TOY_JOB), QStringLiteral("succeed"), QStringLiteral("%h"),
                               QStringLiteral("%j@%e%%")});
         QCOMPARE(r.code, 0);
-        QCOMPARE(r.out, QByteArray("training job first1@Toy%\n--- RESULTS ---\n{\"loss\": 4.0, \"curve\": [3, 2.5]}\n"
-                                   "  epochs: 2\nnote: \"done\"\n--- END RESULTS ---\nbye\n"));
+        QCOMPARE(
+            r.out,
+            QByteArray("training job first1@Toy%\n--- RESULTS ---\n{\"loss\": 4.0, \"curve\": [3, 2.5]}\n"
+                       "  epochs: 2\nnote: \"done\"\n--- END RESULTS ---\nbye\n"));
         QCOMPARE(r.err, QByteArray("schedy: job first1 started\nschedy: job first1 DONE\n"));
         auto job = api.job(QStringLiteral("Toy"), QStringLiteral("first1"));
         QVERIFY(job);
@@ -514,15 +542,17 @@ private Q_SLOTS:
                  QByteArray(R"({"kept":"from before","loss":4.0,"curve":[3,2.5],"epochs":2,"note":"done"})"));
         COMPARE_NAME(api.job(QStringLiteral("Toy"), QStringLiteral("second"))->status, JobStatus::Queued);
         // Without --once: until there is no job left.
-        r = run(user, {QStringLiteral("run"), QStringLiteral("-q"), QStringLiteral("Toy"), QStringLiteral(SCHEDY_TOY_JOB),
-                       QStringLiteral("succeed"), QStringLiteral("%h"), QStringLiteral("%j")});
+        r = run(user, {QStringLiteral("run"), QStringLiteral("-q"), QStringLiteral("Toy"),
+                       QStringLiteral(SCHEDY_TOY_JOB), QStringLiteral("succeed"), QStringLiteral("%h"),
+                       QStringLiteral("%j")});
         QCOMPARE(r.code, 0);
         QCOMPARE(r.err, QByteArray());
         job = api.job(QStringLiteral("Toy"), QStringLiteral("second"));
         COMPARE_NAME(job->status, JobStatus::Done);
         QCOMPARE(json::write(job->results.value(QStringLiteral("loss"))), QByteArray("0.25"));
         // Bad formatters are refused before any job is taken.
-        r = run(user, {QStringLiteral("run"), QStringLiteral("Toy"), QStringLiteral("echo"), QStringLiteral("%x")});
+        r = run(user,
+                {QStringLiteral("run"), QStringLiteral("Toy"), QStringLiteral("echo"), QStringLiteral("%x")});
         QCOMPARE(r.code, 2);
         QVERIFY(r.err.contains("unknown formatter %x"));
     }
@@ -557,8 +587,9 @@ private Q_SLOTS:
         QCOMPARE(r.out, QByteArray("I forgot to print results\n"));
         QVERIFY(r.err.contains("job nores1 CRASHED: the command printed no results block"));
         COMPARE_NAME(api.job(QStringLiteral("Toy"), QStringLiteral("nores1"))->status, JobStatus::Crashed);
-        r = run(user, {QStringLiteral("run"), QStringLiteral("--once"), QStringLiteral("--allow-empty-results"),
-                       QStringLiteral("Toy"), toy, QStringLiteral("noresults")});
+        r = run(user,
+                {QStringLiteral("run"), QStringLiteral("--once"), QStringLiteral("--allow-empty-results"),
+                 QStringLiteral("Toy"), toy, QStringLiteral("noresults")});
         QCOMPARE(r.code, 0);
         job = api.job(QStringLiteral("Toy"), QStringLiteral("nores2"));
         COMPARE_NAME(job->status, JobStatus::Done);
@@ -567,7 +598,8 @@ private Q_SLOTS:
         r = run(user, {QStringLiteral("run"), QStringLiteral("--once"), QStringLiteral("Toy"), toy,
                        QStringLiteral("badresults")});
         QCOMPARE(r.code, 9);
-        QVERIFY2(r.err.contains("job badres: output line 3: the value of \"path\" is not JSON"), r.err.constData());
+        QVERIFY2(r.err.contains("job badres: output line 3: the value of \"path\" is not JSON"),
+                 r.err.constData());
         job = api.job(QStringLiteral("Toy"), QStringLiteral("badres"));
         COMPARE_NAME(job->status, JobStatus::Crashed);
         QCOMPARE(json::write(job->results), QByteArray(R"({"loss":0.5})"));
@@ -596,9 +628,9 @@ private Q_SLOTS:
                 loop.quit();
             }
         });
-        std::unique_ptr<QProcess> p(start(user, {QStringLiteral("run"), QStringLiteral("--once"), QStringLiteral("Toy"),
-                                                 QStringLiteral(SCHEDY_TOY_JOB), QStringLiteral("intermediate"),
-                                                 dir.path()}));
+        std::unique_ptr<QProcess> p(
+            start(user, {QStringLiteral("run"), QStringLiteral("--once"), QStringLiteral("Toy"),
+                         QStringLiteral(SCHEDY_TOY_JOB), QStringLiteral("intermediate"), dir.path()}));
         QByteArray out;
         connect(p.get(), &QProcess::readyReadStandardOutput, &loop, [&] {
             out += p->readAllStandardOutput();
@@ -633,9 +665,9 @@ private Q_SLOTS:
         QVERIFY(api.createExperiment(experiment(QStringLiteral("Toy"), R"({"Manual": null})")));
         put(api, QStringLiteral("Toy"), QStringLiteral("prune1"), JobStatus::Queued, "{}", "{}");
         QTemporaryDir dir;
-        std::unique_ptr<QProcess> p(start(user, {QStringLiteral("run"), QStringLiteral("--once"), QStringLiteral("Toy"),
-                                                 QStringLiteral(SCHEDY_TOY_JOB), QStringLiteral("intermediate"),
-                                                 dir.path()}));
+        std::unique_ptr<QProcess> p(
+            start(user, {QStringLiteral("run"), QStringLiteral("--once"), QStringLiteral("Toy"),
+                         QStringLiteral(SCHEDY_TOY_JOB), QStringLiteral("intermediate"), dir.path()}));
         QByteArray out;
         QEventLoop loop;
         connect(p.get(), &QProcess::readyReadStandardOutput, &loop, [&] {
@@ -652,7 +684,8 @@ private Q_SLOTS:
         pruned.status = JobStatus::Pruned;
         pruned.hyperparameters = job->hyperparameters;
         pruned.results = obj(R"({"why": "pruned by hand"})");
-        QVERIFY(api.putJob(QStringLiteral("Toy"), QStringLiteral("prune1"), pruned, WriteCondition::Unconditional));
+        QVERIFY(api.putJob(QStringLiteral("Toy"), QStringLiteral("prune1"), pruned,
+                           WriteCondition::Unconditional));
         QFile go(dir.filePath(QStringLiteral("go")));
         QVERIFY(go.open(QIODevice::WriteOnly));
         go.close();
@@ -680,8 +713,9 @@ private Q_SLOTS:
         put(api, QStringLiteral("Toy"), QStringLiteral("sig001"), JobStatus::Queued, "{}", "{}");
         put(api, QStringLiteral("Toy"), QStringLiteral("sig002"), JobStatus::Queued, "{}", "{}");
         QTemporaryDir dir;
-        std::unique_ptr<QProcess> p(start(user, {QStringLiteral("run"), QStringLiteral("Toy"),
-                                                 QStringLiteral(SCHEDY_TOY_JOB), QStringLiteral("signal"), dir.path()}));
+        std::unique_ptr<QProcess> p(
+            start(user, {QStringLiteral("run"), QStringLiteral("Toy"), QStringLiteral(SCHEDY_TOY_JOB),
+                         QStringLiteral("signal"), dir.path()}));
         QByteArray out;
         QEventLoop loop;
         connect(p.get(), &QProcess::readyReadStandardOutput, &loop, [&] {
@@ -712,8 +746,8 @@ private Q_SLOTS:
         ClientConfig config;
         const QString user = newUser(&config);
         BlockingClient api(config);
-        QVERIFY(api.createExperiment(experiment(QStringLiteral("Paused"), R"({"Manual": null})",
-                                                ExperimentStatus::Done)));
+        QVERIFY(api.createExperiment(
+            experiment(QStringLiteral("Paused"), R"({"Manual": null})", ExperimentStatus::Done)));
         const Result r = run(user, {QStringLiteral("run"), QStringLiteral("--wait"), QStringLiteral("0.01"),
                                     QStringLiteral("Paused"), QStringLiteral("true")});
         QCOMPARE(r.code, 0);
@@ -724,16 +758,18 @@ private Q_SLOTS:
     {
         ClientConfig config;
         const QString user = newUser(&config);
-        Result r = run(user, QString(QStringLiteral("add Toy-PBT pbt --objective min --quality loss --population 4 "
-                                                    "--max-generations 3 --explore lr lr uniform "
-                                                    "{\"low\":0,\"high\":1}"))
-                                 .split(QLatin1Char(' ')));
+        Result r =
+            run(user, QString(QStringLiteral("add Toy-PBT pbt --objective min --quality loss --population 4 "
+                                             "--max-generations 3 --explore lr lr uniform "
+                                             "{\"low\":0,\"high\":1}"))
+                          .split(QLatin1Char(' ')));
         QCOMPARE(r.code, 0);
         QList<QProcess *> workers;
         for (int i = 0; i < 4; ++i)
-            workers << start(user, {QStringLiteral("run"), QStringLiteral("--wait"), QStringLiteral("0.05"),
-                                    QStringLiteral("-q"), QStringLiteral("Toy-PBT"), QStringLiteral(SCHEDY_TOY_JOB),
-                                    QStringLiteral("pbt"), QStringLiteral("%h"), QStringLiteral("%r")});
+            workers << start(user,
+                             {QStringLiteral("run"), QStringLiteral("--wait"), QStringLiteral("0.05"),
+                              QStringLiteral("-q"), QStringLiteral("Toy-PBT"), QStringLiteral(SCHEDY_TOY_JOB),
+                              QStringLiteral("pbt"), QStringLiteral("%h"), QStringLiteral("%r")});
         for (QProcess *w : std::as_const(workers)) {
             w->closeWriteChannel();
             waitFor(*w);
@@ -767,14 +803,18 @@ private Q_SLOTS:
 
     void exitCodes()
     {
-        auto oneLine = [](const Result &r) { return r.err.count('\n') == 1 && r.err.startsWith("schedy"); };
+        auto oneLine = [](const Result &r) {
+            return r.err.count('\n') == 1 && r.err.startsWith("schedy");
+        };
         // Usage.
         Result r = run(m_tables, {QStringLiteral("frobnicate")});
         QCOMPARE(r.code, 2);
         QVERIFY(oneLine(r));
         r = run(m_tables, {QStringLiteral("list"), QStringLiteral("--bogus")});
         QCOMPARE(r.code, 2);
-        QCOMPARE(r.err, QByteArray("schedy list: error: unrecognized argument: --bogus (see 'schedy list --help')\n"));
+        QCOMPARE(
+            r.err,
+            QByteArray("schedy list: error: unrecognized argument: --bogus (see 'schedy list --help')\n"));
         // Not found.
         r = run(m_tables, {QStringLiteral("show"), QStringLiteral("Nope")});
         QCOMPARE(r.code, 3);
@@ -823,7 +863,8 @@ private Q_SLOTS:
         QCOMPARE(r.code, 6);
         QCOMPARE(r.err, QByteArray("schedy: server error (HTTP 502): bad gateway\n"));
         // Conflict.
-        r = run(m_tables, {QStringLiteral("add"), QStringLiteral("MinimizeManual"), QStringLiteral("manual")});
+        r = run(m_tables,
+                {QStringLiteral("add"), QStringLiteral("MinimizeManual"), QStringLiteral("manual")});
         QCOMPARE(r.code, 7);
         QVERIFY(oneLine(r));
         // Help.

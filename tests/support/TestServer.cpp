@@ -37,9 +37,10 @@ bool adminExec(const QString &sql, QString *error)
 {
     const QString url = qEnvironmentVariable("SCHEDY_TEST_POSTGRES_URL");
     if (url.isEmpty()) {
-        *error = QStringLiteral("SCHEDY_TEST_POSTGRES_URL is not set: this test runs against PostgreSQL and needs "
-                                "a cluster (scripts/test.sh starts one; by hand: "
-                                "export SCHEDY_TEST_POSTGRES_URL=$(scripts/postgres-test-cluster.sh start DIR))");
+        *error =
+            QStringLiteral("SCHEDY_TEST_POSTGRES_URL is not set: this test runs against PostgreSQL and needs "
+                           "a cluster (scripts/test.sh starts one; by hand: "
+                           "export SCHEDY_TEST_POSTGRES_URL=$(scripts/postgres-test-cluster.sh start DIR))");
         return false;
     }
     const QUrl u(url);
@@ -53,7 +54,8 @@ bool adminExec(const QString &sql, QString *error)
         db.setPassword(u.password(QUrl::FullyDecoded));
         db.setDatabaseName(u.path(QUrl::FullyDecoded).mid(1));
         if (!db.isValid()) {
-            *error = QStringLiteral("the Qt PostgreSQL driver (QPSQL, Debian package libqt6sql6-psql) is missing");
+            *error =
+                QStringLiteral("the Qt PostgreSQL driver (QPSQL, Debian package libqt6sql6-psql) is missing");
         } else if (!db.open()) {
             *error = QStringLiteral("cannot connect to the test cluster %1: %2")
                          .arg(url.section(QLatin1Char('@'), -1), db.lastError().text());
@@ -74,10 +76,12 @@ bool adminExec(const QString &sql, QString *error)
 PostgresDatabase::PostgresDatabase()
 {
     const QString base = qEnvironmentVariable("SCHEDY_TEST_POSTGRES_URL");
-    const QString name = QStringLiteral("schedy_test_%1_%2")
-                             .arg(QCoreApplication::applicationPid())
-                             .arg(QString::fromLatin1(QByteArray::number(QRandomGenerator::global()->generate64(), 36)));
-    if (!adminExec(QStringLiteral("CREATE DATABASE \"%1\" ENCODING 'UTF8' TEMPLATE template0").arg(name), &m_error))
+    const QString name =
+        QStringLiteral("schedy_test_%1_%2")
+            .arg(QCoreApplication::applicationPid())
+            .arg(QString::fromLatin1(QByteArray::number(QRandomGenerator::global()->generate64(), 36)));
+    if (!adminExec(QStringLiteral("CREATE DATABASE \"%1\" ENCODING 'UTF8' TEMPLATE template0").arg(name),
+                   &m_error))
         return;
     QUrl u(base);
     u.setPath(QLatin1Char('/') + name);
@@ -101,7 +105,8 @@ QString dumpTables(const QString &url)
     const bool sqlite = url.startsWith(QLatin1String("sqlite:"));
     QString out;
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(sqlite ? QStringLiteral("QSQLITE") : QStringLiteral("QPSQL"), name);
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(sqlite ? QStringLiteral("QSQLITE") : QStringLiteral("QPSQL"), name);
         if (sqlite) {
             db.setDatabaseName(url.mid(7));
             db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
@@ -114,7 +119,8 @@ QString dumpTables(const QString &url)
             db.setDatabaseName(u.path(QUrl::FullyDecoded).mid(1));
         }
         if (!db.open()) {
-            out = QStringLiteral("cannot open %1: %2").arg(url.section(QLatin1Char('@'), -1), db.lastError().text());
+            out = QStringLiteral("cannot open %1: %2")
+                      .arg(url.section(QLatin1Char('@'), -1), db.lastError().text());
         } else {
             QStringList names;
             QSqlQuery tables(db);
@@ -137,7 +143,8 @@ QString dumpTables(const QString &url)
                     order << QString::number(i);
                 QSqlQuery rows(db);
                 rows.setForwardOnly(true);
-                if (!rows.exec(QStringLiteral("SELECT * FROM \"%1\" ORDER BY %2").arg(table, order.join(QLatin1Char(','))))) {
+                if (!rows.exec(QStringLiteral("SELECT * FROM \"%1\" ORDER BY %2")
+                                   .arg(table, order.join(QLatin1Char(','))))) {
                     out += QStringLiteral("cannot read %1: %2").arg(table, rows.lastError().text());
                     continue;
                 }
@@ -197,7 +204,10 @@ bool TestServer::start(QString *error)
     return true;
 }
 
-void TestServer::stop() { m_server.reset(); }
+void TestServer::stop()
+{
+    m_server.reset();
+}
 
 bool TestServer::restart(QString *error)
 {
@@ -209,8 +219,14 @@ bool TestServer::restart(QString *error)
     return ok;
 }
 
-QString TestServer::root() const { return m_server ? m_server->rootUrl() : QString(); }
-quint16 TestServer::port() const { return m_server ? m_server->port() : 0; }
+QString TestServer::root() const
+{
+    return m_server ? m_server->rootUrl() : QString();
+}
+quint16 TestServer::port() const
+{
+    return m_server ? m_server->port() : 0;
+}
 
 ClientConfig TestServer::addUser(const QString &email, const QString &password)
 {
@@ -244,8 +260,8 @@ Reply HttpTestClient::request(const QByteArray &method, const QString &path, con
     for (auto it = headers.begin(); it != headers.end(); ++it)
         req.setRawHeader(it.key(), it.value());
     QNetworkReply *reply = body.isNull() && method != "PUT" && method != "POST"
-        ? nam.sendCustomRequest(req, method)
-        : nam.sendCustomRequest(req, method, body);
+                               ? nam.sendCustomRequest(req, method)
+                               : nam.sendCustomRequest(req, method, body);
     QSignalSpy finished(reply, &QNetworkReply::finished);
     if (!reply->isFinished())
         finished.wait(60000);
@@ -264,8 +280,8 @@ Reply HttpTestClient::request(const QByteArray &method, const QString &path, con
 
 bool HttpTestClient::login(const ClientConfig &config)
 {
-    const QByteArray body = json::write(QCborMap{{QStringLiteral("email"), config.email},
-                                                 {QStringLiteral("token"), config.token}});
+    const QByteArray body = json::write(
+        QCborMap{{QStringLiteral("email"), config.email}, {QStringLiteral("token"), config.token}});
     const Reply r = post(config.tokenType == ClientConfig::TokenType::Password ? QStringLiteral("passauth/")
                                                                                : QStringLiteral("token/"),
                          body);
@@ -295,7 +311,10 @@ ServerProcess::~ServerProcess()
     }
 }
 
-QString ServerProcess::binary() { return QStringLiteral(SCHEDY_SERVER_BIN); }
+QString ServerProcess::binary()
+{
+    return QStringLiteral(SCHEDY_SERVER_BIN);
+}
 
 bool ServerProcess::start(quint16 port, QString *error)
 {
@@ -307,9 +326,10 @@ void ServerProcess::launch(quint16 port, const QStringList &extra)
 {
     m_output.clear();
     m_port = port;
-    m_process.start(binary(), QStringList{QStringLiteral("--database"), m_databaseUrl, QStringLiteral("serve"),
-                                          QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port)} +
-                                  extra);
+    m_process.start(binary(),
+                    QStringList{QStringLiteral("--database"), m_databaseUrl, QStringLiteral("serve"),
+                                QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port)} +
+                        extra);
 }
 
 bool ServerProcess::waitUntilReady(QString *error)
