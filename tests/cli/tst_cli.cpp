@@ -44,20 +44,6 @@ QCborMap obj(const char *jsonText)
     return json::parse(jsonText).toMap();
 }
 
-// Waits for a process without blocking the event loop (the server lives in it).
-void waitFor(QProcess &p)
-{
-    if (p.state() == QProcess::NotRunning)
-        return;
-    QEventLoop loop;
-    QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-    QTimer guard;
-    guard.setSingleShot(true);
-    QObject::connect(&guard, &QTimer::timeout, &loop, &QEventLoop::quit);
-    guard.start(300000); // a hung child must not hang the suite
-    loop.exec();
-}
-
 } // namespace
 
 class tst_Cli : public QObject
@@ -101,7 +87,7 @@ private:
         if (!input.isEmpty())
             p->write(input);
         p->closeWriteChannel();
-        waitFor(*p);
+        waitForExit(*p);
         Result r;
         r.code = p->exitStatus() == QProcess::NormalExit ? p->exitCode() : -1;
         r.out = p->readAllStandardOutput();
@@ -648,7 +634,7 @@ private Q_SLOTS:
         QFile go(dir.filePath(QStringLiteral("go")));
         QVERIFY(go.open(QIODevice::WriteOnly));
         go.close();
-        waitFor(*p);
+        waitForExit(*p);
         QCOMPARE(p->exitCode(), 0);
         job = api.job(QStringLiteral("Toy"), QStringLiteral("inter1"));
         COMPARE_NAME(job->status, JobStatus::Done);
@@ -689,7 +675,7 @@ private Q_SLOTS:
         QFile go(dir.filePath(QStringLiteral("go")));
         QVERIFY(go.open(QIODevice::WriteOnly));
         go.close();
-        waitFor(*p);
+        waitForExit(*p);
         QCOMPARE(p->exitCode(), 0);
         QVERIFY(p->readAllStandardError().contains("job prune1 was changed elsewhere (it is now PRUNED)"));
         job = api.job(QStringLiteral("Toy"), QStringLiteral("prune1"));
@@ -727,7 +713,7 @@ private Q_SLOTS:
             loop.exec();
         QVERIFY(p->state() != QProcess::NotRunning);
         ::kill(pid_t(p->processId()), signal);
-        waitFor(*p);
+        waitForExit(*p);
         QCOMPARE(p->exitStatus(), QProcess::NormalExit);
         QCOMPARE(p->exitCode(), 128 + signal);
         QFile f(dir.filePath(QStringLiteral("signal")));
@@ -772,7 +758,7 @@ private Q_SLOTS:
                               QStringLiteral("pbt"), QStringLiteral("%h"), QStringLiteral("%r")});
         for (QProcess *w : std::as_const(workers)) {
             w->closeWriteChannel();
-            waitFor(*w);
+            waitForExit(*w);
             QCOMPARE(w->exitStatus(), QProcess::NormalExit);
             QVERIFY2(w->exitCode() == 0, w->readAllStandardError().constData());
             delete w;

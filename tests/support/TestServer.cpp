@@ -4,6 +4,7 @@
 
 #include <QAtomicInteger>
 #include <QCoreApplication>
+#include <QEventLoop>
 #include <QNetworkRequest>
 #include <QRandomGenerator>
 #include <QSignalSpy>
@@ -13,6 +14,7 @@
 #include <QSqlRecord>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
 #include <QUrl>
 
 namespace schedy::test {
@@ -360,6 +362,24 @@ bool ServerProcess::stop()
     m_process.terminate();
     return m_process.waitForFinished(20000) && m_process.exitStatus() == QProcess::NormalExit &&
            m_process.exitCode() == 0;
+}
+
+bool waitForExit(QProcess &process, int timeoutMs)
+{
+    if (process.state() == QProcess::NotRunning)
+        return true;
+    QEventLoop loop;
+    QObject::connect(&process, &QProcess::finished, &loop, &QEventLoop::quit);
+    QObject::connect(&process, &QProcess::errorOccurred, &loop, [&loop](QProcess::ProcessError error) {
+        if (error == QProcess::FailedToStart) // no finished() follows
+            loop.quit();
+    });
+    QTimer guard;
+    guard.setSingleShot(true);
+    QObject::connect(&guard, &QTimer::timeout, &loop, &QEventLoop::quit);
+    guard.start(timeoutMs);
+    loop.exec();
+    return process.state() == QProcess::NotRunning;
 }
 
 quint16 freePort()

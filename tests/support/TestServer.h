@@ -83,7 +83,7 @@ struct Reply
     int status = 0; // 0: no HTTP response (see error)
     QNetworkReply::NetworkError error = QNetworkReply::NoError;
     QByteArray body;
-    QCborValue json; // parsed body (Undefined when not JSON)
+    QCborValue json;                       // parsed body (Undefined when not JSON)
     QHash<QByteArray, QByteArray> headers; // lower-case names
     QByteArray header(const QByteArray &name) const { return headers.value(name.toLower()); }
     QString errorText() const; // the "error" field of a JSON error body
@@ -147,5 +147,10 @@ private:
 
 // A free TCP port on 127.0.0.1.
 quint16 freePort();
+
+// Waits for a child process to end without blocking the event loop (an
+// in-process server answers from it), at most `timeoutMs`, so that a hung
+// child does not hang the suite. True when it has ended.
+bool waitForExit(QProcess &process, int timeoutMs = 300000);
 
 } // namespace schedy::test
