@@ -21,12 +21,16 @@
 #include <QCborArray>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QImage>
+#include <QMouseEvent>
 #include <QRandomGenerator>
+#include <QTimer>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 using namespace schedy;
 using namespace schedy::charts;
@@ -261,30 +265,148 @@ int main(int argc, char **argv)
         print(label.constData(), steps, chart.layer()->pointCount());
     }
     {
-        ParallelCoordinatesChart chart;
-        prepare(chart);
         QList<FieldKey> fields;
         QList<AxisHint> hints;
         for (const QString &hp : experimentHyperparameters(experiment)) {
             fields.append(hyperparameterField(hp));
             hints.append(axisHint(experiment, hp));
         }
-        QList<Step> steps;
-        for (int r = 0; r < runs; ++r) {
-            steps.append(measure(
-                chart, [&] { return parallelCoordinates(source, fields, hints, loss); },
-                [&](ParallelData d) {
-                    chart.setData(std::move(d), QStringLiteral("loss"), Objective::Minimize);
-                }));
-        }
-        print("parallel coordinates", steps, chart.data().lineCount());
-        if (qEnvironmentVariableIsSet("BENCH_DEBUG")) {
-            for (int l = 0; l < 5; ++l) {
-                std::printf("line %d:", l);
-                for (qsizetype a = 0; a < chart.data().axes.size(); ++a)
-                    std::printf(" %g", double(chart.data().at(l, int(a))));
-                std::printf("\n");
+        auto prepareParallel = [&](const JobSource &src) {
+            return parallelCoordinates(src, fields, hints, loss);
+        };
+        // Export path (PNG; the lines painted by the calling thread, as for SVG).
+        {
+            ParallelCoordinatesChart chart;
+            prepare(chart);
+            QList<Step> steps;
+            for (int r = 0; r < runs; ++r) {
+                steps.append(measure(
+                    chart, [&] { return prepareParallel(source); },
+                    [&](ParallelData d) {
+                        chart.setData(std::move(d), QStringLiteral("loss"), Objective::Minimize);
+                    }));
             }
+            print("parallel coordinates, PNG export", steps, chart.data().lineCount());
+        }
+        // On screen: what the UI thread spends per step, and when the
+        // worker's layer is shown.
+        ParallelCoordinatesChart chart;
+        chart.resize(1200, 800);
+        chart.show();
+        QCoreApplication::processEvents();
+        auto untilShown = [&](QElapsedTimer &since) {
+            QEventLoop loop;
+            QObject::connect(&chart, &ParallelCoordinatesChart::layerRendered, &loop, &QEventLoop::quit);
+            QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+            if (chart.isLayerStale())
+                loop.exec();
+            chart.repaint(); // the blit of the finished layer
+            return since.elapsed();
+        };
+        struct OnScreen
+        {
+            qint64 data = 0, set = 0, paint = 0, shown = 0, render = 0;
+        };
+        auto report = [&](const char *name, QList<OnScreen> runs) {
+            std::sort(runs.begin(), runs.end(), [](const OnScreen &a, const OnScreen &b) {
+                return a.data + a.set + a.paint < b.data + b.set + b.paint;
+            });
+            const OnScreen &best = runs.first(), &median = runs[runs.size() / 2];
+            std::printf(
+                "%-34s %9d lines | UI: data %4lld ms, set %3lld ms, paint %3lld ms (median paint %3lld) "
+                "| shown after %4lld ms (median %4lld), worker %4lld ms\n",
+                name, chart.data().lineCount(), best.data, best.set, best.paint, median.paint, best.shown,
+                median.shown, best.render);
+        };
+        QList<OnScreen> update, resize, zoom;
+        for (int r = 0; r < runs; ++r) {
+            OnScreen o;
+            QElapsedTimer since;
+            since.start();
+            QElapsedTimer t;
+            t.start();
+            ParallelData d = prepareParallel(source);
+            o.data = t.restart();
+            chart.setData(std::move(d), QStringLiteral("loss"),
+                          r % 2 ? Objective::Maximize : Objective::Minimize);
+            o.set = t.restart();
+            chart.repaint();
+            o.paint = t.restart();
+            o.shown = untilShown(since);
+            o.render = chart.lastRenderMs();
+            update.append(o);
+        }
+        report("parallel, new data (on screen)", update);
+        for (int r = 0; r < runs; ++r) {
+            OnScreen o;
+            QElapsedTimer since;
+            since.start();
+            chart.resize(r % 2 ? 1200 : 1100, r % 2 ? 800 : 720);
+            chart.repaint();
+            o.paint = since.elapsed();
+            o.shown = untilShown(since);
+            o.render = chart.lastRenderMs();
+            resize.append(o);
+        }
+        report("parallel, resize (on screen)", resize);
+        for (int r = 0; r < runs; ++r) {
+            OnScreen o;
+            QElapsedTimer since;
+            since.start();
+            chart.zoomBy(r % 2 ? 0.5 : 2.0, QPointF(600, 400));
+            chart.repaint();
+            o.paint = since.elapsed();
+            o.shown = untilShown(since);
+            o.render = chart.lastRenderMs();
+            zoom.append(o);
+        }
+        report("parallel, zoom step (on screen)", zoom);
+        {
+            // Hover: the line under the pointer, then a repaint (blit + one line).
+            QList<qint64> hover, blit;
+            for (int r = 0; r < 20; ++r) {
+                QElapsedTimer t;
+                t.start();
+                const QPoint pos(300 + 30 * r, 300 + 7 * r);
+                QMouseEvent move(QEvent::MouseMove, pos, chart.mapToGlobal(pos), Qt::NoButton, Qt::NoButton,
+                                 Qt::NoModifier);
+                QCoreApplication::sendEvent(&chart, &move);
+                chart.repaint();
+                hover.append(t.restart());
+                chart.repaint();
+                blit.append(t.elapsed());
+            }
+            std::sort(hover.begin(), hover.end());
+            std::sort(blit.begin(), blit.end());
+            std::printf("%-34s %9d lines | UI: hover (hit test + repaint) median %lld ms, max %lld ms | "
+                        "plain repaint median %lld ms\n",
+                        "parallel, hover (on screen)", chart.data().lineCount(), hover[10], hover.last(),
+                        blit[10]);
+            std::printf("  renders started %d, stale ones dropped %d\n", chart.renderCount(),
+                        chart.discardedRenders());
+            if (!saveDir.isEmpty())
+                chart.grab().save(saveDir + QStringLiteral("/parallel-on-screen.png"));
+        }
+        // Small experiments are rendered in paintEvent(): how long that takes.
+        for (int n : {300, 1000, 3000, 5000}) {
+            JobTableModel small;
+            fill(small, scalarJobs(n));
+            const ModelJobSource smallSource(&small);
+            const int threshold = ParallelCoordinatesChart::asyncThreshold();
+            ParallelCoordinatesChart::setAsyncThreshold(std::numeric_limits<int>::max());
+            QList<qint64> paints;
+            for (int r = 0; r < runs; ++r) {
+                chart.setData(prepareParallel(smallSource), QStringLiteral("loss"), Objective::Minimize);
+                QElapsedTimer t;
+                t.start();
+                chart.repaint();
+                paints.append(t.elapsed());
+            }
+            ParallelCoordinatesChart::setAsyncThreshold(threshold);
+            std::sort(paints.begin(), paints.end());
+            std::printf("%-34s %9d lines | UI: paint in paintEvent() best %lld ms, median %lld ms\n",
+                        "parallel, rendered on the UI thread", chart.data().lineCount(), paints.first(),
+                        paints[paints.size() / 2]);
         }
     }
 

@@ -58,6 +58,57 @@ class TestCharts : public QObject
         return view->mapFromScene(view->chart()->mapToScene(view->layer()->map(value)));
     }
 
+    // Where a line of the parallel chart crosses between two axes (`t` of
+    // the way from axis `axis` to the next), in widget pixels.
+    static QRectF plotOf(const ParallelCoordinatesChart *chart)
+    {
+        return QRectF(chart->rect()).adjusted(84, 64, -84, -28);
+    }
+    static QPointF linePoint(const ParallelCoordinatesChart *chart, int line, double t, double override = -1,
+                             int axis = 0)
+    {
+        const QRectF plot = plotOf(chart);
+        const QRectF view = chart->visibleRange();
+        auto px = [&](double a, double n) {
+            return QPointF(plot.left() + (a - view.left()) / view.width() * plot.width(),
+                           plot.bottom() - (n - view.top()) / view.height() * plot.height());
+        };
+        double n0 = chart->data().at(line, axis), n1 = chart->data().at(line, axis + 1);
+        if (override >= 0)
+            n0 = n1 = override;
+        return px(axis, n0) * (1 - t) + px(axis + 1, n1) * t;
+    }
+    // Lines all at `position` on two hyperparameter axes and the result axis.
+    static ParallelData flatLines(int n, float position)
+    {
+        ParallelData d;
+        for (const char *name : {"a", "b"}) {
+            ParallelAxis axis{QString::fromLatin1(name), false, {}};
+            axis.spec.min = 0;
+            axis.spec.max = 1;
+            d.axes.append(axis);
+        }
+        ParallelAxis result{u"loss"_s, true, {}};
+        result.spec.min = 0;
+        result.spec.max = 1;
+        d.axes.append(result);
+        for (int i = 0; i < n; ++i) {
+            d.ids.append(u"j%1"_s.arg(i));
+            const double r = n > 1 ? double(i) / (n - 1) : 0.5;
+            d.results.append(r);
+            d.positions << position << position << float(r);
+        }
+        d.resultMin = 0;
+        d.resultMax = 1;
+        return d;
+    }
+    struct ThresholdGuard
+    {
+        int saved = ParallelCoordinatesChart::asyncThreshold();
+        explicit ThresholdGuard(int lines) { ParallelCoordinatesChart::setAsyncThreshold(lines); }
+        ~ThresholdGuard() { ParallelCoordinatesChart::setAsyncThreshold(saved); }
+    };
+
 private slots:
     void initTestCase() { QVERIFY(!OpenGlProbe::available()); } // offscreen: never OpenGL
 
@@ -141,6 +192,159 @@ private slots:
         QVERIFY(found >= 0);
         QTest::mouseClick(chart, Qt::LeftButton, {}, a.toPoint());
         QVERIFY(f.selection.isRowSelected(f.model.rowOf(chart->data().ids[found]), {}));
+    }
+
+    // Beyond the threshold the lines are rendered by a worker thread: the
+    // UI shows a hint, then the finished layer with the lines in colour.
+    void parallelRenderedOffThread()
+    {
+        ThresholdGuard guard(0); // every chart renders off the UI thread
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        QSignalSpy rendered(f.panel.parallelChart(), &ParallelCoordinatesChart::layerRendered);
+        f.panel.setCurrentChart(ChartsPanel::Chart::Parallel);
+        f.panel.setResult(u"accuracy"_s);
+        ParallelCoordinatesChart *chart = f.panel.parallelChart();
+        QVERIFY(chart->isAsync());
+        chart->repaint();
+        if (rendered.isEmpty())
+            QVERIFY(rendered.wait());
+        QVERIFY(!chart->isLayerStale());
+        QCOMPARE(chart->layerImage().isNull(), false);
+        QCOMPARE(chart->layerImage().size(), (plotOf(chart).adjusted(-2, -2, 2, 2).toAlignedRect().size()));
+        const QImage shot = chart->grab().toImage();
+        // Midway between the first two axes every line is drawn in a colour
+        // of the scale (not white, not grey), the best one dark.
+        int coloured = 0;
+        for (int line = 0; line < chart->data().lineCount(); ++line) {
+            const QPoint p = linePoint(chart, line, 0.5).toPoint();
+            int saturation = 0; // most saturated pixel next to the line's centre
+            for (int dy = -1; dy <= 1; ++dy)
+                saturation = std::max(saturation, shot.pixelColor(p + QPoint(0, dy)).hsvSaturation());
+            if (saturation > 60)
+                ++coloured;
+        }
+        QCOMPARE(coloured, chart->data().lineCount());
+        // Away from any line: white.
+        QCOMPARE(shot.pixelColor(plotOf(chart).topLeft().toPoint() + QPoint(3, -20)), QColor(Qt::white));
+        // Plain repaints blit the layer; no new render.
+        const int renders = chart->renderCount();
+        chart->repaint();
+        QCOMPARE(chart->renderCount(), renders);
+        QVERIFY(!chart->isLayerStale());
+        // Hover and click still find lines.
+        const int line = 3;
+        const QPointF at = linePoint(chart, line, 0.5);
+        QVERIFY(chart->lineAt(at, 3) >= 0);
+        QTest::mouseClick(chart, Qt::LeftButton, {}, at.toPoint());
+        QCOMPARE(f.selection.selectedRows().size(), 1);
+        // A new selection is a new render (selected lines thick, others dimmed).
+        rendered.clear();
+        QVERIFY(rendered.wait());
+        QVERIFY(!chart->isLayerStale());
+    }
+
+    // Data changing while a render is in flight: the stale render is dropped
+    // (cancelled, skipped or discarded on arrival) and never shown.
+    void parallelStaleRenderDiscarded()
+    {
+        ThresholdGuard guard(0);
+        ParallelCoordinatesChart chart;
+        chart.resize(900, 500);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        QSignalSpy started(&chart, &ParallelCoordinatesChart::renderStarted);
+        QSignalSpy rendered(&chart, &ParallelCoordinatesChart::layerRendered);
+        // A: every line along the bottom; B: along the top.
+        chart.setData(flatLines(2000, 0.0f), u"loss"_s, Objective::Minimize);
+        chart.repaint();
+        if (started.isEmpty())
+            QVERIFY(started.wait());
+        QCOMPARE(started.size(), 1);
+        chart.setData(flatLines(2000, 1.0f), u"loss"_s, Objective::Minimize);
+        chart.repaint();
+        QVERIFY(rendered.wait());
+        QCOMPARE(rendered.size(), 1);
+        QCOMPARE(started.size(), 2);
+        QCOMPARE(chart.discardedRenders(), 1);
+        QVERIFY(!chart.isLayerStale());
+        const QImage shot = chart.grab().toImage();
+        const QPointF top = linePoint(&chart, 0, 0.5), bottom = linePoint(&chart, 0, 0.5, 0.0);
+        QVERIFY(shot.pixelColor(top.toPoint()) != QColor(Qt::white));
+        QCOMPARE(shot.pixelColor(bottom.toPoint()), QColor(Qt::white));
+    }
+
+    // Destroying the chart while the worker renders must wait for it, not crash.
+    void parallelDestroyedWhileRendering()
+    {
+        ThresholdGuard guard(0);
+        for (int round = 0; round < 3; ++round) {
+            auto *chart = new ParallelCoordinatesChart;
+            chart->resize(900, 500);
+            chart->show();
+            QVERIFY(QTest::qWaitForWindowExposed(chart));
+            QSignalSpy started(chart, &ParallelCoordinatesChart::renderStarted);
+            chart->setData(flatLines(50000, 0.5f), u"loss"_s, Objective::Minimize);
+            chart->repaint();
+            if (started.isEmpty())
+                QVERIFY(started.wait());
+            delete chart; // the worker is mid-render (or just done)
+        }
+        // Events the workers posted are gone with their receivers; a fresh
+        // chart still renders.
+        ParallelCoordinatesChart chart;
+        chart.resize(900, 500);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        QSignalSpy rendered(&chart, &ParallelCoordinatesChart::layerRendered);
+        chart.setData(flatLines(100, 0.25f), u"loss"_s, Objective::Minimize);
+        chart.repaint();
+        QVERIFY(rendered.wait());
+    }
+
+    // Zooming or resizing shows the last layer mapped onto the new geometry
+    // until the new one arrives; then it is exact again.
+    void parallelResizeAndZoomRerender()
+    {
+        ThresholdGuard guard(0);
+        ParallelCoordinatesChart chart;
+        chart.resize(900, 500);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        QSignalSpy rendered(&chart, &ParallelCoordinatesChart::layerRendered);
+        chart.setData(flatLines(500, 0.5f), u"loss"_s, Objective::Minimize);
+        chart.repaint();
+        QVERIFY(rendered.wait());
+        chart.resize(1000, 600);
+        chart.repaint();
+        QVERIFY(chart.isLayerStale());
+        QVERIFY(rendered.wait());
+        QVERIFY(!chart.isLayerStale());
+        QCOMPARE(chart.layerImage().size(), (plotOf(&chart).adjusted(-2, -2, 2, 2).toAlignedRect().size()));
+        chart.zoomBy(2, plotOf(&chart).center());
+        chart.repaint();
+        QVERIFY(chart.isLayerStale());
+        QVERIFY(rendered.wait());
+        QVERIFY(!chart.isLayerStale());
+        // The zoom centre was on the lines (all at 0.5): still drawn there.
+        const QImage shot = chart.grab().toImage();
+        QVERIFY(shot.pixelColor(linePoint(&chart, 0, 0.5).toPoint()) != QColor(Qt::white));
+    }
+
+    // Small experiments stay on the UI thread: the layer is ready at once.
+    void parallelSmallRenderedInPaint()
+    {
+        ParallelCoordinatesChart chart;
+        chart.resize(900, 500);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.setData(flatLines(300, 0.5f), u"loss"_s, Objective::Minimize);
+        QVERIFY(!chart.isAsync());
+        chart.repaint();
+        QVERIFY(!chart.isLayerStale());
+        QCOMPARE(chart.renderCount(), 0);
+        const QImage shot = chart.grab().toImage();
+        QVERIFY(shot.pixelColor(linePoint(&chart, 0, 0.5).toPoint()) != QColor(Qt::white));
     }
 
     void curves()

@@ -2,21 +2,33 @@
 
 #include "ChartColors.h"
 
+#include <QElapsedTimer>
 #include <QMouseEvent>
 #include <QPaintEngine>
 #include <QPainter>
 #include <QRubberBand>
+#include <QThread>
 #include <QToolTip>
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <vector>
 
 namespace schedy::charts {
 
 namespace {
 
 constexpr qreal MarginLeft = 24, MarginRight = 24, MarginTop = 64, MarginBottom = 28;
+// Beyond this many lines: colour buckets and one drawLines() per bucket
+// instead of a pen and a polyline per line (the lines are a colour field).
+constexpr int ExactColourLimit = 5000;
+constexpr int ColourBuckets = 64;
+// The worker looks for a newer request this often (lines).
+constexpr int CancelCheckLines = 2048;
+// Up to this many lines the layer is rendered in paintEvent() (measured:
+// a few milliseconds, see docs/performance.md).
+int s_asyncThreshold = 2000;
 
 qreal segmentDistance2(const QPointF &p, const QPointF &a, const QPointF &b)
 {
@@ -42,6 +54,199 @@ QString tickLabel(double v)
     return s;
 }
 
+// World (axis index, [0, 1]) to widget pixels for a plot rectangle and view.
+QTransform worldToPixel(const QRectF &plot, const QRectF &view)
+{
+    const qreal sx = plot.width() / view.width(), sy = plot.height() / view.height();
+    return QTransform(sx, 0, 0, -sy, plot.left() - view.left() * sx, plot.bottom() + view.top() * sy);
+}
+
+int lineAlpha(int n)
+{
+    return n <= 200 ? 210 : n <= 2000 ? 120 : n <= 20000 ? 60 : 30;
+}
+
+// Thousands of lines: one-pixel cosmetic pens, the raster engine's fast path.
+qreal lineWidth(int n)
+{
+    return n <= 200 ? 1.4 : n <= 5000 ? 1.0 : 0.0;
+}
+
+// A selected or hovered line: a dark outline under the line's own colour;
+// `points` has NaN where a job lacks a hyperparameter.
+void strokeEmphasised(QPainter &painter, const QPolygonF &points, const QColor &colour, bool hovered)
+{
+    QPolygonF run;
+    auto flush = [&] {
+        if (run.size() > 1) {
+            painter.setPen(QPen(QColor(0x10, 0x10, 0x10), hovered ? 5.0 : 4.0, Qt::SolidLine, Qt::RoundCap,
+                                Qt::RoundJoin));
+            painter.drawPolyline(run);
+            painter.setPen(QPen(colour, hovered ? 2.6 : 2.0, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+            painter.drawPolyline(run);
+        }
+        run.clear();
+    };
+    for (const QPointF &p : points) {
+        if (std::isnan(p.x()))
+            flush();
+        else
+            run.append(p);
+    }
+    flush();
+}
+
+} // namespace
+
+// A snapshot of everything the lines need, as plain values (implicitly
+// shared lists, read only), so that a worker thread can render it while the
+// UI thread goes on.
+struct ParallelCoordinatesChart::LineJob
+{
+    quint64 generation = 0;
+    QList<float> positions; // line-major
+    QStringList ids;
+    QList<float> ratings;
+    QList<int> order; // worst first
+    int axisCount = 0;
+    QSet<QString> selected;
+    QString hovered;
+    QTransform toPixel;
+    QRect imageRect; // the plot and a 2-pixel margin, widget coordinates
+    QRectF clip;
+    qreal dpr = 1;
+
+    int lineCount() const { return int(ids.size()); }
+    QPolygonF polygon(int line) const
+    {
+        QPolygonF poly;
+        poly.reserve(axisCount);
+        const float *v = positions.constData() + qsizetype(line) * axisCount;
+        for (int a = 0; a < axisCount; ++a)
+            poly.append(std::isnan(v[a]) ? QPointF(std::nan(""), std::nan(""))
+                                         : toPixel.map(QPointF(a, double(v[a]))));
+        return poly;
+    }
+    bool emphasised(int line) const
+    {
+        if (selected.isEmpty() && hovered.isEmpty())
+            return false;
+        const QString &id = ids.at(line);
+        return id == hovered || selected.contains(id);
+    }
+};
+
+namespace {
+
+// Paints the lines, worst first so that the best end on top, then the
+// selected and hovered ones. Returns false if `latest` moved on (cancelled).
+template <typename Job> bool paintLines(QPainter &painter, const Job &job, const std::atomic<quint64> *latest)
+{
+    auto cancelled = [&] {
+        return latest && latest->load(std::memory_order_relaxed) != job.generation;
+    };
+    const int n = job.lineCount();
+    const int axisCount = job.axisCount;
+    const bool emphasis = !job.selected.isEmpty() || !job.hovered.isEmpty();
+    const int alpha = emphasis ? std::max(20, lineAlpha(n) / 2) : lineAlpha(n);
+    const qreal width = lineWidth(n);
+    painter.setRenderHint(QPainter::Antialiasing, n <= 5000);
+    QList<int> emphasised;
+    if (n <= ExactColourLimit) {
+        // Few lines: each in its own colour, as one polyline per run of values.
+        QPolygonF run;
+        for (int line : job.order) {
+            if (job.emphasised(line)) {
+                emphasised.append(line);
+                continue;
+            }
+            QColor c = qualityColor(job.ratings[line]);
+            c.setAlpha(alpha);
+            painter.setPen(QPen(c, width));
+            const QPolygonF poly = job.polygon(line);
+            run.clear();
+            for (const QPointF &p : poly) {
+                if (std::isnan(p.x())) {
+                    if (run.size() > 1)
+                        painter.drawPolyline(run);
+                    run.clear();
+                } else {
+                    run.append(p);
+                }
+            }
+            if (run.size() > 1)
+                painter.drawPolyline(run);
+        }
+    } else {
+        // Many lines: the ratings are sorted, so a colour bucket is a run of
+        // the order; each is one pen and one drawLines() of its segments.
+        std::vector<QLineF> segments;
+        segments.reserve(std::min(n, 20000) * std::max(1, axisCount - 1));
+        const QTransform &m = job.toPixel;
+        std::vector<qreal> xs(axisCount);
+        for (int a = 0; a < axisCount; ++a)
+            xs[a] = m.map(QPointF(a, 0)).x();
+        const qreal y0 = m.dy(), sy = m.m22();
+        int bucket = -1;
+        auto flush = [&] {
+            if (!segments.empty()) {
+                QColor c = qualityColor((bucket + 0.5) / ColourBuckets);
+                c.setAlpha(alpha);
+                painter.setPen(QPen(c, width));
+                painter.drawLines(segments.data(), int(segments.size()));
+            }
+            segments.clear();
+        };
+        int done = 0;
+        for (int line : job.order) {
+            if (++done % CancelCheckLines == 0 && cancelled())
+                return false;
+            if (job.emphasised(line)) {
+                emphasised.append(line);
+                continue;
+            }
+            const int b = std::clamp(int(job.ratings[line] * ColourBuckets), 0, ColourBuckets - 1);
+            if (b != bucket) {
+                flush();
+                bucket = b;
+            }
+            const float *v = job.positions.constData() + qsizetype(line) * axisCount;
+            for (int a = 1; a < axisCount; ++a) {
+                if (std::isnan(v[a - 1]) || std::isnan(v[a]))
+                    continue;
+                segments.emplace_back(xs[a - 1], y0 + sy * v[a - 1], xs[a], y0 + sy * v[a]);
+            }
+        }
+        flush();
+    }
+    if (cancelled())
+        return false;
+    painter.setRenderHint(QPainter::Antialiasing, true);
+    std::stable_partition(emphasised.begin(), emphasised.end(),
+                          [&job](int line) { return job.ids.at(line) != job.hovered; });
+    for (int line : std::as_const(emphasised))
+        strokeEmphasised(painter, job.polygon(line), qualityColor(job.ratings[line]),
+                         job.ids.at(line) == job.hovered);
+    return true;
+}
+
+// The line layer as an image of the plot (transparent elsewhere); null if
+// cancelled.
+template <typename Job> QImage renderLayer(const Job &job, const std::atomic<quint64> *latest)
+{
+    QImage image(job.imageRect.size() * job.dpr, QImage::Format_ARGB32_Premultiplied);
+    if (image.isNull())
+        return {};
+    image.setDevicePixelRatio(job.dpr);
+    image.fill(Qt::transparent);
+    QPainter painter(&image);
+    painter.translate(-job.imageRect.topLeft());
+    painter.setClipRect(job.clip);
+    if (!paintLines(painter, job, latest))
+        return {};
+    return image;
+}
+
 } // namespace
 
 ParallelCoordinatesChart::ParallelCoordinatesChart(QWidget *parent)
@@ -51,6 +256,32 @@ ParallelCoordinatesChart::ParallelCoordinatesChart(QWidget *parent)
     setFocusPolicy(Qt::StrongFocus);
     setAutoFillBackground(false);
     setAttribute(Qt::WA_OpaquePaintEvent);
+    // Resizes and zoom steps come in bursts: one render after them.
+    m_renderTimer.setSingleShot(true);
+    m_renderTimer.setInterval(30);
+    connect(&m_renderTimer, &QTimer::timeout, this, &ParallelCoordinatesChart::startRender);
+}
+
+ParallelCoordinatesChart::~ParallelCoordinatesChart()
+{
+    if (m_thread) {
+        // Stop a render in flight at its next check, then wait for it: its
+        // job refers to m_latest and posts to this object.
+        m_latest.store(~quint64(0));
+        m_thread->quit();
+        m_thread->wait();
+        delete m_worker;
+    }
+}
+
+void ParallelCoordinatesChart::setAsyncThreshold(int lines)
+{
+    s_asyncThreshold = lines;
+}
+
+int ParallelCoordinatesChart::asyncThreshold()
+{
+    return s_asyncThreshold;
 }
 
 QRectF ParallelCoordinatesChart::fullView() const
@@ -69,10 +300,23 @@ void ParallelCoordinatesChart::setData(ParallelData data, const QString &result,
     m_result = result;
     m_objective = objective;
     m_title = tr("Parallel coordinates, coloured by %1").arg(result);
-    m_order.resize(m_data.lineCount());
-    std::iota(m_order.begin(), m_order.end(), 0);
-    std::stable_sort(m_order.begin(), m_order.end(), [this](int a, int b) { return rating(a) < rating(b); });
-    m_painted.clear();
+    ++m_dataGeneration;
+    // Ratings once per line: the sort and the colours need them.
+    const int n = m_data.lineCount();
+    const double span = m_data.resultMax - m_data.resultMin;
+    QList<float> ratings(n, 1.0f); // all equal: all best
+    if (span > 0) {
+        for (int line = 0; line < n; ++line) {
+            const double t = (m_data.results[line] - m_data.resultMin) / span;
+            ratings[line] = float(m_objective == Objective::Minimize ? 1.0 - t : t);
+        }
+    }
+    m_ratings = std::move(ratings);
+    QList<int> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [this](int a, int b) { return m_ratings[a] < m_ratings[b]; });
+    m_order = std::move(order);
     if (!sameAxes || !m_zoomed) {
         m_view = fullView();
         if (m_zoomed) {
@@ -88,16 +332,8 @@ void ParallelCoordinatesChart::setSelectedIds(const QSet<QString> &ids)
     if (ids == m_selected)
         return;
     m_selected = ids;
+    ++m_selectionGeneration;
     update();
-}
-
-double ParallelCoordinatesChart::rating(int line) const
-{
-    const double span = m_data.resultMax - m_data.resultMin;
-    if (!(span > 0))
-        return 1.0; // all equal: all best
-    const double t = (m_data.results[line] - m_data.resultMin) / span;
-    return m_objective == Objective::Minimize ? 1.0 - t : t;
 }
 
 QColor ParallelCoordinatesChart::lineColor(int line) const
@@ -123,28 +359,173 @@ QPointF ParallelCoordinatesChart::toWorld(const QRectF &plot, const QPointF &p) 
             m_view.top() + (plot.bottom() - p.y()) / plot.height() * m_view.height()};
 }
 
+ParallelCoordinatesChart::LayerKey ParallelCoordinatesChart::currentKey(const QRectF &plot) const
+{
+    LayerKey key;
+    key.data = m_dataGeneration;
+    key.selection = m_selectionGeneration;
+    key.view = m_view;
+    key.plot = plot;
+    key.dpr = devicePixelRatioF();
+    if (!isAsync())
+        key.hovered = m_hovered;
+    return key;
+}
+
+ParallelCoordinatesChart::LineJob ParallelCoordinatesChart::makeJob(const QRectF &plot, bool withHover) const
+{
+    LineJob job;
+    job.positions = m_data.positions;
+    job.ids = m_data.ids;
+    job.ratings = m_ratings;
+    job.order = m_order;
+    job.axisCount = int(m_data.axes.size());
+    job.selected = m_selected;
+    if (withHover)
+        job.hovered = m_hovered;
+    job.toPixel = worldToPixel(plot, m_view);
+    job.clip = plot.adjusted(-2, -2, 2, 2);
+    job.imageRect = job.clip.toAlignedRect();
+    job.dpr = devicePixelRatioF();
+    return job;
+}
+
+bool ParallelCoordinatesChart::isLayerStale() const
+{
+    const QRectF plot = plotRect(rect());
+    return m_data.lineCount() > 0 && (m_layer.image.isNull() || m_layer.key != currentKey(plot));
+}
+
 void ParallelCoordinatesChart::paintEvent(QPaintEvent *)
 {
     ++m_paintCount;
     QPainter painter(this);
-    paintChart(painter, rect());
+    paintChart(painter, rect(), true);
 }
 
 void ParallelCoordinatesChart::renderChart(QPainter *painter, const QRectF &target)
 {
-    const QString hovered = m_hovered;
-    m_hovered.clear();
-    const QList<QPolygonF> painted = m_painted;
     painter->save();
     painter->translate(target.topLeft());
     painter->scale(target.width() / std::max(1, width()), target.height() / std::max(1, height()));
-    paintChart(*painter, rect());
+    paintChart(*painter, rect(), false);
     painter->restore();
-    m_hovered = hovered;
-    m_painted = painted;
 }
 
-void ParallelCoordinatesChart::paintChart(QPainter &painter, const QRectF &rect)
+void ParallelCoordinatesChart::paintLayer(QPainter &painter, const QRectF &plot)
+{
+    const LayerKey key = currentKey(plot);
+    if (!isAsync()) {
+        // Few lines: render here, hover included; a new request makes any
+        // worker render still in flight stale.
+        if (m_layer.image.isNull() || m_layer.key != key) {
+            LineJob job = makeJob(plot, true);
+            job.generation = ++m_requested;
+            m_latest.store(job.generation);
+            m_rendering = false;
+            m_renderTimer.stop();
+            m_layer = {renderLayer(job, nullptr), job.imageRect, key};
+        }
+        painter.drawImage(m_layer.rect.topLeft(), m_layer.image);
+        return;
+    }
+    if (m_layer.key != key && !(m_rendering && m_inFlight == key))
+        requestRender();
+    if (!m_layer.image.isNull()) {
+        // The last layer, mapped from the zoom and size it was rendered for
+        // onto the current ones (exact when only the data changed).
+        painter.save();
+        const LayerKey &old = m_layer.key;
+        if (old.view != key.view || old.plot != key.plot)
+            painter.setTransform(worldToPixel(old.plot, old.view).inverted() * worldToPixel(plot, m_view),
+                                 true);
+        // Hovering dims the other lines, as a selection does.
+        if (!m_hovered.isEmpty() && m_selected.isEmpty())
+            painter.setOpacity(0.45);
+        painter.drawImage(m_layer.rect.topLeft(), m_layer.image);
+        painter.restore();
+    }
+    if (!m_hovered.isEmpty()) {
+        const int line = int(m_data.ids.indexOf(m_hovered));
+        if (line >= 0) {
+            painter.setRenderHint(QPainter::Antialiasing, true);
+            LineJob job;
+            job.positions = m_data.positions;
+            job.axisCount = int(m_data.axes.size());
+            job.toPixel = worldToPixel(plot, m_view);
+            strokeEmphasised(painter, job.polygon(line), lineColor(line), true);
+        }
+    }
+}
+
+void ParallelCoordinatesChart::requestRender()
+{
+    if (!m_renderTimer.isActive())
+        m_renderTimer.start(m_layer.image.isNull() ? 0 : 30);
+}
+
+void ParallelCoordinatesChart::startRender()
+{
+    if (!isAsync() || !isVisible())
+        return;
+    const QRectF plot = plotRect(rect());
+    if (plot.width() < 20 || plot.height() < 20)
+        return;
+    LineJob job = makeJob(plot, false);
+    job.generation = ++m_requested;
+    m_latest.store(job.generation);
+    m_inFlight = currentKey(plot);
+    m_rendering = true;
+    ++m_renderCount;
+    if (!m_thread) {
+        m_thread = new QThread(this);
+        m_thread->setObjectName(QStringLiteral("parallel-coordinates"));
+        m_worker = new QObject;
+        m_worker->moveToThread(m_thread);
+        m_thread->start(QThread::LowPriority);
+    }
+    QMetaObject::invokeMethod(
+        m_worker,
+        [this, job = std::move(job), key = m_inFlight] {
+            // Worker thread: only the snapshot, m_latest and m_discarded are
+            // touched; the destructor waits for this to return.
+            if (m_latest.load() != job.generation) {
+                ++m_discarded; // a newer request is queued behind this one
+                return;
+            }
+            QElapsedTimer timer;
+            timer.start();
+            const QImage image = renderLayer(job, &m_latest);
+            if (image.isNull()) {
+                ++m_discarded;
+                return;
+            }
+            QMetaObject::invokeMethod(
+                this,
+                [this, generation = job.generation, image, rect = job.imageRect, key, ms = timer.elapsed()] {
+                    takeLayer(generation, image, rect, key, ms);
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+    Q_EMIT renderStarted();
+}
+
+void ParallelCoordinatesChart::takeLayer(quint64 generation, const QImage &image, const QRect &rect,
+                                         const LayerKey &key, qint64 ms)
+{
+    if (generation != m_requested) {
+        ++m_discarded; // finished after newer data, zoom or size was asked for
+        return;
+    }
+    m_rendering = false;
+    m_lastRenderMs = ms;
+    m_layer = {image, rect, key};
+    update();
+    Q_EMIT layerRendered();
+}
+
+void ParallelCoordinatesChart::paintChart(QPainter &painter, const QRectF &rect, bool onScreen)
 {
     painter.fillRect(rect, Qt::white);
     painter.setRenderHint(QPainter::TextAntialiasing);
@@ -163,82 +544,19 @@ void ParallelCoordinatesChart::paintChart(QPainter &painter, const QRectF &rect)
         painter.setPen(QColor(0x80, 0x80, 0x80));
         painter.drawText(rect, Qt::AlignCenter | Qt::TextWordWrap,
                          tr("No finished job has a numeric “%1” yet").arg(m_result));
-        m_painted.clear();
         return;
     }
 
-    // Lines, worst first so that the best end on top.
     painter.save();
     painter.setClipRect(plot.adjusted(-2, -2, 2, 2));
-    painter.setRenderHint(QPainter::Antialiasing, n <= 5000);
-    const int alpha = n <= 200 ? 210 : n <= 2000 ? 120 : n <= 20000 ? 60 : 30;
-    // Thousands of lines: one-pixel cosmetic pens, the raster engine's fast path.
-    const qreal width = n <= 200 ? 1.4 : n <= 5000 ? 1.0 : 0.0;
-    const bool emphasis = !m_selected.isEmpty() || !m_hovered.isEmpty();
-    QList<QPolygonF> painted(n);
-    QList<int> emphasised;
-    for (int line : std::as_const(m_order)) {
-        QPolygonF &poly = painted[line];
-        poly.reserve(axisCount);
-        for (qsizetype a = 0; a < axisCount; ++a) {
-            const float v = m_data.at(line, int(a));
-            poly.append(std::isnan(v) ? QPointF(std::nan(""), std::nan(""))
-                                      : toPixel(plot, double(a), double(v)));
-        }
-        const QString &id = m_data.ids[line];
-        if (emphasis && (id == m_hovered || m_selected.contains(id))) {
-            emphasised.append(line);
-            continue;
-        }
-        QColor c = lineColor(line);
-        c.setAlpha(emphasis ? std::max(20, alpha / 2) : alpha);
-        painter.setPen(QPen(c, width));
-        if (std::none_of(poly.begin(), poly.end(), [](const QPointF &p) { return std::isnan(p.x()); })) {
-            painter.drawPolyline(poly);
-            continue;
-        }
-        QPolygonF run;
-        for (const QPointF &p : std::as_const(poly)) {
-            if (std::isnan(p.x())) {
-                if (run.size() > 1)
-                    painter.drawPolyline(run);
-                run.clear();
-            } else {
-                run.append(p);
-            }
-        }
-        if (run.size() > 1)
-            painter.drawPolyline(run);
-    }
-    painter.setRenderHint(QPainter::Antialiasing, true);
-    // Selected and hovered: a dark outline under the line's own colour.
-    std::stable_partition(emphasised.begin(), emphasised.end(),
-                          [this](int line) { return m_data.ids[line] != m_hovered; });
-    for (int line : std::as_const(emphasised)) {
-        const bool hovered = m_data.ids[line] == m_hovered;
-        QPolygonF run;
-        auto flush = [&] {
-            if (run.size() > 1) {
-                painter.setPen(QPen(QColor(0x10, 0x10, 0x10), hovered ? 5.0 : 4.0, Qt::SolidLine,
-                                    Qt::RoundCap, Qt::RoundJoin));
-                painter.drawPolyline(run);
-                painter.setPen(
-                    QPen(lineColor(line), hovered ? 2.6 : 2.0, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
-                painter.drawPolyline(run);
-            }
-            run.clear();
-        };
-        for (const QPointF &p : std::as_const(painted[line])) {
-            if (std::isnan(p.x()))
-                flush();
-            else
-                run.append(p);
-        }
-        flush();
+    if (onScreen) {
+        paintLayer(painter, plot);
+    } else {
+        // Export: the lines themselves, vector for SVG, without the hover.
+        LineJob job = makeJob(plot, false);
+        paintLines(painter, job, nullptr);
     }
     painter.restore();
-    if (painter.device() == this)
-        m_painted = painted;
 
     // Axes: a line, the name above, ticks with labels on a white backing.
     QFont small = font();
@@ -358,26 +676,48 @@ void ParallelCoordinatesChart::paintChart(QPainter &painter, const QRectF &rect)
     painter.drawText(
         QRectF(rect.left(), rect.bottom() - MarginBottom + 6, rect.width() - 12, MarginBottom - 6),
         Qt::AlignRight | Qt::AlignVCenter, footer);
+    if (onScreen && isAsync() && isLayerStale()) {
+        // The worker is on it; until then the last layer (if any) is shown.
+        const QString hint = tr("Rendering %n lines…", nullptr, n);
+        const QRectF box = m_layer.image.isNull()
+                               ? QRectF(plot.center().x() - 110, plot.center().y() - 14, 220, 28)
+                               : QRectF(plot.right() - 200, plot.top() + 4, 196, fm.height() + 6);
+        painter.fillRect(box, QColor(255, 255, 255, 220));
+        painter.setPen(QColor(0x50, 0x50, 0x50));
+        painter.drawText(box, Qt::AlignCenter, hint);
+    }
 }
 
 int ParallelCoordinatesChart::lineAt(const QPointF &position, qreal radius) const
 {
+    // Computed from the data for the current zoom and size (no per-line
+    // geometry is kept: that was most of the paint time for 100k jobs).
+    const QRectF plot = plotRect(rect());
+    const int axisCount = int(m_data.axes.size());
+    if (m_data.lineCount() == 0 || axisCount < 2 ||
+        !plot.adjusted(-radius, -radius, radius, radius).contains(position))
+        return -1;
+    const QTransform m = worldToPixel(plot, m_view);
+    // Segments between axes a-1 and a are the same span of x for every
+    // line: only those around the position can be near.
+    QList<int> segments;
+    for (int a = 1; a < axisCount; ++a) {
+        const qreal x0 = m.map(QPointF(a - 1, 0)).x(), x1 = m.map(QPointF(a, 0)).x();
+        if (position.x() >= std::min(x0, x1) - radius && position.x() <= std::max(x0, x1) + radius)
+            segments.append(a);
+    }
     int best = -1;
     qreal bestD2 = radius * radius;
+    const float *positions = m_data.positions.constData();
     // Emphasised and best lines are on top: search from the top down.
     for (qsizetype k = m_order.size() - 1; k >= 0; --k) {
         const int line = m_order[k];
-        if (line >= m_painted.size())
-            continue;
-        const QPolygonF &poly = m_painted[line];
-        for (qsizetype i = 1; i < poly.size(); ++i) {
-            const QPointF &a = poly[i - 1], &b = poly[i];
-            if (std::isnan(a.x()) || std::isnan(b.x()))
+        const float *v = positions + qsizetype(line) * axisCount;
+        for (int a : std::as_const(segments)) {
+            if (std::isnan(v[a - 1]) || std::isnan(v[a]))
                 continue;
-            if (position.x() < std::min(a.x(), b.x()) - radius ||
-                position.x() > std::max(a.x(), b.x()) + radius)
-                continue;
-            const qreal d2 = segmentDistance2(position, a, b);
+            const QPointF p0 = m.map(QPointF(a - 1, double(v[a - 1]))), p1 = m.map(QPointF(a, double(v[a])));
+            const qreal d2 = segmentDistance2(position, p0, p1);
             if (d2 < bestD2 || (d2 <= bestD2 && best >= 0 && m_selected.contains(m_data.ids[line]))) {
                 bestD2 = d2;
                 best = line;
@@ -392,7 +732,6 @@ void ParallelCoordinatesChart::setView(const QRectF &view)
     if (view.width() <= 1e-6 || view.height() <= 1e-6)
         return;
     m_view = view;
-    m_painted.clear();
     if (!m_zoomed) {
         m_zoomed = true;
         Q_EMIT zoomChanged(true);
@@ -403,7 +742,6 @@ void ParallelCoordinatesChart::setView(const QRectF &view)
 void ParallelCoordinatesChart::resetZoom()
 {
     m_view = fullView();
-    m_painted.clear();
     if (m_zoomed) {
         m_zoomed = false;
         Q_EMIT zoomChanged(false);
@@ -522,16 +860,32 @@ void ParallelCoordinatesChart::keyPressEvent(QKeyEvent *event)
     const QPointF center = plotRect(rect()).center();
     switch (event->key()) {
     case Qt::Key_Plus:
-    case Qt::Key_Equal: zoomBy(1.25, center); break;
-    case Qt::Key_Minus: zoomBy(0.8, center); break;
-    case Qt::Key_Left: pan(-40, 0); break;
-    case Qt::Key_Right: pan(40, 0); break;
-    case Qt::Key_Up: pan(0, 40); break;
-    case Qt::Key_Down: pan(0, -40); break;
+    case Qt::Key_Equal:
+        zoomBy(1.25, center);
+        break;
+    case Qt::Key_Minus:
+        zoomBy(0.8, center);
+        break;
+    case Qt::Key_Left:
+        pan(-40, 0);
+        break;
+    case Qt::Key_Right:
+        pan(40, 0);
+        break;
+    case Qt::Key_Up:
+        pan(0, 40);
+        break;
+    case Qt::Key_Down:
+        pan(0, -40);
+        break;
     case Qt::Key_0:
     case Qt::Key_Home:
-    case Qt::Key_Escape: resetZoom(); break;
-    default: QWidget::keyPressEvent(event); return;
+    case Qt::Key_Escape:
+        resetZoom();
+        break;
+    default:
+        QWidget::keyPressEvent(event);
+        return;
     }
     event->accept();
 }

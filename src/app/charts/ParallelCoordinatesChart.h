@@ -3,13 +3,17 @@
 #include "ChartData.h"
 #include "ExportableChart.h"
 
+#include <QImage>
 #include <QPolygonF>
 #include <QSet>
+#include <QTimer>
 #include <QWidget>
 
+#include <atomic>
 #include <functional>
 
 class QRubberBand;
+class QThread;
 
 namespace schedy::charts {
 
@@ -18,11 +22,19 @@ namespace schedy::charts {
 // Lines are coloured by the result, the best drawn last; the result axis is
 // drawn as the colour scale. Zoom and pan act on all axes together (drag a
 // rectangle, wheel, right-drag; double-click resets).
+//
+// The lines are a layer cached as an image, so plain repaints (hover,
+// tooltips, rubber band) are blits. Up to asyncThreshold() lines the layer is
+// rendered in paintEvent(), hover included, exactly as before; beyond, a
+// worker thread renders it from a snapshot of the data while the UI shows the
+// previous layer, mapped onto the current zoom and size, with a "rendering"
+// hint. A generation counter cancels stale renders and discards their images.
 class ParallelCoordinatesChart : public QWidget, public ExportableChart
 {
     Q_OBJECT
 public:
     explicit ParallelCoordinatesChart(QWidget *parent = nullptr);
+    ~ParallelCoordinatesChart() override;
 
     void setData(ParallelData data, const QString &result, Objective objective);
     const ParallelData &data() const { return m_data; }
@@ -47,9 +59,27 @@ public:
     int paintCount() const { return m_paintCount; }
     QSize sizeHint() const override { return {900, 500}; }
 
+    // More lines than this are rendered off the UI thread (tests lower it).
+    static void setAsyncThreshold(int lines);
+    static int asyncThreshold();
+    bool isAsync() const { return m_data.lineCount() > asyncThreshold(); }
+    // True while the layer shown is not the one for the current data, zoom,
+    // size and selection (a render is pending or in flight).
+    bool isLayerStale() const;
+    // The cached line layer (transparent outside the lines), plot-sized.
+    QImage layerImage() const { return m_layer.image; }
+    // Renders started, and stale ones dropped (skipped, cancelled, or
+    // finished after newer data and never shown).
+    int renderCount() const { return m_renderCount; }
+    int discardedRenders() const { return m_discarded.load(); }
+    qint64 lastRenderMs() const { return m_lastRenderMs; }
+
 Q_SIGNALS:
     void jobClicked(const QString &id, Qt::KeyboardModifiers modifiers);
     void zoomChanged(bool zoomed);
+    void renderStarted();
+    // A worker's layer arrived and is shown (the next paint blits it).
+    void layerRendered();
 
 protected:
     void paintEvent(QPaintEvent *event) override;
@@ -62,11 +92,43 @@ protected:
     void leaveEvent(QEvent *event) override;
 
 private:
-    void paintChart(QPainter &painter, const QRectF &rect);
+    // What a layer image depends on; the hovered line only when rendered
+    // on the UI thread (the worker's layers leave it to paintEvent()).
+    struct LayerKey
+    {
+        quint64 data = 0;
+        quint64 selection = 0;
+        QRectF view;
+        QRectF plot;
+        qreal dpr = 0;
+        QString hovered;
+        bool operator==(const LayerKey &o) const
+        {
+            return data == o.data && selection == o.selection && view == o.view && plot == o.plot &&
+                   dpr == o.dpr && hovered == o.hovered;
+        }
+        bool operator!=(const LayerKey &o) const { return !(*this == o); }
+    };
+    struct Layer
+    {
+        QImage image;
+        QRect rect; // widget coordinates the image covers
+        LayerKey key;
+    };
+    struct LineJob;
+
+    void paintChart(QPainter &painter, const QRectF &rect, bool onScreen);
+    void paintLayer(QPainter &painter, const QRectF &plot);
+    LayerKey currentKey(const QRectF &plot) const;
+    LineJob makeJob(const QRectF &plot, bool withHover) const;
+    void requestRender();
+    void startRender();
+    void takeLayer(quint64 generation, const QImage &image, const QRect &rect, const LayerKey &key,
+                   qint64 ms);
     QRectF plotRect(const QRectF &rect) const;
     QPointF toPixel(const QRectF &plot, double axis, double position) const;
     QPointF toWorld(const QRectF &plot, const QPointF &pixel) const;
-    double rating(int line) const; // 1 = best
+    double rating(int line) const { return m_ratings[line]; } // 1 = best
     QColor lineColor(int line) const;
     void setView(const QRectF &view);
     QRectF fullView() const;
@@ -75,14 +137,30 @@ private:
     QString m_result;
     QString m_title;
     Objective m_objective = Objective::Minimize;
-    QList<int> m_order; // worst first
+    QList<float> m_ratings; // by line
+    QList<int> m_order;     // worst first
     QSet<QString> m_selected;
     QString m_hovered;
     std::function<QString(const QString &)> m_describe;
     QRectF m_view{0, 0, 1, 1};
     bool m_zoomed = false;
-    QList<QPolygonF> m_painted; // by line, widget coordinates of the last on-screen paint
     int m_paintCount = 0;
+
+    // The line layer and its renders. m_latest is read by the worker to
+    // stop a render as soon as a newer one is asked for.
+    Layer m_layer;
+    quint64 m_dataGeneration = 0;
+    quint64 m_selectionGeneration = 0;
+    quint64 m_requested = 0; // generation of the last render asked for
+    std::atomic<quint64> m_latest{0};
+    std::atomic<int> m_discarded{0};
+    LayerKey m_inFlight; // key of the worker's current render
+    bool m_rendering = false;
+    int m_renderCount = 0;
+    qint64 m_lastRenderMs = 0;
+    QTimer m_renderTimer; // coalesces resizes, zooms and updates into one render
+    QThread *m_thread = nullptr;
+    QObject *m_worker = nullptr; // lives in m_thread
     enum class Drag { None, Pending, Zoom, Pan };
     Drag m_drag = Drag::None;
     QPoint m_pressPos, m_lastPos;
