@@ -10,8 +10,7 @@ namespace schedy {
 
 ExperimentListModel::ExperimentListModel(QObject *parent)
     : KeyedRowModel<Experiment>(parent)
-{
-}
+{}
 
 ExperimentListModel::~ExperimentListModel() = default;
 
@@ -27,11 +26,12 @@ void ExperimentListModel::setClient(Client *client)
     if (!client)
         return;
     m_fetcher = new ExperimentFetcher(client, 100, this);
-    connect(m_fetcher, &ExperimentFetcher::pageFetched, this, [this](const QList<Experiment> &page, bool atEnd) {
-        mergeAppend(page);
-        if (atEnd)
-            Q_EMIT loaded();
-    });
+    connect(m_fetcher, &ExperimentFetcher::pageFetched, this,
+            [this](const QList<Experiment> &page, bool atEnd) {
+                mergeAppend(page);
+                if (atEnd)
+                    Q_EMIT loaded();
+            });
     connect(m_fetcher, &ExperimentFetcher::failed, this, &ExperimentListModel::loadFailed);
 }
 
@@ -41,16 +41,17 @@ void ExperimentListModel::refresh()
         return;
     if (!m_refresher) {
         m_refresher = new ExperimentFetcher(m_client, 1000, this);
-        connect(m_refresher, &ExperimentFetcher::pageFetched, this, [this](const QList<Experiment> &page, bool atEnd) {
-            m_refreshed.append(page);
-            if (!atEnd) {
-                m_refresher->fetchMore();
-                return;
-            }
-            m_refreshing = false;
-            mergeAll(std::exchange(m_refreshed, {}));
-            Q_EMIT loaded();
-        });
+        connect(m_refresher, &ExperimentFetcher::pageFetched, this,
+                [this](const QList<Experiment> &page, bool atEnd) {
+                    m_refreshed.append(page);
+                    if (!atEnd) {
+                        m_refresher->fetchMore();
+                        return;
+                    }
+                    m_refreshing = false;
+                    mergeAll(std::exchange(m_refreshed, {}));
+                    Q_EMIT loaded();
+                });
         connect(m_refresher, &ExperimentFetcher::failed, this, [this](const ClientError &e) {
             m_refreshing = false;
             m_refreshed.clear();
@@ -81,7 +82,10 @@ void ExperimentListModel::mergeAll(const QList<Experiment> &all)
     }
 }
 
-void ExperimentListModel::upsert(const Experiment &experiment) { mergeAppend({experiment}); }
+void ExperimentListModel::upsert(const Experiment &experiment)
+{
+    mergeAppend({experiment});
+}
 
 void ExperimentListModel::remove(const QString &name)
 {
@@ -98,7 +102,10 @@ std::optional<Experiment> ExperimentListModel::experiment(const QString &name) c
     return rowAt(row);
 }
 
-int ExperimentListModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int ExperimentListModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant ExperimentListModel::data(const QModelIndex &index, int role) const
 {
@@ -108,27 +115,39 @@ QVariant ExperimentListModel::data(const QModelIndex &index, int role) const
     const JobCounts counts = e.jobCounts.value_or(JobCounts{});
     auto count = [&](int column) -> qint64 {
         switch (column) {
-        case JobsColumn: return counts.total();
-        case DoneColumn: return counts[JobStatus::Done];
-        case RunningColumn: return counts[JobStatus::Running];
-        case QueuedColumn: return counts[JobStatus::Queued];
-        case CrashedColumn: return counts[JobStatus::Crashed];
-        case PrunedColumn: return counts[JobStatus::Pruned];
+        case JobsColumn:
+            return counts.total();
+        case DoneColumn:
+            return counts[JobStatus::Done];
+        case RunningColumn:
+            return counts[JobStatus::Running];
+        case QueuedColumn:
+            return counts[JobStatus::Queued];
+        case CrashedColumn:
+            return counts[JobStatus::Crashed];
+        case PrunedColumn:
+            return counts[JobStatus::Pruned];
         }
         return 0;
     };
     switch (role) {
     case Qt::DisplayRole:
         switch (index.column()) {
-        case NameColumn: return e.name;
-        case KindColumn: return format::kindLabel(e.scheduler.kind);
+        case NameColumn:
+            return e.name;
+        case KindColumn:
+            return format::kindLabel(e.scheduler.kind);
         case StatusColumn:
             return e.status == ExperimentStatus::Running ? tr("Running") : tr("Done");
-        default: return e.jobCounts ? QVariant(count(index.column())) : QVariant();
+        default:
+            return e.jobCounts ? QVariant(count(index.column())) : QVariant();
         }
     case Qt::ToolTipRole:
         if (index.column() == NameColumn)
             return tr("%1\n%2, %3 jobs").arg(e.name, format::kindLabel(e.scheduler.kind)).arg(counts.total());
+        if (index.column() == StatusColumn)
+            return e.status == ExperimentStatus::Running ? tr("Running: workers get jobs")
+                                                         : tr("Done / paused: no jobs are handed out");
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() >= JobsColumn)
@@ -140,15 +159,22 @@ QVariant ExperimentListModel::data(const QModelIndex &index, int role) const
         if (index.column() == StatusColumn && e.status == ExperimentStatus::Done)
             return QColor(Qt::gray);
         return {};
-    case NameRole: return e.name;
-    case KindRole: return int(e.scheduler.kind);
-    case StatusRole: return int(e.status);
+    case NameRole:
+        return e.name;
+    case KindRole:
+        return int(e.scheduler.kind);
+    case StatusRole:
+        return int(e.status);
     case SortRole:
         switch (index.column()) {
-        case NameColumn: return e.name.toLower();
-        case KindColumn: return int(e.scheduler.kind);
-        case StatusColumn: return int(e.status);
-        default: return count(index.column());
+        case NameColumn:
+            return e.name.toLower();
+        case KindColumn:
+            return int(e.scheduler.kind);
+        case StatusColumn:
+            return int(e.status);
+        default:
+            return count(index.column());
         }
     }
     return {};
@@ -159,15 +185,24 @@ QVariant ExperimentListModel::headerData(int section, Qt::Orientation orientatio
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case NameColumn: return tr("Experiment");
-    case KindColumn: return tr("Kind");
-    case StatusColumn: return tr("Status");
-    case JobsColumn: return tr("Jobs");
-    case DoneColumn: return tr("Done");
-    case RunningColumn: return tr("Running");
-    case QueuedColumn: return tr("Queued");
-    case CrashedColumn: return tr("Crashed");
-    case PrunedColumn: return tr("Pruned");
+    case NameColumn:
+        return tr("Experiment");
+    case KindColumn:
+        return tr("Kind");
+    case StatusColumn:
+        return tr("Status");
+    case JobsColumn:
+        return tr("Jobs");
+    case DoneColumn:
+        return tr("Done");
+    case RunningColumn:
+        return tr("Running");
+    case QueuedColumn:
+        return tr("Queued");
+    case CrashedColumn:
+        return tr("Crashed");
+    case PrunedColumn:
+        return tr("Pruned");
     }
     return {};
 }

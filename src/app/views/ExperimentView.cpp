@@ -4,8 +4,8 @@
 #include "Client.h"
 #include "Codec.h"
 #include "ExperimentDialog.h"
-#include "JobDialog.h"
 #include "JobCellDelegate.h"
+#include "JobDialog.h"
 #include "JobTableModel.h"
 #include "Json.h"
 #include "ValueFormat.h"
@@ -18,13 +18,60 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMessageBox>
+#include <QPainter>
 #include <QScrollBar>
 #include <QSet>
 #include <QSettings>
+#include <QStyle>
 #include <QToolButton>
 #include <QTreeWidgetItem>
 
+#include <array>
+
 namespace schedy {
+
+QSize ElidingLabel::minimumSizeHint() const
+{
+    const QSize hint = QLabel::minimumSizeHint();
+    return {std::min(hint.width(), fontMetrics().horizontalAdvance(QStringLiteral("MNIST…"))), hint.height()};
+}
+
+void ElidingLabel::paintEvent(QPaintEvent *)
+{
+    QPainter painter(this);
+    const QRect r = contentsRect();
+    const QString shown = fontMetrics().elidedText(text(), Qt::ElideMiddle, r.width());
+    style()->drawItemText(&painter, r, int(alignment()), palette(), isEnabled(), shown, foregroundRole());
+    // Painting follows every text and size change, so the tooltip is set here.
+    const QString tip = shown != text() ? text() : QString();
+    if (toolTip() != tip)
+        setToolTip(tip);
+}
+
+namespace {
+// English plurals without a loaded translation ("3 jobs", not "3 job(s)").
+QString jobsText(qint64 n)
+{
+    return n == 1 ? ExperimentView::tr("1 job") : ExperimentView::tr("%1 jobs").arg(n);
+}
+
+// The order of the counts and of the status filter: as the original dashboard.
+constexpr std::array<JobStatus, JobStatusCount> ShownStatuses = {
+    JobStatus::Done, JobStatus::Running, JobStatus::Queued, JobStatus::Crashed, JobStatus::Pruned};
+
+QLabel *makePlaceholder(QWidget *viewport)
+{
+    auto *label = new QLabel(viewport);
+    label->setAlignment(Qt::AlignCenter);
+    label->setWordWrap(true);
+    label->setTextFormat(Qt::RichText);
+    label->setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
+    label->setForegroundRole(QPalette::PlaceholderText);
+    label->setContentsMargins(24, 24, 24, 24);
+    label->hide();
+    return label;
+}
+} // namespace
 
 ExperimentView::ExperimentView(QWidget *parent)
     : QWidget(parent)
@@ -38,7 +85,7 @@ ExperimentView::ExperimentView(QWidget *parent)
     m_ui->nameLabel->setFont(title);
 
     // Counts per status, as the original dashboard showed them.
-    for (JobStatus s : {JobStatus::Done, JobStatus::Running, JobStatus::Queued, JobStatus::Crashed, JobStatus::Pruned}) {
+    for (JobStatus s : ShownStatuses) {
         auto *label = new QLabel(this);
         label->setProperty("status", int(s));
         label->setTextFormat(Qt::RichText);
@@ -48,13 +95,14 @@ ExperimentView::ExperimentView(QWidget *parent)
     m_ui->countsLayout->addStretch();
 
     // Status filter: one toggle per status; none checked shows all.
-    for (JobStatus s : AllJobStatuses) {
+    for (JobStatus s : ShownStatuses) {
         auto *b = new QToolButton(this);
         b->setText(format::statusLabel(s));
         b->setCheckable(true);
         b->setAutoRaise(true);
         b->setProperty("status", int(s));
-        b->setToolTip(tr("Show only %1 jobs (several may be combined)").arg(format::statusLabel(s).toLower()));
+        b->setToolTip(
+            tr("Show only %1 jobs (several may be combined)").arg(format::statusLabel(s).toLower()));
         connect(b, &QToolButton::toggled, this, [this] {
             QList<JobStatus> statuses;
             for (QToolButton *button : std::as_const(m_statusButtons)) {
@@ -70,7 +118,12 @@ ExperimentView::ExperimentView(QWidget *parent)
     m_searchDebounce.setSingleShot(true);
     m_searchDebounce.setInterval(300);
     connect(m_ui->idSearch, &QLineEdit::textChanged, &m_searchDebounce, qOverload<>(&QTimer::start));
-    connect(&m_searchDebounce, &QTimer::timeout, this, [this] { m_model->setIdFilter(m_ui->idSearch->text().trimmed()); });
+    connect(&m_searchDebounce, &QTimer::timeout, this,
+            [this] { m_model->setIdFilter(m_ui->idSearch->text().trimmed()); });
+    m_ui->idSearch->setToolTip(tr("Show jobs whose id contains this text (Ctrl+F)"));
+    m_ui->idSearch->setMinimumWidth(
+        m_ui->idSearch->fontMetrics().horizontalAdvance(QStringLiteral("Search by id")) + 40);
+    m_ui->columnsButton->setToolTip(tr("Show or hide columns (also: right-click the header)"));
 
     QTableView *view = m_ui->jobView;
     view->setModel(m_model);
@@ -88,40 +141,90 @@ ExperimentView::ExperimentView(QWidget *parent)
     m_ui->jobSplitter->setStretchFactor(1, 1);
     m_ui->detailsTree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
 
-    connect(view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &ExperimentView::showDetails);
-    connect(m_model, &QAbstractItemModel::dataChanged, this, [this](const QModelIndex &tl, const QModelIndex &br) {
-        const QModelIndex current = m_ui->jobView->selectionModel()->currentIndex();
-        if (current.isValid() && current.row() >= tl.row() && current.row() <= br.row())
-            showDetails();
-    });
+    connect(view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &ExperimentView::showDetails);
+    connect(m_model, &QAbstractItemModel::dataChanged, this,
+            [this](const QModelIndex &tl, const QModelIndex &br) {
+                const QModelIndex current = m_ui->jobView->selectionModel()->currentIndex();
+                if (current.isValid() && current.row() >= tl.row() && current.row() <= br.row())
+                    showDetails();
+            });
     connect(m_model, &QAbstractItemModel::columnsInserted, this, [this] {
         // New hyperparameters/results: keep the user's hidden columns hidden.
         for (int c = 0; c < m_model->columnCount(); ++c) {
             m_ui->jobView->setColumnHidden(c, m_hiddenColumns.contains(m_model->columnKey(c).key()));
         }
     });
+    // Widths are fitted to rows, not to an empty first page (which left ids and statuses cut).
+    m_fitColumns.setSingleShot(true);
+    m_fitColumns.setInterval(0);
+    connect(&m_fitColumns, &QTimer::timeout, this, &ExperimentView::restoreLayout);
+    connect(m_model, &JobTableModel::pageLoaded, &m_fitColumns, qOverload<>(&QTimer::start));
+    connect(m_model, &QAbstractItemModel::columnsInserted, &m_fitColumns, qOverload<>(&QTimer::start));
+    connect(m_model, &QAbstractItemModel::rowsInserted, &m_fitColumns, qOverload<>(&QTimer::start));
+    connect(view->horizontalHeader(), &QHeaderView::sectionResized, this, [this](int logical) {
+        if (!m_fittingColumns) // the user's width wins over fitting
+            m_sizedColumns.insert(m_model->columnKey(logical).key());
+    });
+
+    // Empty states: say why the table is empty and what to do.
+    m_jobPlaceholder = makePlaceholder(view->viewport());
+    m_jobPlaceholder->setObjectName(QStringLiteral("jobPlaceholder"));
+    view->viewport()->installEventFilter(this);
+    connect(m_jobPlaceholder, &QLabel::linkActivated, this, [this](const QString &link) {
+        if (link == QLatin1String("clear"))
+            clearFilters();
+        else if (link == QLatin1String("queue"))
+            queueJob();
+    });
+    m_detailsPlaceholder = makePlaceholder(m_ui->detailsTree->viewport());
+    m_detailsPlaceholder->setObjectName(QStringLiteral("detailsPlaceholder"));
+    m_detailsPlaceholder->setText(tr("Select a job to see all its fields, hyperparameters and results."));
+    m_ui->detailsTree->viewport()->installEventFilter(this);
+    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_model, signal, this, &ExperimentView::updatePlaceholders);
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        m_jobsFailed = false;
+        updatePlaceholders();
+    });
     connect(m_model, &JobTableModel::pageLoaded, this, [this] {
-        if (!m_layoutRestored)
-            restoreLayout(); // widths fit the first page
+        m_jobsFailed = false;
+        updatePlaceholders();
+    });
+    connect(m_model, &JobTableModel::loadFailed, this, [this] {
+        m_jobsFailed = true;
+        updatePlaceholders();
     });
     // Rows added above the viewport must not push what the user reads down.
-    connect(m_model, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex &, int first, int last) {
-        QScrollBar *bar = m_ui->jobView->verticalScrollBar();
-        if (first == 0 && bar->value() > 0)
-            bar->setValue(bar->value() + (last - first + 1));
-    });
+    connect(m_model, &QAbstractItemModel::rowsInserted, this,
+            [this](const QModelIndex &, int first, int last) {
+                QScrollBar *bar = m_ui->jobView->verticalScrollBar();
+                if (first == 0 && bar->value() > 0)
+                    bar->setValue(bar->value() + (last - first + 1));
+            });
     connect(m_model, &JobTableModel::totalChanged, this, &ExperimentView::updateTotal);
     connect(m_model, &JobTableModel::pageLoaded, this, &ExperimentView::updateTotal);
-    connect(m_model, &JobTableModel::loadFailed, this,
-            [this](const ClientError &e) { Q_EMIT failed(tr("Loading the jobs of %1").arg(m_experiment.name), e); });
+    connect(m_model, &JobTableModel::loadFailed, this, [this](const ClientError &e) {
+        Q_EMIT failed(tr("Loading the jobs of %1").arg(m_experiment.name), e);
+    });
 
     auto *copyId = new QAction(tr("Copy id"), view);
     copyId->setShortcut(QKeySequence::Copy);
-    connect(copyId, &QAction::triggered, this, [this] { QApplication::clipboard()->setText(selectedJobIds().join(QLatin1Char('\n'))); });
+    // Job keys act on the table only: Del in the experiment list must not offer to delete a job.
+    copyId->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(copyId, &QAction::triggered, this, [this] {
+        const QList<QString> ids = selectedJobIds();
+        if (ids.isEmpty())
+            return;
+        QApplication::clipboard()->setText(ids.join(QLatin1Char('\n')));
+        Q_EMIT notice(ids.size() == 1 ? tr("Copied %1").arg(ids.first())
+                                      : tr("Copied %1 ids").arg(ids.size()));
+    });
     auto *requeue = new QAction(tr("Requeue (same hyperparameters)"), view);
     connect(requeue, &QAction::triggered, this, &ExperimentView::requeueSelectedJobs);
     auto *del = new QAction(tr("Delete…"), view);
     del->setShortcut(QKeySequence::Delete);
+    del->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     connect(del, &QAction::triggered, this, &ExperimentView::deleteSelectedJobs);
     view->addActions({copyId, requeue, del});
 
@@ -131,7 +234,9 @@ ExperimentView::ExperimentView(QWidget *parent)
             return;
         QApplication::clipboard()->setText(
             QString::fromUtf8(json::writeIndented(codec::encode(m_model->job(current.row())))));
+        Q_EMIT notice(tr("Copied job %1 as JSON").arg(m_model->rowAt(current.row()).id));
     });
+    m_ui->copyJsonButton->setEnabled(false);
     connect(m_ui->pauseButton, &QPushButton::clicked, this, &ExperimentView::togglePause);
     connect(m_ui->deleteButton, &QPushButton::clicked, this, &ExperimentView::deleteExperiment);
     m_ui->columnsButton->setMenu(new QMenu(this));
@@ -142,11 +247,95 @@ ExperimentView::ExperimentView(QWidget *parent)
     m_charts = new charts::ChartsPanel(this);
     m_ui->tabs->addTab(m_charts, tr("Charts"));
     connect(this, &ExperimentView::experimentChanged, m_charts, &charts::ChartsPanel::setExperiment);
+
+    // Enter or a double-click on a job edits it, as in a file manager.
+    connect(view, &QAbstractItemView::activated, this, &ExperimentView::editSelectedJob);
+
+    // Tab follows the page from the header down; widgets made in code come last otherwise.
+    QList<QWidget *> chain = {
+        m_ui->queueButton, m_ui->editButton,   findChild<QPushButton *>(QStringLiteral("duplicateButton")),
+        m_ui->pauseButton, m_ui->deleteButton, m_ui->tabs};
+    for (QToolButton *b : std::as_const(m_statusButtons))
+        chain.append(b);
+    chain.append(
+        {m_ui->idSearch, m_ui->columnsButton, m_ui->jobView, m_ui->detailsTree, m_ui->copyJsonButton});
+    for (qsizetype i = 1; i < chain.size(); ++i)
+        setTabOrder(chain[i - 1], chain[i]);
 }
 
-ExperimentView::~ExperimentView() { saveLayout(); }
+bool ExperimentView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() == QEvent::Resize) {
+        if (watched == m_ui->jobView->viewport())
+            m_jobPlaceholder->setGeometry(m_ui->jobView->viewport()->rect());
+        else if (watched == m_ui->detailsTree->viewport())
+            m_detailsPlaceholder->setGeometry(m_ui->detailsTree->viewport()->rect());
+    }
+    return QWidget::eventFilter(watched, event);
+}
 
-QWidget *ExperimentView::chartsHost() const { return m_ui->tabs; }
+void ExperimentView::updatePlaceholders()
+{
+    const bool filtered = !m_model->statusFilter().isEmpty() || !m_model->query().idContains.isEmpty();
+    const bool empty =
+        !m_experiment.name.isEmpty() && m_model->rowCount() == 0 && (m_jobsFailed || m_model->isComplete());
+    if (empty) {
+        QString text;
+        if (m_jobsFailed)
+            text = tr("The jobs could not be loaded; the message above says why.");
+        else if (filtered)
+            text = tr("No jobs match the filters. <a href=\"clear\">Show all jobs</a>");
+        else if (m_experiment.scheduler.kind == Scheduler::Kind::Manual)
+            text = tr("No jobs yet. <a href=\"queue\">Queue a job</a> by hand, or let workers add theirs.");
+        else
+            text = tr("No jobs yet. Workers get a new job each time they ask; File › Worker setup shows how "
+                      "to start them. You can also <a href=\"queue\">queue a job</a> by hand.");
+        m_jobPlaceholder->setText(text);
+        m_jobPlaceholder->setGeometry(m_ui->jobView->viewport()->rect());
+    }
+    m_jobPlaceholder->setVisible(empty);
+    const bool noDetails = m_ui->detailsTree->topLevelItemCount() == 0;
+    m_detailsPlaceholder->setGeometry(m_ui->detailsTree->viewport()->rect());
+    m_detailsPlaceholder->setVisible(noDetails);
+    m_ui->copyJsonButton->setEnabled(!noDetails);
+}
+
+QString ExperimentView::placeholderText() const
+{
+    return m_jobPlaceholder->isHidden() ? QString() : m_jobPlaceholder->text();
+}
+
+void ExperimentView::clearFilters()
+{
+    for (QToolButton *b : std::as_const(m_statusButtons)) {
+        QSignalBlocker block(b);
+        b->setChecked(false);
+    }
+    {
+        QSignalBlocker block(m_ui->idSearch);
+        m_ui->idSearch->clear();
+    }
+    m_searchDebounce.stop();
+    m_model->setStatusFilter({});
+    m_model->setIdFilter({});
+}
+
+void ExperimentView::focusSearch()
+{
+    m_ui->tabs->setCurrentWidget(m_ui->jobsTab);
+    m_ui->idSearch->setFocus(Qt::ShortcutFocusReason);
+    m_ui->idSearch->selectAll();
+}
+
+ExperimentView::~ExperimentView()
+{
+    saveLayout();
+}
+
+QWidget *ExperimentView::chartsHost() const
+{
+    return m_ui->tabs;
+}
 
 void ExperimentView::setExperiment(Client *client, const Experiment &experiment, const QString &settingsScope)
 {
@@ -154,6 +343,8 @@ void ExperimentView::setExperiment(Client *client, const Experiment &experiment,
     m_client = client;
     m_settingsScope = settingsScope;
     m_layoutRestored = false;
+    m_sizedColumns.clear();
+    m_jobsFailed = false;
     QSettings s;
     m_hiddenColumns = s.value(settingsScope + QStringLiteral("/hidden")).toStringList();
     for (QToolButton *b : std::as_const(m_statusButtons)) {
@@ -169,6 +360,7 @@ void ExperimentView::setExperiment(Client *client, const Experiment &experiment,
     m_charts->setSource(m_model, experiment, m_ui->jobView->selectionModel());
     m_ui->detailsTree->clear();
     showExperiment(experiment);
+    updatePlaceholders();
 }
 
 void ExperimentView::showExperiment(const Experiment &e)
@@ -177,8 +369,11 @@ void ExperimentView::showExperiment(const Experiment &e)
     m_ui->nameLabel->setText(e.name);
     m_ui->kindLabel->setText(QStringLiteral("·  %1").arg(format::kindLabel(e.scheduler.kind)));
     const bool running = e.status == ExperimentStatus::Running;
-    m_ui->statusLabel->setText(running ? tr("·  <span style='color:#2e8b3e'>running</span>")
-                                       : tr("·  <span style='color:gray'>paused / done</span>"));
+    // The editor's words: Running, or Done / paused.
+    m_ui->statusLabel->setText(running ? tr("·  <span style='color:#2e8b3e'>Running</span>")
+                                       : tr("·  <span style='color:gray'>Done / paused</span>"));
+    m_ui->statusLabel->setToolTip(running ? tr("Workers get jobs")
+                                          : tr("No jobs are handed out; Resume hands them out again"));
     m_ui->pauseButton->setText(running ? tr("Pause") : tr("Resume"));
     m_ui->pauseButton->setToolTip(running ? tr("Stop handing out jobs (status DONE)")
                                           : tr("Hand out jobs again (status RUNNING)"));
@@ -189,6 +384,7 @@ void ExperimentView::showExperiment(const Experiment &e)
                            .arg(format::statusColor(s).name())
                            .arg(counts[s])
                            .arg(format::statusLabel(s).toLower()));
+        label->setToolTip(tr("%1 in status %2").arg(jobsText(counts[s]), toString(s)));
     }
     updateTotal();
 }
@@ -197,12 +393,18 @@ void ExperimentView::updateTotal()
 {
     const qint64 total = m_model->totalCount();
     const int loaded = m_model->rowCount();
+    const bool filtered = !m_model->statusFilter().isEmpty() || !m_model->query().idContains.isEmpty();
+    const qint64 all = m_experiment.jobCounts ? m_experiment.jobCounts->total() : -1;
     if (total < 0)
         m_ui->totalLabel->setText(m_model->isFetching() ? tr("Loading…") : QString());
     else if (loaded < total)
-        m_ui->totalLabel->setText(tr("%1 of %2 jobs loaded (scroll for more)").arg(loaded).arg(total));
+        m_ui->totalLabel->setText(tr("%1 of %2 loaded").arg(loaded).arg(jobsText(total)));
+    else if (filtered && all >= 0)
+        m_ui->totalLabel->setText(tr("%1 of %2 match").arg(loaded).arg(jobsText(all)));
     else
-        m_ui->totalLabel->setText(tr("%n job(s)", nullptr, loaded));
+        m_ui->totalLabel->setText(jobsText(loaded));
+    m_ui->totalLabel->setToolTip(loaded < total ? tr("Scroll down for more: pages are fetched as you scroll")
+                                                : QString());
 }
 
 QList<QString> ExperimentView::selectedJobIds() const
@@ -238,6 +440,7 @@ void ExperimentView::showDetails()
     const QModelIndex current = m_ui->jobView->selectionModel()->currentIndex();
     if (!current.isValid() || !m_ui->jobView->selectionModel()->rowIntersectsSelection(current.row(), {})) {
         tree->clear();
+        updatePlaceholders();
         return;
     }
     // Rebuilt in place, keeping which branches the user expanded.
@@ -248,7 +451,8 @@ void ExperimentView::showDetails()
     }
     const Job job = m_model->job(current.row());
     tree->clear();
-    auto addValue = [](QTreeWidgetItem *parent, const QString &name, const QCborValue &v, auto &self) -> void {
+    auto addValue = [](QTreeWidgetItem *parent, const QString &name, const QCborValue &v,
+                       auto &self) -> void {
         auto *item = new QTreeWidgetItem(parent, {name});
         if (v.isMap()) {
             const QCborMap m = v.toMap();
@@ -265,7 +469,7 @@ void ExperimentView::showDetails()
     };
     auto *info = new QTreeWidgetItem(tree, {tr("Job")});
     new QTreeWidgetItem(info, {tr("id"), job.id});
-    new QTreeWidgetItem(info, {tr("status"), toString(job.status)});
+    new QTreeWidgetItem(info, {tr("status"), format::statusLabel(job.status)});
     new QTreeWidgetItem(info, {tr("created"), format::timestamp(job.createdAt.value_or(0))});
     new QTreeWidgetItem(info, {tr("modified"), format::timestamp(job.modifiedAt.value_or(0))});
     if (job.generation)
@@ -280,8 +484,15 @@ void ExperimentView::showDetails()
     auto *results = new QTreeWidgetItem(tree, {tr("Results")});
     for (auto it = job.results.begin(); it != job.results.end(); ++it)
         addValue(results, it.key().toString(), it.value(), addValue);
+    for (QTreeWidgetItem *group : {hp, results}) {
+        if (group->childCount() == 0) {
+            group->setText(1, tr("none yet"));
+            group->setForeground(1, tree->palette().brush(QPalette::PlaceholderText));
+        }
+    }
     for (int i = 0; i < tree->topLevelItemCount(); ++i)
         tree->topLevelItem(i)->setExpanded(!collapsed.contains(tree->topLevelItem(i)->text(0)));
+    updatePlaceholders();
 }
 
 void ExperimentView::refresh()
@@ -357,11 +568,11 @@ void ExperimentView::deleteExperiment()
     if (!m_client)
         return;
     const qint64 jobs = m_experiment.jobCounts ? m_experiment.jobCounts->total() : m_model->rowCount();
-    const auto answer = QMessageBox::warning(
-        this, tr("Delete experiment"),
-        tr("Delete the experiment <b>%1</b> and its %n job(s)? This cannot be undone.", nullptr, int(jobs))
-            .arg(m_experiment.name.toHtmlEscaped()),
-        QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel);
+    const auto answer =
+        QMessageBox::warning(this, tr("Delete experiment"),
+                             tr("Delete the experiment <b>%1</b> and its %2? This cannot be undone.")
+                                 .arg(m_experiment.name.toHtmlEscaped(), jobsText(jobs)),
+                             QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel);
     if (answer != QMessageBox::Yes)
         return;
     const QString name = m_experiment.name;
@@ -380,10 +591,11 @@ void ExperimentView::deleteSelectedJobs()
     const QList<QString> ids = selectedJobIds();
     if (ids.isEmpty() || !m_client)
         return;
-    const auto answer = QMessageBox::warning(
-        this, tr("Delete jobs"),
-        ids.size() == 1 ? tr("Delete the job %1?").arg(ids.first()) : tr("Delete %n selected job(s)?", nullptr, int(ids.size())),
-        QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel);
+    const auto answer =
+        QMessageBox::warning(this, tr("Delete jobs"),
+                             ids.size() == 1 ? tr("Delete the job %1?").arg(ids.first())
+                                             : tr("Delete the %1 selected jobs?").arg(ids.size()),
+                             QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel);
     if (answer != QMessageBox::Yes)
         return;
     const QString name = m_experiment.name;
@@ -398,6 +610,8 @@ void ExperimentView::deleteSelectedJobs()
                 m_model->removeJob(id);
         });
     }
+    Q_EMIT notice(ids.size() == 1 ? tr("Deleting job %1").arg(ids.first())
+                                  : tr("Deleting %1").arg(jobsText(ids.size())));
 }
 
 void ExperimentView::requeueSelectedJobs()
@@ -421,6 +635,9 @@ void ExperimentView::requeueSelectedJobs()
                 m_model->applyChanges({call->value()});
         });
     }
+    if (!rows.isEmpty())
+        Q_EMIT notice(rows.size() == 1 ? tr("Queued a copy of the job")
+                                       : tr("Queued copies of %1").arg(jobsText(rows.size())));
 }
 
 void ExperimentView::buildColumnsMenu()
@@ -455,20 +672,39 @@ void ExperimentView::buildColumnsMenu()
 
 void ExperimentView::restoreLayout()
 {
-    m_layoutRestored = true;
+    // Columns get a width once: the saved one, a fixed one for times and
+    // statuses, or their contents once rows are there; later calls only size new columns.
     QSettings s;
+    if (!m_layoutRestored) {
+        m_layoutRestored = true;
+        if (!m_ui->jobSplitter->restoreState(s.value(QStringLiteral("layout/jobSplitter")).toByteArray()))
+            m_ui->jobSplitter->setSizes({m_ui->jobSplitter->width() * 3 / 4, m_ui->jobSplitter->width() / 4});
+    }
+    QTableView *view = m_ui->jobView;
     const QVariantMap widths = s.value(m_settingsScope + QStringLiteral("/widths")).toMap();
+    m_fittingColumns = true;
     for (int c = 0; c < m_model->columnCount(); ++c) {
         const QString key = m_model->columnKey(c).key();
-        if (widths.contains(key))
-            m_ui->jobView->setColumnWidth(c, widths.value(key).toInt());
-        else if (c == JobTableModel::CreatedColumn || c == JobTableModel::ModifiedColumn)
-            m_ui->jobView->setColumnWidth(c, m_ui->jobView->fontMetrics().horizontalAdvance(QStringLiteral("0000-00-00 00:00")) + 24);
-        else
-            m_ui->jobView->resizeColumnToContents(c);
+        if (m_sizedColumns.contains(key))
+            continue;
+        if (widths.contains(key)) {
+            view->setColumnWidth(c, widths.value(key).toInt());
+        } else if (c == JobTableModel::CreatedColumn || c == JobTableModel::ModifiedColumn) {
+            view->setColumnWidth(
+                c, view->fontMetrics().horizontalAdvance(QStringLiteral("0000-00-00 00:00")) + 24);
+        } else if (c == JobTableModel::StatusColumn) {
+            int widest = 0;
+            for (JobStatus st : AllJobStatuses)
+                widest = std::max(widest, view->fontMetrics().horizontalAdvance(format::statusLabel(st)));
+            view->setColumnWidth(c, std::max(widest + 40, view->horizontalHeader()->sectionSizeHint(c)));
+        } else if (m_model->rowCount() > 0) {
+            view->resizeColumnToContents(c);
+        } else {
+            continue; // fitted when rows arrive
+        }
+        m_sizedColumns.insert(key);
     }
-    if (!m_ui->jobSplitter->restoreState(s.value(QStringLiteral("layout/jobSplitter")).toByteArray()))
-        m_ui->jobSplitter->setSizes({m_ui->jobSplitter->width() * 3 / 4, m_ui->jobSplitter->width() / 4});
+    m_fittingColumns = false;
 }
 
 void ExperimentView::saveLayout()
@@ -479,8 +715,10 @@ void ExperimentView::saveLayout()
     s.setValue(m_settingsScope + QStringLiteral("/hidden"), m_hiddenColumns);
     QVariantMap widths = s.value(m_settingsScope + QStringLiteral("/widths")).toMap();
     for (int c = 0; c < m_model->columnCount(); ++c) {
-        if (!m_ui->jobView->isColumnHidden(c))
-            widths.insert(m_model->columnKey(c).key(), m_ui->jobView->columnWidth(c));
+        const QString key = m_model->columnKey(c).key();
+        // A column never fitted (no rows yet) keeps no width: it is fitted when rows come.
+        if (!m_ui->jobView->isColumnHidden(c) && m_sizedColumns.contains(key))
+            widths.insert(key, m_ui->jobView->columnWidth(c));
     }
     s.setValue(m_settingsScope + QStringLiteral("/widths"), widths);
     s.setValue(QStringLiteral("layout/jobSplitter"), m_ui->jobSplitter->saveState());
@@ -491,7 +729,8 @@ void ExperimentView::saveLayout()
 void ExperimentView::setUpEditors()
 {
     m_ui->editButton->setToolTip(tr("Change the status, the distributions or the PBT settings"));
-    m_ui->queueButton->setToolTip(tr("Add a job by hand"));
+    m_ui->queueButton->setToolTip(tr("Add a job by hand (Ctrl+J)"));
+    m_ui->queueButton->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_J));
     connect(m_ui->editButton, &QPushButton::clicked, this, &ExperimentView::editExperiment);
     connect(m_ui->queueButton, &QPushButton::clicked, this, &ExperimentView::queueJob);
     auto *duplicate = new QPushButton(tr("Duplicate…"), this);

@@ -3,7 +3,9 @@
 #include "ClientError.h"
 #include "Types.h"
 
+#include <QLabel>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 #include <QWidget>
 
@@ -13,7 +15,6 @@
 namespace Ui {
 class ExperimentView;
 }
-class QLabel;
 class QToolButton;
 
 namespace schedy {
@@ -24,6 +25,18 @@ class JobTableModel;
 namespace charts {
 class ChartsPanel;
 }
+
+// A label that elides its text when narrow (full text in the tooltip)
+// instead of making its layout wider; the experiment's name in the header.
+class ElidingLabel : public QLabel
+{
+public:
+    using QLabel::QLabel;
+    QSize minimumSizeHint() const override;
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+};
 
 // One experiment: header with counts and actions, the job table (paged,
 // sorted and filtered by the server) and the details of the selected job.
@@ -46,6 +59,10 @@ public:
     void saveLayout();
     QWidget *chartsHost() const; // the tab where charts live
     charts::ChartsPanel *chartsPanel() const { return m_charts; }
+    // Why the job table is empty (no jobs, none matching, failed); empty when it is not.
+    QString placeholderText() const;
+    void clearFilters();
+    void focusSearch(); // Ctrl+F
 
 Q_SIGNALS:
     void experimentChanged(const schedy::Experiment &experiment);
@@ -54,6 +71,11 @@ Q_SIGNALS:
     void experimentCreated(const schedy::Experiment &experiment);
     void failed(const QString &what, const schedy::ClientError &error);
     void refreshed();
+    // A short confirmation for the status bar ("Copied …", "Queued …").
+    void notice(const QString &message);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void showExperiment(const Experiment &e);
@@ -74,6 +96,7 @@ private:
     std::optional<Job> currentJob() const;
     void restoreLayout();
     void updateTotal();
+    void updatePlaceholders();
 
     std::unique_ptr<Ui::ExperimentView> m_ui;
     QPointer<Client> m_client;
@@ -86,6 +109,12 @@ private:
     QStringList m_hiddenColumns; // column keys
     bool m_refreshing = false;
     bool m_layoutRestored = false;
+    QTimer m_fitColumns;
+    QSet<QString> m_sizedColumns; // column keys given a width (saved, fitted or by the user)
+    bool m_fittingColumns = false;
+    QLabel *m_jobPlaceholder = nullptr;
+    QLabel *m_detailsPlaceholder = nullptr;
+    bool m_jobsFailed = false;
     charts::ChartsPanel *m_charts = nullptr;
 };
 

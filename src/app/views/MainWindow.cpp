@@ -53,18 +53,22 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
     list->horizontalHeader()->setSectionResizeMode(ExperimentListModel::NameColumn, QHeaderView::Stretch);
     list->sortByColumn(ExperimentListModel::NameColumn, Qt::AscendingOrder);
     // The name matters most in a narrow panel; the counts are in the experiment view.
-    for (int c : {ExperimentListModel::KindColumn, ExperimentListModel::DoneColumn, ExperimentListModel::CrashedColumn,
-                  ExperimentListModel::PrunedColumn, ExperimentListModel::QueuedColumn})
+    for (int c : {ExperimentListModel::KindColumn, ExperimentListModel::DoneColumn,
+                  ExperimentListModel::CrashedColumn, ExperimentListModel::PrunedColumn,
+                  ExperimentListModel::QueuedColumn})
         list->setColumnHidden(c, true);
-    connect(m_ui->experimentFilter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
-    connect(list->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::onExperimentSelected);
+    connect(m_ui->experimentFilter, &QLineEdit::textChanged, m_proxy,
+            &QSortFilterProxyModel::setFilterFixedString);
+    connect(list->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &MainWindow::onExperimentSelected);
     connect(m_experiments, &ExperimentListModel::loadFailed, this,
             [this](const ClientError &e) { reportFailure(tr("Loading the experiments"), e); });
     connect(m_experiments, &ExperimentListModel::loaded, this, [this] {
-        if (!m_pendingSelection.isEmpty() && selectExperiment(m_pendingSelection))
-            m_pendingSelection.clear();
-        if (!m_ui->experimentView->selectionModel()->hasSelection() && m_proxy->rowCount() > 0 &&
-            m_pendingSelection.isEmpty())
+        if (!m_pendingSelection.isEmpty())
+            selectExperiment(m_pendingSelection);
+        // The whole list is here: a last experiment deleted since must not block the selection forever.
+        m_pendingSelection.clear();
+        if (!m_ui->experimentView->selectionModel()->hasSelection() && m_proxy->rowCount() > 0)
             m_ui->experimentView->selectRow(0);
     });
     connect(m_experiments, &QAbstractItemModel::rowsInserted, this, [this] {
@@ -77,8 +81,11 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
         m_experiments->remove(name);
         if (m_page->experiment().name == name)
             m_ui->pages->setCurrentWidget(m_ui->emptyPage);
+        statusBar()->showMessage(tr("Deleted %1").arg(name), 5000);
     });
     connect(m_page, &ExperimentView::failed, this, &MainWindow::reportFailure);
+    connect(m_page, &ExperimentView::notice, this,
+            [this](const QString &message) { statusBar()->showMessage(message, 5000); });
     connect(m_page, &ExperimentView::refreshed, this, [this] {
         if (m_ui->banner->isVisible() && m_connections->state() == ConnectionManager::State::Connected)
             hideBanner(); // the trouble is over
@@ -90,7 +97,8 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
     m_interval->setSuffix(tr(" s"));
     m_interval->setToolTip(tr("Auto-refresh interval"));
     m_ui->toolBar->addWidget(m_interval);
-    connect(m_interval, &QSpinBox::valueChanged, this, [this](int s) { m_autoRefresh.setInterval(s * 1000); });
+    connect(m_interval, &QSpinBox::valueChanged, this,
+            [this](int s) { m_autoRefresh.setInterval(s * 1000); });
     connect(&m_autoRefresh, &QTimer::timeout, this, &MainWindow::refresh);
     connect(m_ui->actionAutoRefresh, &QAction::toggled, this, [this](bool on) {
         if (on)
@@ -104,12 +112,49 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
     connect(m_ui->actionExportCsv, &QAction::triggered, this, &MainWindow::exportCsv);
     connect(m_ui->actionQuit, &QAction::triggered, this, &QWidget::close);
     connect(m_ui->actionAbout, &QAction::triggered, this, [this] {
-        QMessageBox::about(this, tr("About Schedy"),
-                           tr("<b>Schedy</b> %1<br>Hyperparameter search: server, dashboard and command line.")
-                               .arg(QCoreApplication::applicationVersion()));
+        QMessageBox::about(
+            this, tr("About Schedy"),
+            tr("<b>Schedy</b> %1<br>Hyperparameter search: server, dashboard and command line.")
+                .arg(QCoreApplication::applicationVersion()));
     });
     connect(m_ui->actionNewExperiment, &QAction::triggered, this, &MainWindow::newExperiment);
     connect(m_page, &ExperimentView::experimentCreated, this, &MainWindow::showCreatedExperiment);
+    connect(m_ui->actionFilterExperiments, &QAction::triggered, this, [this] {
+        m_ui->experimentFilter->setFocus(Qt::ShortcutFocusReason);
+        m_ui->experimentFilter->selectAll();
+    });
+    connect(m_ui->actionSearchJobs, &QAction::triggered, this, [this] {
+        if (m_ui->pages->currentWidget() == m_page)
+            m_page->focusSearch();
+    });
+    // Toolbar buttons say their shortcut: hovering is how people learn them.
+    for (QAction *a : m_ui->toolBar->actions()) {
+        if (!a->shortcut().isEmpty() && !a->toolTip().isEmpty())
+            a->setToolTip(QStringLiteral("%1 (%2)").arg(a->toolTip(),
+                                                        a->shortcut().toString(QKeySequence::NativeText)));
+    }
+    m_ui->experimentFilter->setToolTip(tr("Show experiments whose name contains this text (Ctrl+L)"));
+
+    // The empty page says what to do next, with the buttons to do it.
+    QFont emptyTitle = m_ui->emptyTitle->font();
+    emptyTitle.setPointSizeF(emptyTitle.pointSizeF() * 1.35);
+    emptyTitle.setBold(true);
+    m_ui->emptyTitle->setFont(emptyTitle);
+    m_ui->emptyText->setMaximumWidth(520);
+    m_ui->emptyLayout->setAlignment(m_ui->emptyText, Qt::AlignHCenter);
+    connect(m_ui->emptyNewButton, &QPushButton::clicked, this, &MainWindow::newExperiment);
+    connect(m_ui->emptyWorkerButton, &QPushButton::clicked, this, &MainWindow::showWorkerSetup);
+    connect(m_ui->emptyConnectButton, &QPushButton::clicked, this, &MainWindow::showConnectDialog);
+    connect(m_ui->bannerConnect, &QPushButton::clicked, this, &MainWindow::showConnectDialog);
+    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_proxy, signal, this, &MainWindow::updateEmptyPage);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateEmptyPage);
+    connect(m_experiments, &ExperimentListModel::loaded, this, [this] {
+        m_listed = true;
+        updateEmptyPage();
+    });
+    updateEmptyPage();
+
     connect(m_ui->bannerClose, &QToolButton::clicked, this, &MainWindow::hideBanner);
     connect(m_ui->bannerRetry, &QPushButton::clicked, this, [this] {
         hideBanner();
@@ -128,16 +173,63 @@ MainWindow::~MainWindow() = default;
 
 QString MainWindow::settingsScope(const QString &experiment) const
 {
-    const QString root = m_connections->current().local ? QStringLiteral("local") : m_connections->current().config.root;
-    return QStringLiteral("columns/") + QString::fromLatin1(QUrl::toPercentEncoding(root)) + QLatin1Char('/') +
-           QString::fromLatin1(QUrl::toPercentEncoding(experiment));
+    const QString root =
+        m_connections->current().local ? QStringLiteral("local") : m_connections->current().config.root;
+    return QStringLiteral("columns/") + QString::fromLatin1(QUrl::toPercentEncoding(root)) +
+           QLatin1Char('/') + QString::fromLatin1(QUrl::toPercentEncoding(experiment));
 }
 
 void MainWindow::onClientChanged(Client *)
 {
     // Nothing is fetched until the login succeeded (see onConnectionState).
     m_ui->pages->setCurrentWidget(m_ui->emptyPage);
+    m_listed = false;
     m_experiments->setClient(nullptr);
+    updateEmptyPage();
+}
+
+void MainWindow::updateEmptyPage()
+{
+    using S = ConnectionManager::State;
+    const S state = m_connections->state();
+    const bool connected = state == S::Connected;
+    QString title;
+    QString text;
+    if (state == S::Starting || state == S::Connecting) {
+        title = tr("Connecting…");
+        text = state == S::Starting
+                   ? tr("Starting the local server on this computer.")
+                   : tr("Signing in to %1.").arg(m_connections->current().config.root.toHtmlEscaped());
+    } else if (!connected) {
+        title = tr("Not connected");
+        text = tr("The dashboard cannot reach its server, or the server refused the credentials. "
+                  "Check the connection, or switch to the local server.");
+    } else if (!m_listed) {
+        title = tr("Loading experiments…");
+    } else if (m_experiments->rowCount() == 0) {
+        title = tr("No experiments yet");
+        text = tr(
+            "Create one here, or start workers: they create their experiment when they first ask for a job. "
+            "<i>Worker setup</i> shows the config they need.");
+    } else if (m_proxy->rowCount() == 0) {
+        title = tr("No experiment matches the filter");
+        text = tr("Clear the filter above the list to see all %n experiment(s).", nullptr,
+                  m_experiments->rowCount());
+    } else {
+        title = tr("Select an experiment");
+        text = tr("Pick one on the left to see its jobs and charts.");
+    }
+    m_ui->emptyTitle->setText(title);
+    m_ui->emptyText->setText(text);
+    m_ui->emptyText->setVisible(!text.isEmpty());
+    m_ui->emptyNewButton->setVisible(connected && m_listed && m_experiments->rowCount() == 0);
+    m_ui->emptyWorkerButton->setVisible(connected && m_listed && m_experiments->rowCount() == 0);
+    m_ui->emptyConnectButton->setVisible(state == S::Unreachable || state == S::CredentialsRefused);
+}
+
+QString MainWindow::emptyPageTitle() const
+{
+    return m_ui->pages->currentWidget() == m_ui->emptyPage ? m_ui->emptyTitle->text() : QString();
 }
 
 void MainWindow::onConnectionState(ConnectionManager::State state, const QString &message)
@@ -145,10 +237,16 @@ void MainWindow::onConnectionState(ConnectionManager::State state, const QString
     using S = ConnectionManager::State;
     QString dot;
     switch (state) {
-    case S::Connected: dot = QStringLiteral("<span style='color:#2e8b3e'>●</span> "); break;
+    case S::Connected:
+        dot = QStringLiteral("<span style='color:#2e8b3e'>●</span> ");
+        break;
     case S::Starting:
-    case S::Connecting: dot = QStringLiteral("<span style='color:#e08a00'>●</span> "); break;
-    default: dot = QStringLiteral("<span style='color:#d32f2f'>●</span> "); break;
+    case S::Connecting:
+        dot = QStringLiteral("<span style='color:#e08a00'>●</span> ");
+        break;
+    default:
+        dot = QStringLiteral("<span style='color:#d32f2f'>●</span> ");
+        break;
     }
     m_connectionLabel->setText(dot + message.toHtmlEscaped());
     const QString profile = m_connections->current().name;
@@ -162,6 +260,7 @@ void MainWindow::onConnectionState(ConnectionManager::State state, const QString
     } else if (state == S::Unreachable || state == S::CredentialsRefused) {
         showBanner(message, [this] { m_connections->retry(); });
     }
+    updateEmptyPage();
 }
 
 void MainWindow::onExperimentSelected()
@@ -217,6 +316,10 @@ void MainWindow::showBanner(const QString &message, std::function<void()> retry)
     m_ui->bannerText->setText(message);
     m_bannerRetry = std::move(retry);
     m_ui->bannerRetry->setVisible(bool(m_bannerRetry));
+    // Connection trouble is fixed in the connection settings, not by retrying alone.
+    const auto state = m_connections->state();
+    m_ui->bannerConnect->setVisible(state == ConnectionManager::State::Unreachable ||
+                                    state == ConnectionManager::State::CredentialsRefused);
     m_ui->banner->show();
 }
 
@@ -226,8 +329,14 @@ void MainWindow::hideBanner()
     m_bannerRetry = nullptr;
 }
 
-QString MainWindow::bannerText() const { return m_ui->bannerText->text(); }
-bool MainWindow::isBannerVisible() const { return !m_ui->banner->isHidden(); }
+QString MainWindow::bannerText() const
+{
+    return m_ui->bannerText->text();
+}
+bool MainWindow::isBannerVisible() const
+{
+    return !m_ui->banner->isHidden();
+}
 
 void MainWindow::reportFailure(const QString &what, const ClientError &error)
 {
@@ -277,8 +386,8 @@ void MainWindow::exportCsv()
     const QString name = m_page->experiment().name;
     QString suggested = name;
     suggested.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]+")), QStringLiteral("_"));
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export jobs as CSV"), suggested + QStringLiteral(".csv"),
-                                                      tr("CSV files (*.csv)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export jobs as CSV"), suggested + QStringLiteral(".csv"), tr("CSV files (*.csv)"));
     if (path.isEmpty())
         return;
     JobTableModel *model = m_page->jobModel();
@@ -296,15 +405,16 @@ void MainWindow::exportCsv()
         }
     });
     connect(progress, &QProgressDialog::canceled, exporter, &CsvExporter::cancel);
-    connect(exporter, &CsvExporter::finished, this, [this, exporter, progress, path](bool ok, const QString &error) {
-        progress->close();
-        progress->deleteLater();
-        exporter->deleteLater();
-        if (ok)
-            statusBar()->showMessage(tr("Exported to %1").arg(path), 8000);
-        else if (!error.isEmpty())
-            showBanner(tr("Export failed: %1").arg(error));
-    });
+    connect(exporter, &CsvExporter::finished, this,
+            [this, exporter, progress, path](bool ok, const QString &error) {
+                progress->close();
+                progress->deleteLater();
+                exporter->deleteLater();
+                if (ok)
+                    statusBar()->showMessage(tr("Exported to %1").arg(path), 8000);
+                else if (!error.isEmpty())
+                    showBanner(tr("Export failed: %1").arg(error));
+            });
     exporter->start();
 }
 

@@ -34,6 +34,8 @@ public:
     bool selectExperiment(const QString &name);
     QString bannerText() const;
     bool isBannerVisible() const;
+    // The title of the page shown when no experiment is (empty when one is shown).
+    QString emptyPageTitle() const;
     void refresh();
     void setAutoRefresh(bool on, int seconds);
 
@@ -44,6 +46,7 @@ private:
     void onClientChanged(Client *client);
     void onConnectionState(ConnectionManager::State state, const QString &message);
     void onExperimentSelected();
+    void updateEmptyPage();
     void showBanner(const QString &message, std::function<void()> retry = {});
     void reportFailure(const QString &what, const ClientError &error);
     void hideBanner();
@@ -66,6 +69,7 @@ private:
     QTimer m_autoRefresh;
     std::function<void()> m_bannerRetry;
     QString m_pendingSelection;
+    bool m_listed = false; // the first listing of this connection arrived
 };
 
 } // namespace schedy
