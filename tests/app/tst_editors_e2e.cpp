@@ -1,7 +1,8 @@
 // The editors against a live server: one experiment of each kind created
 // through the dialog and read back with the client; a taken name reported
-// inline; edits that meet a concurrent change (experiments by comparison,
-// jobs by ETag); duplicates; and the wiring in the dashboard's window.
+// inline; edits that meet a concurrent change (experiments and jobs by ETag:
+// the server refuses the save, the conflict panel shows theirs beside what was
+// typed); duplicates; and the wiring in the dashboard's window.
 #include "Client.h"
 #include "ConnectionManager.h"
 #include "EditorTestSupport.h"
@@ -12,10 +13,12 @@
 #include "JobTableModel.h"
 #include "MainWindow.h"
 #include "PbtSettingsEditor.h"
+#include "SqlStore.h"
 #include "TestServer.h"
 #include "ValueMapEditor.h"
 
 #include <QAction>
+#include <QNetworkReply>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -268,6 +271,151 @@ private slots:
         click(third.saveButton());
         QTRY_VERIFY_WITH_TIMEOUT(third.message().contains(S("no longer exists")), 20000);
         QCOMPARE(await(m_client->experiment(name))->error().httpStatus, 404);
+    }
+
+    // The dialog saves with the ETag of what it showed: a change made after that is
+    // refused by the server (412), shown in the conflict panel, and the form keeps
+    // everything the user typed; overwriting saves exactly that.
+    void editConflictKeepsWhatWasTyped()
+    {
+        const QString name = S("etag conflict");
+        QVERIFY(await(m_client->createExperiment(randomSearch(name)))->ok());
+        const Experiment opened = read(name);
+        QVERIFY(!opened.etag.isEmpty());
+        ExperimentDialog dialog(m_client.get(), ExperimentDialog::Mode::Edit);
+        dialog.setExperiment(opened);
+        dialog.show();
+
+        // Ours: paused, lr's high bound 0.5.
+        choose(find<QComboBox>(&dialog, QStringLiteral("statusCombo")), int(ExperimentStatus::Done));
+        DistributionEditor *d = dialog.distributionEditor();
+        d->setCurrentRow(0);
+        retype(find<QLineEdit>(d, QStringLiteral("highEdit")), S("0.5"));
+        // Theirs, saved first: a new hyperparameter.
+        Experiment theirs = opened;
+        theirs.scheduler.distributions.append({S("momentum"), Distribution::uniform(0.5, 0.99)});
+        auto saved = await(m_client->updateExperiment(theirs, WriteCondition::IfMatch));
+        QVERIFY2(saved->ok(), qPrintable(saved->error().toString()));
+        const QByteArray theirEtag = saved->value().etag;
+
+        QSignalSpy accepted(&dialog, &ExperimentDialog::saved);
+        click(dialog.saveButton());
+        QTRY_VERIFY_WITH_TIMEOUT(dialog.hasConflict(), 20000);
+        QCOMPARE(accepted.count(), 0);
+        QVERIFY(dialog.isVisible());
+        QCOMPARE(dialog.conflictChanges(),
+                 QStringList{
+                     S("scheduler.RandomSearch.momentum: added {\"uniform\":{\"low\":0.5,\"high\":0.99}}")});
+        QVERIFY(find<QFrame>(&dialog, QStringLiteral("conflictPanel"))->isVisible());
+        QVERIFY(find<QLabel>(&dialog, QStringLiteral("conflictText"))->text().contains(S("412")));
+        QVERIFY(!dialog.saveButton()->isEnabled());
+        // Nothing of theirs was overwritten, nothing of ours was lost.
+        Experiment now = read(name);
+        QCOMPARE(now.etag, theirEtag);
+        QCOMPARE(now.scheduler.distributions.size(), 3);
+        QCOMPARE(int(now.status), int(ExperimentStatus::Running));
+        QCOMPARE(find<QComboBox>(&dialog, QStringLiteral("statusCombo"))->currentData().toInt(),
+                 int(ExperimentStatus::Done));
+        QCOMPARE(d->names(), (QStringList{S("lr"), S("layers")}));
+        QCOMPARE(dialog.experiment().scheduler.distributions[0].distribution.high, 0.5);
+
+        // Save mine anyway: exactly what was typed, over their version only.
+        QSignalSpy finished(&dialog, &QDialog::finished);
+        click(find<QPushButton>(&dialog, QStringLiteral("overwriteButton")));
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        now = read(name);
+        QCOMPARE(int(now.status), int(ExperimentStatus::Done));
+        QCOMPARE(now.scheduler.distributions.size(), 2);
+        QCOMPARE(now.scheduler.distributions[0].distribution.high, 0.5);
+        QCOMPARE(dialog.savedExperiment().etag, now.etag);
+        QVERIFY(now.etag != theirEtag);
+    }
+
+    // Overwrite saves over the version the panel showed, not blindly: a third change
+    // made meanwhile is one more conflict.
+    void overwriteIsGuardedToo()
+    {
+        const QString name = S("etag overwrite");
+        QVERIFY(await(m_client->createExperiment(randomSearch(name)))->ok());
+        const Experiment opened = read(name);
+        ExperimentDialog dialog(m_client.get(), ExperimentDialog::Mode::Edit);
+        dialog.setExperiment(opened);
+        dialog.show();
+        choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::Manual));
+        Experiment theirs = opened;
+        theirs.status = ExperimentStatus::Done;
+        QVERIFY(await(m_client->updateExperiment(theirs))->ok());
+        click(dialog.saveButton());
+        QTRY_VERIFY_WITH_TIMEOUT(dialog.hasConflict(), 20000);
+        QCOMPARE(dialog.conflictChanges(), QStringList{S("status: \"RUNNING\" → \"DONE\"")});
+
+        // A third person resumes it while the panel is shown.
+        theirs.status = ExperimentStatus::Running;
+        QVERIFY(await(m_client->updateExperiment(theirs))->ok());
+        click(find<QPushButton>(&dialog, QStringLiteral("overwriteButton")));
+        QTRY_VERIFY_WITH_TIMEOUT(dialog.hasConflict(), 20000);
+        QVERIFY(dialog.isVisible());
+        QCOMPARE(dialog.conflictChanges(), QStringList{S("status: \"DONE\" → \"RUNNING\"")});
+        QCOMPARE(int(read(name).scheduler.kind), int(Scheduler::Kind::RandomSearch));
+        QCOMPARE(int(dialog.experiment().scheduler.kind), int(Scheduler::Kind::Manual)); // still ours
+
+        // Load theirs: the form shows the server's version, and saves over it.
+        click(find<QPushButton>(&dialog, QStringLiteral("reloadButton")));
+        QVERIFY(!dialog.hasConflict());
+        QCOMPARE(int(dialog.experiment().scheduler.kind), int(Scheduler::Kind::RandomSearch));
+        QCOMPARE(int(dialog.experiment().status), int(ExperimentStatus::Running));
+        choose(find<QComboBox>(&dialog, QStringLiteral("statusCombo")), int(ExperimentStatus::Done));
+        QVERIFY(saveAndWait(&dialog, dialog.saveButton()));
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(int(read(name).status), int(ExperimentStatus::Done));
+    }
+
+    // Opened on a version without its ETag (as a listing gives it), the dialog reads
+    // the experiment before saving; a change landing between that read and the PUT
+    // (the window the comparison alone left open) is refused, not overwritten.
+    void changeBetweenReadAndSaveIsRefused()
+    {
+        const QString name = S("etag window");
+        QVERIFY(await(m_client->createExperiment(randomSearch(name)))->ok());
+        Experiment opened = read(name);
+        opened.etag.clear();
+        ExperimentDialog dialog(m_client.get(), ExperimentDialog::Mode::Edit);
+        dialog.setExperiment(opened);
+        dialog.show();
+        choose(find<QComboBox>(&dialog, QStringLiteral("statusCombo")), int(ExperimentStatus::Done));
+
+        // Theirs lands in the store the moment the dialog's read has been answered,
+        // before its PUT goes out (straight into the store: no event loop runs here).
+        server::SqlStore *store = m_server.server()->store();
+        const auto user = store->userByEmail(m_config.email);
+        QVERIFY(user);
+        Experiment theirs = opened;
+        theirs.scheduler.distributions.removeLast();
+        bool changed = false;
+        QNetworkAccessManager *nam = m_client->networkAccessManager();
+        const QMetaObject::Connection hook =
+            connect(nam, &QNetworkAccessManager::finished, this, [&](QNetworkReply *reply) {
+                // The client sends every request as a custom one: its verb is an attribute.
+                const QByteArray verb =
+                    reply->request().attribute(QNetworkRequest::CustomVerbAttribute).toByteArray();
+                if (changed || verb != "GET" || !reply->url().path().endsWith(S("/experiments/etag window/")))
+                    return;
+                changed = true;
+                QVERIFY(store->putExperiment(user->id, theirs, server::Condition::None, {}).ok());
+            });
+        click(dialog.saveButton());
+        QTRY_VERIFY_WITH_TIMEOUT(dialog.hasConflict(), 20000);
+        disconnect(hook);
+        QVERIFY(changed);
+        QCOMPARE(
+            dialog.conflictChanges(),
+            QStringList{S("scheduler.RandomSearch.layers: removed (was {\"choice\":{\"values\":[1,2,3]}})")});
+        const Experiment now = read(name);
+        QCOMPARE(now.scheduler.distributions.size(), 1);
+        QCOMPARE(int(now.status), int(ExperimentStatus::Running));
+        QCOMPARE(int(dialog.experiment().status), int(ExperimentStatus::Done));
+        QCOMPARE(dialog.experiment().scheduler.distributions.size(), 2);
     }
 
     void duplicateUnderNewName()

@@ -371,53 +371,100 @@ void ExperimentDialog::create(const Experiment &e)
 
 void ExperimentDialog::checkThenUpdate(const Experiment &e)
 {
-    // Experiments have no ETag: compare what the server has now with what this dialog started from.
+    if (!m_base.etag.isEmpty()) {
+        update(e, m_base.etag);
+        return;
+    }
+    // Opened on a version without its ETag (a listing item): fetch the current one. If it
+    // is what the dialog showed, its ETag guards the save; else it is a conflict already.
     setBusy(true, tr("Checking for changes made meanwhile…"));
     auto *call = m_client->experiment(m_base.name);
     connect(call, &CallBase::finished, this, [this, call, e] {
         if (!call->ok()) {
             setBusy(false);
             if (call->error().httpStatus == 404)
-                setMessage(tr("%1 no longer exists: someone deleted it.").arg(m_base.name), true);
+                setMessage(tr("%1 no longer exists: someone deleted it. Nothing was saved.").arg(m_base.name),
+                           true);
             else
                 fail(tr("Reading %1").arg(m_base.name), call->error());
             return;
         }
         const Experiment server = call->value();
-        const QStringList changes = editors::describeChanges(codec::encode(definitionOf(m_base)),
-                                                             codec::encode(definitionOf(server)));
-        if (changes.isEmpty()) {
-            update(e);
+        if (definitionChanges(m_base, server).isEmpty()) {
+            m_base.etag = server.etag;
+            // A server without experiment ETags: the comparison above is all there is.
+            update(e, server.etag);
             return;
         }
         setBusy(false);
-        m_server = server;
-        m_conflict = changes;
-        const QString when = server.modifiedAt
-                                 ? QDateTime::fromMSecsSinceEpoch(qint64(*server.modifiedAt * 1000))
-                                       .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
-                                 : tr("an unknown time");
-        m_ui->conflictText->setText(
-            tr("<b>Someone else changed %1</b> since this dialog opened (last modified %2). "
-               "Nothing was saved. Their changes:")
-                .arg(m_base.name.toHtmlEscaped(), when));
-        editors::showLines(m_ui->conflictList, changes);
-        m_ui->conflictPanel->show();
-        updateState();
+        showConflict(server, false);
     });
 }
 
-void ExperimentDialog::update(const Experiment &e)
+void ExperimentDialog::update(const Experiment &e, const QByteArray &etag)
 {
     setBusy(true, tr("Saving %1…").arg(e.name));
-    auto *call = m_client->updateExperiment(e);
+    Experiment sent = e;
+    sent.etag = etag;
+    // If-Match: the server saves only over the version this dialog showed, atomically.
+    // Without an ETag (an older server) the save is unconditional, as before.
+    auto *call = m_client->updateExperiment(sent, etag.isEmpty() ? WriteCondition::Unconditional
+                                                                 : WriteCondition::IfMatch);
     connect(call, &CallBase::finished, this, [this, call, name = e.name] {
         setBusy(false);
         if (call->ok())
             finishSave(call->value());
+        else if (call->error().kind == ClientError::Kind::UnsafeUpdate)
+            fetchConflict(); // 412: changed (or deleted) since the dialog's version
         else
             fail(tr("Saving %1").arg(name), call->error());
     });
+}
+
+void ExperimentDialog::fetchConflict()
+{
+    setBusy(true, tr("Someone changed %1; fetching their version…").arg(m_base.name));
+    auto *call = m_client->experiment(m_base.name);
+    connect(call, &CallBase::finished, this, [this, call] {
+        setBusy(false);
+        if (!call->ok()) {
+            if (call->error().httpStatus == 404)
+                setMessage(tr("%1 no longer exists: someone deleted it. Nothing was saved.").arg(m_base.name),
+                           true);
+            else
+                fail(tr("Reading %1").arg(m_base.name), call->error());
+            return;
+        }
+        showConflict(call->value(), true);
+    });
+}
+
+QStringList ExperimentDialog::definitionChanges(const Experiment &before, const Experiment &after)
+{
+    return editors::describeChanges(codec::encode(definitionOf(before)), codec::encode(definitionOf(after)));
+}
+
+void ExperimentDialog::showConflict(const Experiment &server, bool refused)
+{
+    // The form is left as the user typed it: only the panel appears.
+    m_server = server;
+    m_conflict = definitionChanges(m_base, server);
+    if (m_conflict.isEmpty())
+        m_conflict.append(tr("(saved again with the same definition)"));
+    const QString when = server.modifiedAt ? QDateTime::fromMSecsSinceEpoch(qint64(*server.modifiedAt * 1000))
+                                                 .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                                           : tr("an unknown time");
+    const QString name = m_base.name.toHtmlEscaped();
+    m_ui->conflictText->setText(
+        refused ? tr("<b>Someone else changed %1</b> since this dialog opened (last modified %2): "
+                     "the server refused the save (412). Nothing was saved. Their changes:")
+                      .arg(name, when)
+                : tr("<b>Someone else changed %1</b> since this dialog opened (last modified %2). "
+                     "Nothing was saved. Their changes:")
+                      .arg(name, when));
+    editors::showLines(m_ui->conflictList, m_conflict);
+    m_ui->conflictPanel->show();
+    updateState();
 }
 
 void ExperimentDialog::reloadTheirs()
@@ -436,8 +483,10 @@ void ExperimentDialog::overwrite()
         return;
     m_conflict.clear();
     m_ui->conflictPanel->hide();
-    m_base = m_server; // deliberately replacing what is there now
-    update(definitionOf(experiment()));
+    // Deliberately replacing their version, and only that one: a change made after it
+    // was fetched is another conflict.
+    m_base = m_server;
+    update(definitionOf(experiment()), m_server.etag);
 }
 
 void ExperimentDialog::finishSave(const Experiment &saved)

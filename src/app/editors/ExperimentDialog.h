@@ -22,9 +22,11 @@ class SchedulerJsonView;
 
 // Creates an experiment, edits one, or duplicates one's definition under a
 // new name: name, scheduler kind, status, and the scheduler's definition in a
-// form and as raw JSON kept in step. Saving an edit first fetches the
-// experiment again: a change someone made meanwhile is shown, and the user
-// reloads it or overwrites it deliberately.
+// form and as raw JSON kept in step. An edit is a PUT with If-Match of the
+// ETag of the version the dialog showed (fetched first when it came without
+// one): a change someone made meanwhile makes the server refuse the save
+// (412); it is shown beside what the user typed, and the user reloads it or
+// overwrites it deliberately.
 class ExperimentDialog : public QDialog
 {
     Q_OBJECT
@@ -36,7 +38,8 @@ public:
 
     Mode mode() const { return m_mode; }
     // Create: a template (may be empty). Edit: the experiment as the user saw it, the base
-    // against which changes by others are detected. Duplicate: the source (its name gets " copy").
+    // against which changes by others are detected; its etag (from a GET) guards the save.
+    // Duplicate: the source (its name gets " copy").
     void setExperiment(const Experiment &experiment);
     // What the dialog would save.
     Experiment experiment() const;
@@ -83,7 +86,10 @@ private:
     void setMessage(const QString &message, bool error = false);
     void create(const Experiment &experiment);
     void checkThenUpdate(const Experiment &experiment);
-    void update(const Experiment &experiment);
+    void update(const Experiment &experiment, const QByteArray &etag);
+    void fetchConflict();
+    void showConflict(const Experiment &server, bool refused);
+    static QStringList definitionChanges(const Experiment &before, const Experiment &after);
     void finishSave(const Experiment &saved);
     void fail(const QString &what, const ClientError &error);
     static Experiment definitionOf(const Experiment &e);
