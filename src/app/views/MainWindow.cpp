@@ -140,8 +140,6 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
     emptyTitle.setPointSizeF(emptyTitle.pointSizeF() * 1.35);
     emptyTitle.setBold(true);
     m_ui->emptyTitle->setFont(emptyTitle);
-    m_ui->emptyText->setMaximumWidth(520);
-    m_ui->emptyLayout->setAlignment(m_ui->emptyText, Qt::AlignHCenter);
     connect(m_ui->emptyNewButton, &QPushButton::clicked, this, &MainWindow::newExperiment);
     connect(m_ui->emptyWorkerButton, &QPushButton::clicked, this, &MainWindow::showWorkerSetup);
     connect(m_ui->emptyConnectButton, &QPushButton::clicked, this, &MainWindow::showConnectDialog);
