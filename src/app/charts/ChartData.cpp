@@ -3,6 +3,7 @@
 #include "ValueFormat.h"
 
 #include <QCborArray>
+#include <QVarLengthArray>
 
 #include <algorithm>
 #include <cmath>
@@ -193,6 +194,45 @@ bool isAbsent(const QCborValue &value)
     return value.isUndefined() || value.isNull();
 }
 
+// The last few distinct values of a field and what they came to: a search's
+// category axes take a handful of values, and comparing a value is much
+// cheaper than building its category key (a string per job and axis was most
+// of the time of parallel coordinates for 100k jobs). A miss only costs the
+// key; 1 and 1.0 differ here but still meet in the key.
+template <typename T> class ValueMemo
+{
+public:
+    const T *find(const QCborValue &value) const
+    {
+        for (const auto &e : m_entries) {
+            if (e.first == value)
+                return &e.second;
+        }
+        return nullptr;
+    }
+    void add(const QCborValue &value, const T &result)
+    {
+        if (m_entries.size() < 16)
+            m_entries.append({value, result});
+    }
+
+private:
+    QVarLengthArray<std::pair<QCborValue, T>, 16> m_entries;
+};
+
+// AxisSpec::position() through a memo (for category axes).
+std::optional<double> memoPosition(const AxisSpec &axis, const QCborValue &value,
+                                   ValueMemo<std::optional<double>> &memo)
+{
+    if (axis.kind != AxisKind::Category)
+        return axis.position(value);
+    if (const auto *known = memo.find(value))
+        return *known;
+    const auto p = axis.position(value);
+    memo.add(value, p);
+    return p;
+}
+
 } // namespace
 
 AxisHint axisHint(const Experiment &experiment, const QString &hyperparameter)
@@ -287,6 +327,7 @@ AxisSpec resolveAxis(const JobSource &source, int field, const AxisHint &hint)
     double lo = NaN, hi = NaN;
     QList<QCborValue> seen; // distinct, for categories
     QSet<QString> seenKeys;
+    ValueMemo<bool> seenMemo;
     const int n = field < 0 ? 0 : source.count();
     for (int i = 0; i < n; ++i) {
         const QCborValue v = source.value(i, field);
@@ -302,12 +343,13 @@ AxisSpec resolveAxis(const JobSource &source, int field, const AxisHint &hint)
         } else {
             allScalar = false;
         }
-        if (hint.kind == AxisKind::Category || !allScalar) {
+        if ((hint.kind == AxisKind::Category || !allScalar) && !seenMemo.find(v)) {
             const QString key = categoryKey(v);
             if (!seenKeys.contains(key)) {
                 seenKeys.insert(key);
                 seen.append(v);
             }
+            seenMemo.add(v, true);
         }
     }
     if (hint.kind == AxisKind::Category || !allScalar) {
@@ -479,12 +521,13 @@ ScatterData scatter(const JobSource &source, const FieldKey &hyperparameter, con
     data.points.reserve(n);
     data.ids.reserve(n);
     data.statuses.reserve(n);
+    ValueMemo<std::optional<double>> memo;
     for (int i = 0; i < n; ++i) {
         const QCborValue yv = source.value(i, yField);
         if (isAbsent(yv))
             continue;
         const auto y = resultNumber(yv);
-        const auto x = data.xAxis.position(source.value(i, xField));
+        const auto x = memoPosition(data.xAxis, source.value(i, xField), memo);
         if (!x || !y) {
             ++data.skipped;
             continue;
@@ -533,10 +576,11 @@ ParallelData parallelCoordinates(const JobSource &source, const QList<FieldKey> 
     const qsizetype axisCount = data.axes.size();
     data.positions.reserve(rows.size() * axisCount);
     data.ids.reserve(rows.size());
+    QList<ValueMemo<std::optional<double>>> memos(axisCount);
     for (qsizetype r = 0; r < rows.size(); ++r) {
         const int i = rows[r];
         for (qsizetype a = 0; a + 1 < axisCount; ++a) {
-            const auto p = data.axes[a].spec.position(source.value(i, fields[a]));
+            const auto p = memoPosition(data.axes[a].spec, source.value(i, fields[a]), memos[a]);
             data.positions.append(p ? float(normalise(*p, data.axes[a].spec)) : float(NaN));
         }
         data.positions.append(float(normalise(data.results[r], resultAxis.spec)));
