@@ -430,7 +430,7 @@ void ParallelCoordinatesChart::paintLayer(QPainter &painter, const QRectF &plot)
         return;
     }
     if (m_layer.key != key && !(m_rendering && m_inFlight == key))
-        requestRender();
+        requestRender(key);
     if (!m_layer.image.isNull()) {
         // The last layer, mapped from the zoom and size it was rendered for
         // onto the current ones (exact when only the data changed).
@@ -458,10 +458,14 @@ void ParallelCoordinatesChart::paintLayer(QPainter &painter, const QRectF &plot)
     }
 }
 
-void ParallelCoordinatesChart::requestRender()
+void ParallelCoordinatesChart::requestRender(const LayerKey &key)
 {
-    if (!m_renderTimer.isActive())
-        m_renderTimer.start(m_layer.image.isNull() ? 0 : 30);
+    // Debounced: a pan, zoom or resize in progress restarts the wait (the
+    // last layer is shown mapped meanwhile); repaints for the same key don't.
+    if (m_renderTimer.isActive() && key == m_pendingKey)
+        return;
+    m_pendingKey = key;
+    m_renderTimer.start(m_layer.image.isNull() ? 0 : 30);
 }
 
 void ParallelCoordinatesChart::startRender()
@@ -678,7 +682,7 @@ void ParallelCoordinatesChart::paintChart(QPainter &painter, const QRectF &rect,
         Qt::AlignRight | Qt::AlignVCenter, footer);
     if (onScreen && isAsync() && isLayerStale()) {
         // The worker is on it; until then the last layer (if any) is shown.
-        const QString hint = tr("Rendering %n lines…", nullptr, n);
+        const QString hint = tr("Rendering %Ln lines…", nullptr, n);
         const QRectF box = m_layer.image.isNull()
                                ? QRectF(plot.center().x() - 110, plot.center().y() - 14, 220, 28)
                                : QRectF(plot.right() - 200, plot.top() + 4, 196, fm.height() + 6);

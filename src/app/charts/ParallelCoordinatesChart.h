@@ -121,7 +121,7 @@ private:
     void paintLayer(QPainter &painter, const QRectF &plot);
     LayerKey currentKey(const QRectF &plot) const;
     LineJob makeJob(const QRectF &plot, bool withHover) const;
-    void requestRender();
+    void requestRender(const LayerKey &key);
     void startRender();
     void takeLayer(quint64 generation, const QImage &image, const QRect &rect, const LayerKey &key,
                    qint64 ms);
@@ -154,11 +154,12 @@ private:
     quint64 m_requested = 0; // generation of the last render asked for
     std::atomic<quint64> m_latest{0};
     std::atomic<int> m_discarded{0};
-    LayerKey m_inFlight; // key of the worker's current render
+    LayerKey m_pendingKey; // key the render timer waits to render
+    LayerKey m_inFlight;   // key of the worker's current render
     bool m_rendering = false;
     int m_renderCount = 0;
     qint64 m_lastRenderMs = 0;
-    QTimer m_renderTimer; // coalesces resizes, zooms and updates into one render
+    QTimer m_renderTimer; // debounces resizes, zooms and pans into one render
     QThread *m_thread = nullptr;
     QObject *m_worker = nullptr; // lives in m_thread
     enum class Drag { None, Pending, Zoom, Pan };
