@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 namespace schedy::charts {
@@ -205,7 +206,7 @@ public:
     const T *find(const QCborValue &value) const
     {
         for (const auto &e : m_entries) {
-            if (e.first == value)
+            if (same(e.first, value))
                 return &e.second;
         }
         return nullptr;
@@ -217,6 +218,19 @@ public:
     }
 
 private:
+    // QCborValue's operator== is a generic ordering; numbers need less.
+    static bool same(const QCborValue &a, const QCborValue &b)
+    {
+        if (a.type() != b.type())
+            return false;
+        if (a.isInteger())
+            return a.toInteger() == b.toInteger();
+        if (a.isDouble()) {
+            const double x = a.toDouble(), y = b.toDouble();
+            return std::memcmp(&x, &y, sizeof x) == 0; // -0 is not 0 (see categoryKey())
+        }
+        return a == b;
+    }
     QVarLengthArray<std::pair<QCborValue, T>, 16> m_entries;
 };
 

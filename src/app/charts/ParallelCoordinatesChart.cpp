@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <vector>
 
 namespace schedy::charts {
@@ -312,10 +311,14 @@ void ParallelCoordinatesChart::setData(ParallelData data, const QString &result,
         }
     }
     m_ratings = std::move(ratings);
+    // Worst first, ties in line order; sorting pairs keeps the data in cache.
+    std::vector<std::pair<float, int>> keyed(n);
+    for (int line = 0; line < n; ++line)
+        keyed[line] = {m_ratings[line], line};
+    std::sort(keyed.begin(), keyed.end());
     QList<int> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [this](int a, int b) { return m_ratings[a] < m_ratings[b]; });
+    for (int k = 0; k < n; ++k)
+        order[k] = keyed[k].second;
     m_order = std::move(order);
     if (!sameAxes || !m_zoomed) {
         m_view = fullView();
@@ -436,9 +439,12 @@ void ParallelCoordinatesChart::paintLayer(QPainter &painter, const QRectF &plot)
         // onto the current ones (exact when only the data changed).
         painter.save();
         const LayerKey &old = m_layer.key;
-        if (old.view != key.view || old.plot != key.plot)
+        if (old.view != key.view || old.plot != key.plot) {
             painter.setTransform(worldToPixel(old.plot, old.view).inverted() * worldToPixel(plot, m_view),
                                  true);
+            // Shrunk one-pixel lines would break up into dashes.
+            painter.setRenderHint(QPainter::SmoothPixmapTransform);
+        }
         // Hovering dims the other lines, as a selection does.
         if (!m_hovered.isEmpty() && m_selected.isEmpty())
             painter.setOpacity(0.45);
