@@ -300,6 +300,7 @@ void ParallelCoordinatesChart::setData(ParallelData data, const QString &result,
     m_objective = objective;
     m_title = tr("Parallel coordinates, coloured by %1").arg(result);
     ++m_dataGeneration;
+    cancelRender();
     // Ratings once per line: the sort and the colours need them.
     const int n = m_data.lineCount();
     const double span = m_data.resultMax - m_data.resultMin;
@@ -336,6 +337,7 @@ void ParallelCoordinatesChart::setSelectedIds(const QSet<QString> &ids)
         return;
     m_selected = ids;
     ++m_selectionGeneration;
+    cancelRender();
     update();
 }
 
@@ -432,7 +434,9 @@ void ParallelCoordinatesChart::paintLayer(QPainter &painter, const QRectF &plot)
         painter.drawImage(m_layer.rect.topLeft(), m_layer.image);
         return;
     }
-    if (m_layer.key != key && !(m_rendering && m_inFlight == key))
+    if (m_rendering && m_inFlight != key)
+        cancelRender(); // resized meanwhile
+    if (m_layer.key != key && !m_rendering)
         requestRender(key);
     if (!m_layer.image.isNull()) {
         // The last layer, mapped from the zoom and size it was rendered for
@@ -462,6 +466,16 @@ void ParallelCoordinatesChart::paintLayer(QPainter &painter, const QRectF &plot)
             strokeEmphasised(painter, job.polygon(line), lineColor(line), true);
         }
     }
+}
+
+void ParallelCoordinatesChart::cancelRender()
+{
+    if (!m_rendering)
+        return;
+    // The worker stops at its next check; a result already on its way is
+    // dropped by takeLayer().
+    m_latest.store(++m_requested);
+    m_rendering = false;
 }
 
 void ParallelCoordinatesChart::requestRender(const LayerKey &key)
@@ -742,6 +756,7 @@ void ParallelCoordinatesChart::setView(const QRectF &view)
     if (view.width() <= 1e-6 || view.height() <= 1e-6)
         return;
     m_view = view;
+    cancelRender();
     if (!m_zoomed) {
         m_zoomed = true;
         Q_EMIT zoomChanged(true);
@@ -752,6 +767,7 @@ void ParallelCoordinatesChart::setView(const QRectF &view)
 void ParallelCoordinatesChart::resetZoom()
 {
     m_view = fullView();
+    cancelRender();
     if (m_zoomed) {
         m_zoomed = false;
         Q_EMIT zoomChanged(false);

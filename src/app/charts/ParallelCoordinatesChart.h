@@ -122,6 +122,7 @@ private:
     LayerKey currentKey(const QRectF &plot) const;
     LineJob makeJob(const QRectF &plot, bool withHover) const;
     void requestRender(const LayerKey &key);
+    void cancelRender();
     void startRender();
     void takeLayer(quint64 generation, const QImage &image, const QRect &rect, const LayerKey &key,
                    qint64 ms);
