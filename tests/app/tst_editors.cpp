@@ -14,6 +14,7 @@
 #include "SchedulerJsonView.h"
 #include "ValueMapEditor.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
@@ -22,6 +23,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QToolButton>
 #include <QtTest>
 
@@ -421,8 +423,15 @@ private slots:
     {
         PbtSettingsEditor form;
         form.show();
-        QCOMPARE(errorText(&form, QStringLiteral("qualityError")), QStringLiteral("must not be empty"));
+        // A fresh form is incomplete, not wrong: nothing in red until the field is edited.
+        QCOMPARE(errorText(&form, QStringLiteral("qualityError")), QString());
         QVERIFY(!form.isValid());
+        QVERIFY(form.shownErrors().isEmpty());
+        auto *qualityEdit = find<QComboBox>(&form, QStringLiteral("qualityCombo"))->lineEdit();
+        QTest::keyClicks(qualityEdit, QStringLiteral("x"));
+        retype(qualityEdit, QString());
+        QCOMPARE(errorText(&form, QStringLiteral("qualityError")), QStringLiteral("must not be empty"));
+        QCOMPARE(form.shownErrors(), QStringList{QStringLiteral("qualityResultName: must not be empty")});
         form.setResultNameSuggestions({QStringLiteral("accuracy"), QStringLiteral("loss")});
         auto *quality = find<QComboBox>(&form, QStringLiteral("qualityCombo"));
         QCOMPARE(quality->count(), 2); // what the jobs report is offered
@@ -444,6 +453,11 @@ private slots:
         QVERIFY(form.isValid());
 
         click(find<QPushButton>(&form, QStringLiteral("addExploreButton")));
+        QVERIFY(!form.isValid()); // a new row waits for its name, without a message yet
+        QCOMPARE(errorText(&form, QStringLiteral("exploreError")), QString());
+        QVERIFY(!editors::isMarkedInvalid(find<QLineEdit>(&form, QStringLiteral("exploreName0"))));
+        QTest::keyClicks(find<QLineEdit>(&form, QStringLiteral("exploreName0")), QStringLiteral("l"));
+        retype(find<QLineEdit>(&form, QStringLiteral("exploreName0")), QString());
         QVERIFY(errorText(&form, QStringLiteral("exploreError"))
                     .contains(QLatin1String("enter a hyperparameter name")));
         retype(find<QLineEdit>(&form, QStringLiteral("exploreName0")), QStringLiteral("lr"));
@@ -646,6 +660,10 @@ private slots:
         ExperimentDialog dialog(nullptr, ExperimentDialog::Mode::Create);
         dialog.show();
         auto *name = find<QLineEdit>(&dialog, QStringLiteral("nameEdit"));
+        // Nothing typed yet: no message, until the name is typed in and emptied again.
+        QCOMPARE(errorText(&dialog, QStringLiteral("nameError")), QString());
+        QTest::keyClicks(name, QStringLiteral("x"));
+        retype(name, QString());
         QCOMPARE(errorText(&dialog, QStringLiteral("nameError")), QStringLiteral("name must not be empty"));
         QTest::keyClicks(name, QStringLiteral("."));
         QCOMPARE(errorText(&dialog, QStringLiteral("nameError")),
@@ -666,6 +684,86 @@ private slots:
         QVERIFY(dialog.problems().isEmpty());
         // Without a client nothing can be saved, and the dialog says why.
         QVERIFY(!dialog.saveButton()->isEnabled());
+        QCOMPARE(dialog.message(), QStringLiteral("Not connected to a server."));
+    }
+
+    // UX review 2026-11-29: a fresh dialog is not a list of mistakes. Messages appear once a field
+    // was edited or the user tried to save; meanwhile Save is disabled and its tooltip says why.
+    void freshDialogShowsNoProblemsUntilTouchedOrSaved()
+    {
+        ExperimentDialog dialog(nullptr, ExperimentDialog::Mode::Create);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        auto *name = find<QLineEdit>(&dialog, QStringLiteral("nameEdit"));
+        QCOMPARE(errorText(&dialog, QStringLiteral("nameError")), QString());
+        QVERIFY(!editors::isMarkedInvalid(name));
+        QVERIFY(dialog.shownProblems().isEmpty());
+        QVERIFY(!dialog.message().contains(QLatin1String("name")));
+        QCOMPARE(dialog.problems(), QStringList{QStringLiteral("name: name must not be empty")});
+        QVERIFY(!dialog.saveButton()->isEnabled());
+        QVERIFY(dialog.saveButton()->toolTip().contains(QLatin1String("name must not be empty")));
+
+        // PBT: the quality result is empty, the form incomplete, nothing red.
+        choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::Pbt));
+        QCOMPARE(errorText(dialog.pbtEditor(), QStringLiteral("qualityError")), QString());
+        QVERIFY(dialog.problems().contains(QStringLiteral("PBT.qualityResultName: must not be empty")));
+        QVERIFY(dialog.shownProblems().isEmpty());
+
+        // Random search: a new hyperparameter switched to constant or choice has empty inputs, not errors.
+        choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::RandomSearch));
+        DistributionEditor *distributions = dialog.distributionEditor();
+        click(find<QPushButton>(distributions, QStringLiteral("addButton")));
+        choose(find<QComboBox>(distributions, QStringLiteral("kindCombo")), int(Kind::Const));
+        QCOMPARE(errorText(distributions, QStringLiteral("constError")), QString());
+        QVERIFY(!distributions->isValid());
+        choose(find<QComboBox>(distributions, QStringLiteral("kindCombo")), int(Kind::Choice));
+        QCOMPARE(errorText(distributions, QStringLiteral("choiceError")), QString());
+        QVERIFY(!editors::isMarkedInvalid(find<QLineEdit>(distributions, QStringLiteral("choiceValue0"))));
+        auto *table = find<QTableWidget>(distributions, QStringLiteral("table"));
+        QVERIFY(table->item(0, 1)->text().startsWith(QLatin1String("incomplete")));
+        QVERIFY(table->item(0, 0)->icon().isNull()); // no warning sign
+        QVERIFY(dialog.shownProblems().isEmpty());
+        QCOMPARE(dialog.problems().size(), 2); // the name and the choice value
+        // A filled-in value that is wrong is shown at once, as before.
+        choose(find<QComboBox>(distributions, QStringLiteral("kindCombo")), int(Kind::LogUniform));
+        QCOMPARE(errorText(distributions, QStringLiteral("lowError")),
+                 QStringLiteral("must be greater than 0"));
+
+        // Enter while Save is disabled is a try to save: every problem shows, the focus goes to the name.
+        dialog.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&dialog));
+        find<QComboBox>(&dialog, QStringLiteral("kindCombo"))->setFocus();
+        QTest::keyClick(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), Qt::Key_Return);
+        QCOMPARE(errorText(&dialog, QStringLiteral("nameError")), QStringLiteral("name must not be empty"));
+        QVERIFY(editors::isMarkedInvalid(name));
+        QCOMPARE(QApplication::focusWidget(), name);
+        QVERIFY(dialog.message().contains(QLatin1String("name: name must not be empty")));
+    }
+
+    void clickOnDisabledSaveRevealsProblems()
+    {
+        ExperimentDialog dialog(nullptr, ExperimentDialog::Mode::Create);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowActive(&dialog));
+        retype(find<QLineEdit>(&dialog, QStringLiteral("nameEdit")), QStringLiteral("fine"));
+        choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::Pbt));
+        QCOMPARE(errorText(dialog.pbtEditor(), QStringLiteral("qualityError")), QString());
+        QVERIFY(!dialog.saveButton()->isEnabled());
+        QTest::mouseClick(dialog.saveButton(), Qt::LeftButton);
+        QCOMPARE(errorText(dialog.pbtEditor(), QStringLiteral("qualityError")),
+                 QStringLiteral("must not be empty"));
+        auto *quality = find<QComboBox>(dialog.pbtEditor(), QStringLiteral("qualityCombo"))->lineEdit();
+        QVERIFY(editors::isMarkedInvalid(quality));
+        QCOMPARE(QApplication::focusWidget(), quality->parentWidget()); // the editable combo
+    }
+
+    void freshJobDialogShowsNoProblems()
+    {
+        // The job dialog had no such problem: empty rows are simply not sent. Kept that way.
+        JobDialog dialog(nullptr, decodeExperiment(RandomExample), JobDialog::Mode::Queue);
+        dialog.show();
+        click(find<QPushButton>(dialog.resultEditor(), QStringLiteral("addButton")));
+        QVERIFY(dialog.problems().isEmpty());
         QCOMPARE(dialog.message(), QStringLiteral("Not connected to a server."));
     }
 

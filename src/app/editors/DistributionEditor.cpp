@@ -214,9 +214,50 @@ bool DistributionEditor::isValid() const
 
 QStringList DistributionEditor::errors() const
 {
+    return errorLines(false);
+}
+
+QStringList DistributionEditor::shownErrors() const
+{
+    return errorLines(true);
+}
+
+DistributionEditor::Check DistributionEditor::shownCheck(int index) const
+{
+    Check c = m_checks[index];
+    if (editors::problemsRevealed(this))
+        return c;
+    const Row &r = m_rows[index];
+    // An empty field the user has not edited is not a mistake yet; a filled one that is wrong is.
+    auto wait = [&r](QString &message, const QString &key, const QString &text) {
+        if (text.trimmed().isEmpty() && !r.touched.contains(key))
+            message.clear();
+    };
+    wait(c.name, QStringLiteral("name"), r.name);
+    wait(c.low, QStringLiteral("low"), r.low);
+    wait(c.high, QStringLiteral("high"), r.high);
+    wait(c.mean, QStringLiteral("mean"), r.mean);
+    wait(c.std, QStringLiteral("std"), r.std);
+    wait(c.constant, QStringLiteral("const"), r.constant);
+    if (!r.touched.contains(QStringLiteral("values")) &&
+        std::none_of(r.choices.begin(), r.choices.end(),
+                     [](const ChoiceItem &item) { return item.valueTouched; }))
+        c.choice.clear();
+    for (qsizetype j = 0; j < r.choices.size(); ++j) {
+        const ChoiceItem &item = r.choices[j];
+        if (j < c.values.size() && item.value.trimmed().isEmpty() && !item.valueTouched)
+            c.values[j].clear();
+        if (j < c.weights.size() && item.weight.trimmed().isEmpty() && !item.weightTouched)
+            c.weights[j].clear();
+    }
+    return c;
+}
+
+QStringList DistributionEditor::errorLines(bool shownOnly) const
+{
     QStringList out;
     for (int i = 0; i < m_checks.size(); ++i) {
-        const Check &c = m_checks[i];
+        const Check c = shownOnly ? shownCheck(i) : m_checks[i];
         const QString who = m_rows[i].name.isEmpty() ? tr("hyperparameter %1").arg(i + 1) : m_rows[i].name;
         auto add = [&](const QString &field, const QString &message) {
             if (!message.isEmpty())
@@ -359,17 +400,25 @@ void DistributionEditor::updateTableRow(int index)
             m_ui->table->setItem(index, column, new QTableWidgetItem);
     }
     const Check &c = m_checks[index];
+    const QString shown = shownCheck(index).first();
     QTableWidgetItem *name = m_ui->table->item(index, 0);
     QTableWidgetItem *what = m_ui->table->item(index, 1);
     name->setText(m_rows[index].name);
-    if (c.ok()) {
+    if (!c.ok() && shown.isEmpty()) {
+        // Not filled in yet: said plainly, in grey, without a warning.
+        what->setText(tr("incomplete: %1").arg(c.first()));
+        what->setToolTip(what->text());
+        name->setIcon(QIcon());
+        name->setData(Qt::ForegroundRole, QVariant());
+        what->setForeground(palette().color(QPalette::PlaceholderText));
+    } else if (c.ok()) {
         what->setText(summary(index));
         what->setToolTip(what->text());
         name->setIcon(QIcon());
         name->setData(Qt::ForegroundRole, QVariant());
         what->setData(Qt::ForegroundRole, QVariant());
     } else {
-        const QString problem = c.first();
+        const QString problem = shown;
         what->setText(problem);
         what->setToolTip(problem);
         name->setIcon(style()->standardIcon(QStyle::SP_MessageBoxWarning));
@@ -524,10 +573,12 @@ void DistributionEditor::rebuildChoiceTable()
         remove->setToolTip(tr("Remove this value"));
         connect(value, &QLineEdit::textEdited, this, [this, i](const QString &text) {
             current().choices[i].value = text;
+            current().choices[i].valueTouched = true;
             userEdited();
         });
         connect(weight, &QLineEdit::textEdited, this, [this, i](const QString &text) {
             current().choices[i].weight = text;
+            current().choices[i].weightTouched = true;
             userEdited();
         });
         connect(remove, &QToolButton::clicked, this, [this, i] { removeChoiceValue(i); });
@@ -543,7 +594,7 @@ void DistributionEditor::showCurrentCheck()
         m_ui->preview->setDistribution({}, std::nullopt);
         return;
     }
-    const Check &c = m_checks[m_current];
+    const Check c = shownCheck(m_current);
     auto show = [](QWidget *input, QLabel *label, const QString &message) {
         editors::markInvalid(input, message);
         editors::showMessage(label, message);
@@ -569,7 +620,9 @@ void DistributionEditor::showCurrentCheck()
             choiceProblems.append(tr("weight %1: %2").arg(i + 1).arg(weightError));
     }
     editors::showMessage(m_ui->choiceError, choiceProblems.join(QLatin1Char('\n')));
-    m_ui->preview->setDistribution(m_rows[m_current].name, c.value, tr("Fix the arguments to see a preview"));
+    m_ui->preview->setDistribution(m_rows[m_current].name, c.value,
+                                   c.first().isEmpty() ? tr("Fill in the arguments to see a preview")
+                                                       : tr("Fix the arguments to see a preview"));
 }
 
 void DistributionEditor::onKindChanged(int comboIndex)
@@ -590,12 +643,18 @@ void DistributionEditor::onFieldEdited()
     if (m_loading || m_current < 0)
         return;
     Row &r = current();
-    r.name = m_ui->nameEdit->text();
-    r.low = m_ui->lowEdit->text();
-    r.high = m_ui->highEdit->text();
-    r.mean = m_ui->meanEdit->text();
-    r.std = m_ui->stdEdit->text();
-    r.constant = m_ui->constEdit->toPlainText();
+    // Whatever differs from the row was edited by the user (loading the row sets m_loading).
+    auto take = [&r](QString &field, const QString &key, const QString &text) {
+        if (field != text)
+            r.touched.insert(key);
+        field = text;
+    };
+    take(r.name, QStringLiteral("name"), m_ui->nameEdit->text());
+    take(r.low, QStringLiteral("low"), m_ui->lowEdit->text());
+    take(r.high, QStringLiteral("high"), m_ui->highEdit->text());
+    take(r.mean, QStringLiteral("mean"), m_ui->meanEdit->text());
+    take(r.std, QStringLiteral("std"), m_ui->stdEdit->text());
+    take(r.constant, QStringLiteral("const"), m_ui->constEdit->toPlainText());
     userEdited();
 }
 
@@ -617,6 +676,7 @@ void DistributionEditor::removeChoiceValue(int index)
     if (m_current < 0 || index < 0 || index >= current().choices.size())
         return;
     current().choices.removeAt(index);
+    current().touched.insert(QStringLiteral("values")); // an emptied list says so
     rebuildChoiceTable();
     userEdited();
 }

@@ -2,6 +2,7 @@
 
 #include "Types.h"
 
+#include <QSet>
 #include <QStringList>
 #include <QWidget>
 
@@ -34,6 +35,11 @@ public:
     bool isValid() const;
     // Every problem, one line each, named like the codec names fields ("lr.low: must be greater than 0").
     QStringList errors() const;
+    // The problems shown in red: not those of a field left empty that the user has not edited yet
+    // (a fresh choice value, the mean of a row just switched to normal), unless revealed.
+    QStringList shownErrors() const;
+    // Shows the messages again, e.g. after editors::revealProblems() on the dialog.
+    void refreshProblems() { revalidate(); }
     QStringList names() const;
 
     int rowCount() const;
@@ -54,6 +60,7 @@ private:
     {
         QString value;
         QString weight;
+        bool valueTouched = false, weightTouched = false; // edited by the user
     };
     struct Row
     {
@@ -62,6 +69,7 @@ private:
         QString low, high, mean, std, constant;
         QList<ChoiceItem> choices;
         bool weighted = false;
+        QSet<QString> touched; // fields the user edited: "name", "low", …, "values" (the list)
     };
     struct Check
     {
@@ -74,6 +82,9 @@ private:
 
     static Row rowFrom(const NamedDistribution &nd);
     Check check(int index) const;
+    // m_checks[index] without the messages that wait for the user (see shownErrors()).
+    Check shownCheck(int index) const;
+    QStringList errorLines(bool shownOnly) const;
     void revalidate();
     void updateTableRow(int index);
     void selectRow(int index);

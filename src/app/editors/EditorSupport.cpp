@@ -129,6 +129,37 @@ void prepareMessageLabels(QWidget *root)
     }
 }
 
+void setTouched(QWidget *input, bool touched)
+{
+    if (input)
+        input->setProperty("touched", touched);
+}
+
+bool problemsRevealed(const QWidget *widget)
+{
+    for (const QWidget *w = widget; w; w = w->parentWidget()) {
+        if (w->property("problemsRevealed").toBool())
+            return true;
+    }
+    return false;
+}
+
+bool isTouched(const QWidget *input)
+{
+    return input && (input->property("touched").toBool() || problemsRevealed(input));
+}
+
+void revealProblems(QWidget *root, bool reveal)
+{
+    if (root)
+        root->setProperty("problemsRevealed", reveal);
+}
+
+QString shownProblem(const QWidget *input, const QString &message)
+{
+    return isTouched(input) ? message : QString();
+}
+
 void showLines(QPlainTextEdit *box, const QStringList &lines, int maxLines)
 {
     box->setPlainText(lines.join(QLatin1Char('\n')));

@@ -39,6 +39,18 @@ bool isMarkedInvalid(const QWidget *input);
 // error message (red, wrapped) and hides it until there is something to say.
 void prepareMessageLabels(QWidget *root);
 
+// When problems show: a fresh form is not a list of mistakes, so a field's
+// message waits until the user has edited that field (setTouched) or tried to
+// save (revealProblems on the dialog, which reveals everything under it).
+// Save stays disabled meanwhile; its tooltip says what is missing.
+void setTouched(QWidget *input, bool touched = true);
+// The input itself was touched, or an ancestor had its problems revealed.
+bool isTouched(const QWidget *input);
+void revealProblems(QWidget *root, bool reveal = true);
+bool problemsRevealed(const QWidget *widget);
+// `message` when `input` is touched, else nothing.
+QString shownProblem(const QWidget *input, const QString &message);
+
 // Shows lines in a read-only text box as tall as they need (up to `maxLines`, then it scrolls).
 void showLines(QPlainTextEdit *box, const QStringList &lines, int maxLines = 6);
 

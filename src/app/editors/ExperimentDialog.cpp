@@ -10,6 +10,7 @@
 
 #include <QDateTime>
 #include <QGuiApplication>
+#include <QKeyEvent>
 #include <QPushButton>
 #include <QScreen>
 #include <QSignalBlocker>
@@ -63,7 +64,14 @@ ExperimentDialog::ExperimentDialog(Client *client, Mode mode, QWidget *parent)
     m_saveButton->setDefault(true);
     connect(m_saveButton, &QPushButton::clicked, this, &ExperimentDialog::save);
     connect(m_ui->buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    // The name's problems show once it was typed in (or on a try to save), not on a fresh dialog.
+    connect(m_ui->nameEdit, &QLineEdit::textEdited, this, [this] {
+        editors::setTouched(m_ui->nameEdit);
+        updateState();
+    });
     connect(m_ui->nameEdit, &QLineEdit::textChanged, this, &ExperimentDialog::onUserEdited);
+    // A disabled button gets no clicks, but its event filter sees them: a click is a try to save.
+    m_saveButton->installEventFilter(this);
     connect(m_ui->statusCombo, &QComboBox::currentIndexChanged, this, &ExperimentDialog::onUserEdited);
     connect(m_ui->kindCombo, &QComboBox::currentIndexChanged, this, &ExperimentDialog::onKindChanged);
     connect(m_ui->distributionEditor, &DistributionEditor::edited, this, &ExperimentDialog::onFormEdited);
@@ -247,22 +255,90 @@ void ExperimentDialog::onJsonEdited(const Scheduler &scheduler)
     updateState();
 }
 
+QString ExperimentDialog::nameProblem() const
+{
+    if (m_mode == Mode::Edit)
+        return {};
+    const QString name = m_ui->nameEdit->text();
+    QString error = checkName(name, tr("name"));
+    if (error.isEmpty() && !m_takenName.isEmpty() && name == m_takenName)
+        error = tr("an experiment with this name already exists");
+    return error;
+}
+
 QStringList ExperimentDialog::problems() const
 {
     QStringList out;
-    if (m_mode != Mode::Edit) {
-        const QString name = m_ui->nameEdit->text();
-        QString error = checkName(name, tr("name"));
-        if (error.isEmpty() && !m_takenName.isEmpty() && name == m_takenName)
-            error = tr("an experiment with this name already exists");
-        if (!error.isEmpty())
-            out.append(tr("name: %1").arg(error));
-    }
+    if (const QString error = nameProblem(); !error.isEmpty())
+        out.append(tr("name: %1").arg(error));
     if (!m_ui->jsonView->isValid())
         out.append(tr("JSON: %1").arg(m_ui->jsonView->error()));
     else
         out += formErrors();
     return out;
+}
+
+QStringList ExperimentDialog::shownProblems() const
+{
+    QStringList out;
+    if (const QString error = editors::shownProblem(m_ui->nameEdit, nameProblem()); !error.isEmpty())
+        out.append(tr("name: %1").arg(error));
+    if (!m_ui->jsonView->isValid()) {
+        out.append(tr("JSON: %1").arg(m_ui->jsonView->error())); // typed there, so shown
+    } else if (kind() == Scheduler::Kind::RandomSearch) {
+        for (const QString &e : m_ui->distributionEditor->shownErrors())
+            out.append(QStringLiteral("RandomSearch.") + e);
+    } else if (kind() == Scheduler::Kind::Pbt) {
+        for (const QString &e : m_ui->pbtEditor->shownErrors())
+            out.append(QStringLiteral("PBT.") + e);
+    }
+    return out;
+}
+
+void ExperimentDialog::revealProblems()
+{
+    if (problems().isEmpty())
+        return;
+    editors::revealProblems(this);
+    m_ui->distributionEditor->refreshProblems();
+    m_ui->pbtEditor->refreshProblems();
+    updateState();
+    // The focus goes to the first field at fault: the name, else the first marked input of the form.
+    if (!nameProblem().isEmpty()) {
+        m_ui->nameEdit->setFocus(Qt::OtherFocusReason);
+        m_ui->nameEdit->selectAll();
+        return;
+    }
+    if (!m_ui->jsonView->isValid()) {
+        m_ui->tabs->setCurrentIndex(1);
+        m_ui->jsonView->setFocus(Qt::OtherFocusReason);
+        return;
+    }
+    m_ui->tabs->setCurrentIndex(0);
+    const auto inputs = m_ui->pages->currentWidget()->findChildren<QWidget *>();
+    for (QWidget *input : inputs) {
+        if (editors::isMarkedInvalid(input) && input->isVisibleTo(this)) {
+            input->setFocus(Qt::OtherFocusReason);
+            return;
+        }
+    }
+}
+
+void ExperimentDialog::keyPressEvent(QKeyEvent *event)
+{
+    // Enter while Save is disabled: a try to save, answered with what is wrong.
+    if ((event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter) && !m_saveButton->isEnabled()) {
+        revealProblems();
+        return;
+    }
+    QDialog::keyPressEvent(event);
+}
+
+bool ExperimentDialog::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_saveButton && event->type() == QEvent::MouseButtonRelease && !m_saveButton->isEnabled())
+        revealProblems();
+    return QDialog::eventFilter(watched, event);
 }
 
 bool ExperimentDialog::canSave() const
@@ -272,13 +348,7 @@ bool ExperimentDialog::canSave() const
 
 void ExperimentDialog::updateState()
 {
-    QString nameError;
-    if (m_mode != Mode::Edit) {
-        const QString name = m_ui->nameEdit->text();
-        nameError = checkName(name, tr("name"));
-        if (nameError.isEmpty() && !m_takenName.isEmpty() && name == m_takenName)
-            nameError = tr("an experiment with this name already exists");
-    }
+    const QString nameError = editors::shownProblem(m_ui->nameEdit, nameProblem());
     editors::markInvalid(m_ui->nameEdit, nameError);
     editors::showMessage(m_ui->nameError, nameError);
     const bool running =
@@ -287,8 +357,14 @@ void ExperimentDialog::updateState()
                                       : tr("No jobs are handed out until it is resumed."));
     m_ui->tabs->setTabText(1, m_ui->jsonView->isValid() ? tr("JSON") : tr("JSON ⚠"));
 
-    const QStringList problems = this->problems();
+    const QStringList all = this->problems();
+    const QStringList problems = shownProblems();
     m_saveButton->setEnabled(canSave());
+    // Disabled before anything was typed: the tooltip says what is missing, without red.
+    m_saveButton->setToolTip(all.isEmpty() ? QString()
+                                           : tr("To %1, fix first:\n%2")
+                                                 .arg(m_saveButton->text().toLower(),
+                                                      all.mid(0, MaxListedProblems).join(QLatin1Char('\n'))));
     QString text = m_status;
     bool error = m_statusIsError;
     if (text.isEmpty() && !problems.isEmpty()) {
@@ -360,6 +436,7 @@ void ExperimentDialog::create(const Experiment &e)
             finishSave(call->value());
         } else if (call->error().kind == ClientError::Kind::ResourceExists) {
             m_takenName = name;
+            editors::setTouched(m_ui->nameEdit); // the server's answer to a save: shown at once
             updateState();
             m_ui->nameEdit->setFocus();
             m_ui->nameEdit->selectAll();

@@ -49,6 +49,8 @@ public:
     bool canSave() const;
     // Problems that keep Save disabled, one line each.
     QStringList problems() const;
+    // The problems shown in red: those of fields the user touched, or all after a try to save.
+    QStringList shownProblems() const;
     bool isBusy() const { return m_busy; }
     bool hasConflict() const;
     QStringList conflictChanges() const { return m_conflict; }
@@ -63,6 +65,9 @@ public:
 
 public Q_SLOTS:
     void save();
+    // Save with problems (Enter, or a click on the disabled button): shows every problem and
+    // moves the focus to the first field at fault.
+    void revealProblems();
     // After a conflict: take the server's version / save ours over it.
     void reloadTheirs();
     void overwrite();
@@ -70,7 +75,12 @@ public Q_SLOTS:
 Q_SIGNALS:
     void saved(const schedy::Experiment &experiment);
 
+protected:
+    void keyPressEvent(QKeyEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
+    QString nameProblem() const;
     Scheduler::Kind kind() const;
     Scheduler formScheduler() const;
     bool formValid() const;

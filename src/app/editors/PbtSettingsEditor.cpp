@@ -63,6 +63,8 @@ PbtSettingsEditor::PbtSettingsEditor(QWidget *parent)
     m_ui->exploreTable->setColumnWidth(2, 85);
     m_ui->exploreTable->setColumnWidth(3, 30);
 
+    trackTouched(m_ui->qualityCombo->lineEdit());
+    trackTouched(m_ui->truncateEdit);
     connect(m_ui->objectiveCombo, &QComboBox::currentIndexChanged, this, &PbtSettingsEditor::userEdited);
     connect(m_ui->qualityCombo, &QComboBox::currentTextChanged, this, &PbtSettingsEditor::userEdited);
     connect(m_ui->truncateEdit, &QLineEdit::textChanged, this, &PbtSettingsEditor::userEdited);
@@ -146,8 +148,10 @@ void PbtSettingsEditor::addExploreRow(const Perturb &perturb)
     r.minFactor->setObjectName(QStringLiteral("exploreMin%1").arg(row));
     r.maxFactor->setObjectName(QStringLiteral("exploreMax%1").arg(row));
     r.remove->setObjectName(QStringLiteral("exploreRemove%1").arg(row));
-    for (QLineEdit *e : {r.name, r.minFactor, r.maxFactor})
+    for (QLineEdit *e : {r.name, r.minFactor, r.maxFactor}) {
+        trackTouched(e);
         connect(e, &QLineEdit::textChanged, this, &PbtSettingsEditor::userEdited);
+    }
     QToolButton *remove = r.remove;
     connect(remove, &QToolButton::clicked, this, [this, remove] { removeExploreRow(remove); });
     t->setCellWidget(row, 0, r.name);
@@ -275,18 +279,66 @@ QStringList PbtSettingsEditor::errors() const
     return out;
 }
 
+void PbtSettingsEditor::trackTouched(QLineEdit *input)
+{
+    connect(input, &QLineEdit::textEdited, this, [this, input] {
+        if (editors::isTouched(input))
+            return;
+        editors::setTouched(input);
+        revalidate();
+    });
+}
+
+QString PbtSettingsEditor::waitForUser(const QLineEdit *input, const QString &message)
+{
+    return input->text().trimmed().isEmpty() ? editors::shownProblem(input, message) : message;
+}
+
+void PbtSettingsEditor::refreshProblems()
+{
+    revalidate();
+    m_ui->initEditor->refreshProblems();
+}
+
+QStringList PbtSettingsEditor::shownErrors() const
+{
+    QStringList out;
+    if (const QString e = waitForUser(m_ui->qualityCombo->lineEdit(), checkQuality()); !e.isEmpty())
+        out.append(QStringLiteral("qualityResultName: ") + e);
+    if (const QString e = waitForUser(m_ui->truncateEdit, checkTruncate(nullptr)); !e.isEmpty())
+        out.append(QStringLiteral("exploit.truncate: ") + e);
+    for (int i = 0; i < m_explore.size(); ++i) {
+        ExploreCheck c;
+        const Perturb p = exploreValue(i, &c);
+        const QString who =
+            QStringLiteral("explore.%1").arg(p.name.isEmpty() ? QString::number(i + 1) : p.name);
+        if (const QString e = waitForUser(m_explore[i].name, c.name); !e.isEmpty())
+            out.append(QStringLiteral("%1: %2").arg(who, e));
+        if (const QString e = waitForUser(m_explore[i].minFactor, c.minFactor); !e.isEmpty())
+            out.append(QStringLiteral("%1.minFactor: %2").arg(who, e));
+        if (const QString e = waitForUser(m_explore[i].maxFactor, c.maxFactor); !e.isEmpty())
+            out.append(QStringLiteral("%1.maxFactor: %2").arg(who, e));
+    }
+    for (const QString &e : m_ui->initEditor->shownErrors())
+        out.append(QStringLiteral("init.") + e);
+    return out;
+}
+
 void PbtSettingsEditor::revalidate()
 {
-    const QString quality = checkQuality();
+    const QString quality = waitForUser(m_ui->qualityCombo->lineEdit(), checkQuality());
     editors::markInvalid(m_ui->qualityCombo->lineEdit(), quality);
     editors::showMessage(m_ui->qualityError, quality);
-    const QString truncate = checkTruncate(nullptr);
+    const QString truncate = waitForUser(m_ui->truncateEdit, checkTruncate(nullptr));
     editors::markInvalid(m_ui->truncateEdit, truncate);
     editors::showMessage(m_ui->truncateError, truncate);
     QStringList problems;
     for (int i = 0; i < m_explore.size(); ++i) {
         ExploreCheck c;
         const Perturb p = exploreValue(i, &c);
+        c.name = waitForUser(m_explore[i].name, c.name);
+        c.minFactor = waitForUser(m_explore[i].minFactor, c.minFactor);
+        c.maxFactor = waitForUser(m_explore[i].maxFactor, c.maxFactor);
         editors::markInvalid(m_explore[i].name, c.name);
         editors::markInvalid(m_explore[i].minFactor, c.minFactor);
         editors::markInvalid(m_explore[i].maxFactor, c.maxFactor);

@@ -35,6 +35,11 @@ public:
     bool isValid() const;
     // Every problem, one line each, named like the codec names fields.
     QStringList errors() const;
+    // The problems shown in red: not those of a field left empty that the user has not edited
+    // yet (the quality result of a new PBT, a new explore row), unless revealed.
+    QStringList shownErrors() const;
+    // Shows the messages again, e.g. after editors::revealProblems() on the dialog.
+    void refreshProblems();
     // Result names the jobs already report, offered as the quality result.
     void setResultNameSuggestions(const QStringList &names);
     DistributionEditor *initEditor() const;
@@ -65,6 +70,9 @@ private:
     QString checkQuality() const;
     QString checkTruncate(double *value) const;
     void revalidate();
+    // The input's message, or nothing while it is empty and untouched.
+    static QString waitForUser(const QLineEdit *input, const QString &message);
+    void trackTouched(QLineEdit *input);
     void updateHints();
     void userEdited();
 
