@@ -47,6 +47,8 @@ QList<ConnectionProfile> ConnectionManager::profiles() const
     ConnectionProfile local;
     local.name = ConnectionProfile::localName();
     local.local = true;
+    local.config = localConfig();
+    local.config.token.clear(); // the embedded server's token stays with it
     out.append(local);
     QSettings s(m_settingsFile, QSettings::IniFormat);
     const QCborMap secrets = json::parse(readSecrets()).toMap();
@@ -66,6 +68,15 @@ QList<ConnectionProfile> ConnectionManager::profiles() const
     }
     s.endArray();
     return out;
+}
+
+ClientConfig ConnectionManager::localConfig() const
+{
+    if (m_local && m_local->isRunning())
+        return m_local->config();
+    QString error;
+    return ClientConfig::load(m_localDataDir + QStringLiteral("/local-client.json"), &error)
+        .value_or(ClientConfig{});
 }
 
 bool ConnectionManager::saveProfile(const ConnectionProfile &profile, QString *error)

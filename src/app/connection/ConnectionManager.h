@@ -37,7 +37,11 @@ public:
     // Where profiles and secrets live (tests use a temporary folder).
     void setStorage(const QString &settingsFile, const QString &secretsFile, const QString &localDataDir);
 
+    // The local profile first, with the embedded server's URL and user (no token).
     QList<ConnectionProfile> profiles() const;
+    // The embedded server's URL and user: those of the running server, else those of its last
+    // run (its config beside the database); empty before the first start.
+    ClientConfig localConfig() const;
     bool saveProfile(const ConnectionProfile &profile, QString *error);
     bool removeProfile(const QString &name);
     QString lastProfile() const;
