@@ -1,4 +1,6 @@
+#include "ConnectionDialog.h"
 #include "ConnectionManager.h"
+#include "ExperimentDialog.h"
 #include "ExperimentListModel.h"
 #include "ExperimentView.h"
 #include "JobDialog.h"
@@ -11,8 +13,10 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -286,6 +290,266 @@ private slots:
         // About 830 px today: the header's buttons and the charts panel set it.
         QVERIFY2(window.minimumSizeHint().width() <= 880,
                  qPrintable(QString::number(window.minimumSizeHint().width())));
+    }
+
+    // Pause/Resume saves with If-Match of the version the page shows; a change made meanwhile is
+    // reloaded and said plainly, never overwritten. Edit… reads the experiment first when the page
+    // has no ETag, so the dialog starts from the current version and its ETag.
+    void experimentWritesUseTheETag()
+    {
+        TestServer server;
+        QVERIFY(server.start());
+        const ClientConfig config = server.addUser(QStringLiteral("etag@example.com"));
+        HttpTestClient http(server.root());
+        QVERIFY(http.login(config));
+        QCOMPARE(http.put(QStringLiteral("experiments/guarded/"), R"({"scheduler":{"Manual":null}})").status,
+                 201);
+
+        ConnectionManager cm;
+        isolate(cm, QStringLiteral("etag"));
+        MainWindow window(&cm);
+        window.setAutoRefresh(false, 5);
+        window.resize(1200, 800);
+        window.show();
+        ConnectionProfile profile;
+        profile.name = QStringLiteral("etag server");
+        profile.config = config;
+        cm.connectWith(profile);
+        QTRY_COMPARE_WITH_TIMEOUT(window.experimentModel()->rowCount(), 1, 10000);
+        QVERIFY(window.selectExperiment(QStringLiteral("guarded")));
+        ExperimentView *view = window.experimentPage();
+        QTRY_COMPARE(view->experiment().name, QStringLiteral("guarded"));
+        auto *pause = view->findChild<QPushButton *>(QStringLiteral("pauseButton"));
+        QCOMPARE(pause->text(), QStringLiteral("Pause"));
+
+        // From the listing (no ETag): read, then saved with If-Match.
+        QVERIFY(view->experiment().etag.isEmpty());
+        pause->click();
+        QTRY_COMPARE_WITH_TIMEOUT(int(view->experiment().status), int(ExperimentStatus::Done), 10000);
+        QVERIFY(!view->experiment().etag.isEmpty());
+        QVERIFY(http.get(QStringLiteral("experiments/guarded/")).body.contains("\"DONE\""));
+        QVERIFY(view->changedMeanwhileText().isEmpty());
+
+        // Someone else changes the scheduler; the page still shows the version it saved.
+        QCOMPARE(
+            http.put(
+                    QStringLiteral("experiments/guarded/"),
+                    R"({"status":"DONE","scheduler":{"RandomSearch":{"lr":{"uniform":{"low":0.0,"high":1.0}}}}})")
+                .status,
+            200);
+        QTRY_VERIFY(pause->isEnabled());
+        QCOMPARE(pause->text(), QStringLiteral("Resume"));
+        pause->click();
+        // 412: nothing saved, their version reloaded and said so; the resume can be made again.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            view->changedMeanwhileText().contains(QStringLiteral("Someone else changed")), 10000);
+        QVERIFY(view->changedMeanwhileText().contains(QStringLiteral("not resumed")));
+        QVERIFY(view->changedMeanwhileText().contains(QStringLiteral("RandomSearch")));
+        Reply after = http.get(QStringLiteral("experiments/guarded/"));
+        QVERIFY(after.body.contains("\"DONE\""));
+        QVERIFY(after.body.contains("RandomSearch")); // their change was not overwritten
+        QCOMPARE(int(view->experiment().scheduler.kind), int(Scheduler::Kind::RandomSearch));
+        QCOMPARE(view->experiment().etag, after.header("ETag"));
+        auto *again = view->findChild<QPushButton *>(QStringLiteral("changedRetry"));
+        QVERIFY(again->isVisible());
+        QCOMPARE(again->text(), QStringLiteral("Resume now"));
+        again->click();
+        QTRY_COMPARE_WITH_TIMEOUT(int(view->experiment().status), int(ExperimentStatus::Running), 10000);
+        after = http.get(QStringLiteral("experiments/guarded/"));
+        QVERIFY(after.body.contains("\"RUNNING\""));
+        QVERIFY(after.body.contains("RandomSearch"));
+        QVERIFY(view->changedMeanwhileText().isEmpty());
+
+        // Edit… on a page shown from the listing: the experiment is read first, so the dialog
+        // starts from the current version, with its ETag.
+        QCOMPARE(http.put(QStringLiteral("experiments/other/"), R"({"scheduler":{"Manual":null}})").status,
+                 201);
+        window.refresh();
+        QTRY_COMPARE_WITH_TIMEOUT(window.experimentModel()->rowCount(), 2, 10000);
+        QVERIFY(window.selectExperiment(QStringLiteral("other")));
+        QTRY_COMPARE(view->experiment().name, QStringLiteral("other"));
+        QVERIFY(view->experiment().etag.isEmpty());
+        QCOMPARE(http.put(QStringLiteral("experiments/other/"),
+                          R"({"status":"DONE","scheduler":{"RandomSearch":{"x":{"const":{"value":1}}}}})")
+                     .status,
+                 200);
+        view->findChild<QPushButton *>(QStringLiteral("editButton"))->click();
+        ExperimentDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = view->findChild<ExperimentDialog *>()) != nullptr, 10000);
+        QCOMPARE(dialog->baseExperiment().etag,
+                 http.get(QStringLiteral("experiments/other/")).header("ETag"));
+        QCOMPARE(int(dialog->experiment().scheduler.kind), int(Scheduler::Kind::RandomSearch));
+        QCOMPARE(int(dialog->experiment().status), int(ExperimentStatus::Done));
+        QCOMPARE(int(view->experiment().scheduler.kind), int(Scheduler::Kind::RandomSearch)); // the page too
+        dialog->reject();
+    }
+
+    // Answers the next message box with `button` once it opens (while `action` runs its loop).
+    static QString answerBox(QMessageBox::StandardButton button, const std::function<void()> &action)
+    {
+        QString text;
+        QTimer poll;
+        poll.setInterval(10);
+        QObject::connect(&poll, &QTimer::timeout, [&] {
+            if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget())) {
+                text = box->text();
+                poll.stop();
+                box->button(button)->click();
+            }
+        });
+        poll.start();
+        action();
+        return text;
+    }
+
+    // UX review 2026-11-29: the local entry shows its real URL and user, read-only, and offers no
+    // import; typed input is kept per entry when another one is clicked; a failed save says what
+    // is wrong next to each field and focuses the first.
+    void connectionDialogKeepsDraftsAndPointsAtFields()
+    {
+        ConnectionManager cm;
+        isolate(cm, QStringLiteral("dialog"));
+        cm.connectTo(ConnectionProfile::localName());
+        QTRY_COMPARE_WITH_TIMEOUT(cm.state(), ConnectionManager::State::Connected, 20000);
+        ConnectionProfile lab;
+        lab.name = QStringLiteral("lab");
+        lab.config.root = QStringLiteral("https://schedy.lab.example/");
+        lab.config.email = QStringLiteral("me@lab.example");
+        lab.config.token = QStringLiteral("t0ken");
+        QString error;
+        QVERIFY2(cm.saveProfile(lab, &error), qPrintable(error));
+
+        ConnectionDialog dialog(&cm);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowActive(&dialog));
+        auto *list = dialog.findChild<QListWidget *>(QStringLiteral("profiles"));
+        auto *name = dialog.findChild<QLineEdit *>(QStringLiteral("name"));
+        auto *root = dialog.findChild<QLineEdit *>(QStringLiteral("root"));
+        auto *email = dialog.findChild<QLineEdit *>(QStringLiteral("email"));
+        auto *secret = dialog.findChild<QLineEdit *>(QStringLiteral("secret"));
+        auto *import = dialog.findChild<QPushButton *>(QStringLiteral("importButton"));
+        auto *save = dialog.findChild<QPushButton *>(QStringLiteral("connectButton"));
+        auto errorOf = [&dialog](const char *label) {
+            auto *l = dialog.findChild<QLabel *>(QString::fromLatin1(label));
+            return l->isHidden() ? QString() : l->text();
+        };
+
+        // The local server: its real URL and user, read-only; no import there, and the tooltip says why.
+        QCOMPARE(list->currentRow(), 0);
+        QCOMPARE(root->text(), cm.localServer()->config().root);
+        QCOMPARE(email->text(), cm.localServer()->config().email);
+        QVERIFY(root->text().startsWith(QLatin1String("http://127.0.0.1:")));
+        QVERIFY(root->isReadOnly() && email->isReadOnly() && name->isReadOnly());
+        QVERIFY(!import->isEnabled());
+        QVERIFY(import->toolTip().contains(QStringLiteral("local server")));
+
+        // A new connection, half typed, survives a click on another entry and back.
+        QTest::mouseClick(dialog.findChild<QPushButton *>(QStringLiteral("addButton")), Qt::LeftButton);
+        QVERIFY(!root->isReadOnly());
+        QVERIFY(import->isEnabled());
+        QVERIFY(root->text().isEmpty());
+        QTest::keyClicks(name, QStringLiteral("cluster"));
+        QTest::keyClicks(root, QStringLiteral("https://schedy.cluster.example/"));
+        QCOMPARE(list->count(), 3);
+        QCOMPARE(list->item(2)->text(), QStringLiteral("cluster (new)"));
+        list->setCurrentRow(0);
+        QCOMPARE(root->text(), cm.localServer()->config().root);
+        QCOMPARE(dialog.draftNames(), QStringList{QString()});
+        list->setCurrentRow(2);
+        QCOMPARE(name->text(), QStringLiteral("cluster"));
+        QCOMPARE(root->text(), QStringLiteral("https://schedy.cluster.example/"));
+        // New goes back to it rather than wiping it.
+        list->setCurrentRow(1);
+        QTest::mouseClick(dialog.findChild<QPushButton *>(QStringLiteral("addButton")), Qt::LeftButton);
+        QCOMPARE(list->currentRow(), 2);
+        QCOMPARE(name->text(), QStringLiteral("cluster"));
+
+        // A failed save: every problem next to its field, the focus on the first.
+        QTest::mouseClick(save, Qt::LeftButton);
+        QVERIFY(dialog.isVisible());
+        QCOMPARE(errorOf("emailError"), QStringLiteral("Enter the email of your account."));
+        QCOMPARE(errorOf("secretError"), QStringLiteral("Enter your API token."));
+        QCOMPARE(errorOf("nameError"), QString());
+        QCOMPARE(QApplication::focusWidget(), email);
+        QTest::keyClicks(email, QStringLiteral("me@cluster.example"));
+        QCOMPARE(errorOf("emailError"), QString()); // gone once the field is edited
+        // A name taken by another connection.
+        name->selectAll();
+        QTest::keyClicks(name, QStringLiteral("lab"));
+        QTest::keyClicks(secret, QStringLiteral("s3cret"));
+        QTest::mouseClick(save, Qt::LeftButton);
+        QVERIFY(errorOf("nameError").contains(QStringLiteral("Another connection is called lab")));
+        QCOMPARE(QApplication::focusWidget(), name);
+        QCOMPARE(cm.profiles().size(), 2); // nothing saved
+        QCOMPARE(cm.profiles().at(1).config.root, lab.config.root);
+
+        // Unsaved changes to a saved connection are kept too, and the list marks them.
+        list->setCurrentRow(1);
+        QCOMPARE(email->text(), lab.config.email);
+        email->selectAll();
+        QTest::keyClicks(email, QStringLiteral("other@lab.example"));
+        list->setCurrentRow(0);
+        QCOMPARE(list->item(1)->text(), QStringLiteral("lab •"));
+        list->setCurrentRow(1);
+        QCOMPARE(email->text(), QStringLiteral("other@lab.example"));
+        QCOMPARE(dialog.draftNames(), (QStringList{QString(), QStringLiteral("lab")}));
+
+        // Closing with drafts asks; Cancel keeps the dialog and what was typed.
+        const QString asked = answerBox(QMessageBox::Cancel, [&] { dialog.reject(); });
+        QVERIFY(asked.contains(QStringLiteral("Discard")));
+        QVERIFY(dialog.isVisible());
+        QCOMPARE(email->text(), QStringLiteral("other@lab.example"));
+        answerBox(QMessageBox::Discard, [&] { dialog.reject(); });
+        QVERIFY(!dialog.isVisible());
+        QCOMPARE(dialog.result(), int(QDialog::Rejected));
+        cm.localServer()->stop();
+    }
+
+    // A refused password is said next to the password; a saved rename leaves no copy behind.
+    void connectionDialogSavesAgainstARealServer()
+    {
+        TestServer server;
+        QVERIFY(server.start());
+        const ClientConfig config = server.addUser(QStringLiteral("pw@example.com"), QStringLiteral("right"));
+        ConnectionManager cm;
+        isolate(cm, QStringLiteral("dialog-save"));
+        ConnectionProfile old;
+        old.name = QStringLiteral("old name");
+        old.config = config;
+        QString error;
+        QVERIFY2(cm.saveProfile(old, &error), qPrintable(error));
+
+        ConnectionDialog dialog(&cm);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowActive(&dialog));
+        auto *list = dialog.findChild<QListWidget *>(QStringLiteral("profiles"));
+        auto *name = dialog.findChild<QLineEdit *>(QStringLiteral("name"));
+        auto *secret = dialog.findChild<QLineEdit *>(QStringLiteral("secret"));
+        auto *save = dialog.findChild<QPushButton *>(QStringLiteral("connectButton"));
+        auto *secretError = dialog.findChild<QLabel *>(QStringLiteral("secretError"));
+        list->setCurrentRow(1);
+        dialog.findChild<QRadioButton *>(QStringLiteral("usePassword"))->click();
+        secret->selectAll();
+        QTest::keyClicks(secret, QStringLiteral("wrong"));
+        QTest::mouseClick(save, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!secretError->isHidden(), 20000);
+        QVERIFY2(secretError->text().contains(QStringLiteral("refused")), qPrintable(secretError->text()));
+        QCOMPARE(QApplication::focusWidget(), secret);
+        QVERIFY(dialog.isVisible());
+
+        // Renamed and saved with the right password: one profile, under the new name, connected.
+        secret->selectAll();
+        QTest::keyClicks(secret, QStringLiteral("right"));
+        name->selectAll();
+        QTest::keyClicks(name, QStringLiteral("new name"));
+        QTest::mouseClick(save, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!dialog.isVisible(), 20000);
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        const auto profiles = cm.profiles();
+        QCOMPARE(profiles.size(), 2);
+        QCOMPARE(profiles[1].name, QStringLiteral("new name"));
+        QTRY_COMPARE_WITH_TIMEOUT(cm.state(), ConnectionManager::State::Connected, 20000);
+        QCOMPARE(cm.current().name, QStringLiteral("new name"));
     }
 
     void unreachableShowsBannerAndKeepsWindowResponsive()

@@ -43,6 +43,8 @@ public:
     void setExperiment(const Experiment &experiment);
     // What the dialog would save.
     Experiment experiment() const;
+    // Edit: the version the dialog started from (its etag guards the save).
+    const Experiment &baseExperiment() const { return m_base; }
     // Result names the jobs already report, offered as PBT's quality result.
     void setResultNameSuggestions(const QStringList &names);
 

@@ -3,6 +3,7 @@
 #include "ChartsPanel.h"
 #include "Client.h"
 #include "Codec.h"
+#include "EditorSupport.h"
 #include "ExperimentDialog.h"
 #include "JobCellDelegate.h"
 #include "JobDialog.h"
@@ -238,6 +239,17 @@ ExperimentView::ExperimentView(QWidget *parent)
     });
     m_ui->copyJsonButton->setEnabled(false);
     connect(m_ui->pauseButton, &QPushButton::clicked, this, &ExperimentView::togglePause);
+    // Someone else changed the experiment meanwhile: a strip in the editors' amber, until dismissed.
+    m_ui->changedBanner->hide();
+    m_ui->changedBanner->setAutoFillBackground(true);
+    QPalette changed = m_ui->changedBanner->palette();
+    changed.setColor(QPalette::Window, QColor(0xff, 0xf4, 0xd6));
+    m_ui->changedBanner->setPalette(changed);
+    connect(m_ui->changedClose, &QToolButton::clicked, this, &ExperimentView::hideChangedMeanwhile);
+    connect(m_ui->changedRetry, &QPushButton::clicked, this, [this] {
+        hideChangedMeanwhile();
+        togglePause();
+    });
     connect(m_ui->deleteButton, &QPushButton::clicked, this, &ExperimentView::deleteExperiment);
     m_ui->columnsButton->setMenu(new QMenu(this));
     connect(m_ui->columnsButton->menu(), &QMenu::aboutToShow, this, &ExperimentView::buildColumnsMenu);
@@ -359,8 +371,14 @@ void ExperimentView::setExperiment(Client *client, const Experiment &experiment,
     m_model->setSource(client, experiment.name);
     m_charts->setSource(m_model, experiment, m_ui->jobView->selectionModel());
     m_ui->detailsTree->clear();
+    hideChangedMeanwhile();
     showExperiment(experiment);
     updatePlaceholders();
+}
+
+QString ExperimentView::changedMeanwhileText() const
+{
+    return m_ui->changedBanner->isHidden() ? QString() : m_ui->changedText->text();
 }
 
 void ExperimentView::showExperiment(const Experiment &e)
@@ -545,22 +563,145 @@ void ExperimentView::refresh()
 
 void ExperimentView::togglePause()
 {
-    if (!m_client)
+    if (!m_client || m_experiment.name.isEmpty() || m_savingStatus)
         return;
-    Experiment e = m_experiment;
-    e.status = e.status == ExperimentStatus::Running ? ExperimentStatus::Done : ExperimentStatus::Running;
-    e.jobCounts.reset();
+    const Experiment shown = m_experiment;
+    const ExperimentStatus wanted =
+        shown.status == ExperimentStatus::Running ? ExperimentStatus::Done : ExperimentStatus::Running;
+    hideChangedMeanwhile();
+    m_savingStatus = true;
     m_ui->pauseButton->setEnabled(false);
-    auto *call = m_client->updateExperiment(e);
-    connect(call, &CallBase::finished, this, [this, call] {
-        m_ui->pauseButton->setEnabled(true);
-        if (!call->ok()) {
-            Q_EMIT failed(tr("Changing the status of %1").arg(m_experiment.name), call->error());
+    if (!shown.etag.isEmpty()) {
+        saveStatus(shown, wanted);
+        return;
+    }
+    // Shown from the listing, which has no ETags: read it. If it is what the page shows, its
+    // ETag guards the save; otherwise someone changed it already.
+    auto *call = m_client->experiment(shown.name);
+    connect(call, &CallBase::finished, this, [this, call, shown, wanted] {
+        if (shown.name != m_experiment.name) {
+            m_savingStatus = false;
+            m_ui->pauseButton->setEnabled(true);
             return;
         }
-        showExperiment(call->value());
-        Q_EMIT experimentChanged(call->value());
+        if (!call->ok()) {
+            m_savingStatus = false;
+            m_ui->pauseButton->setEnabled(true);
+            if (call->error().httpStatus == 404)
+                Q_EMIT experimentDeleted(shown.name);
+            else
+                Q_EMIT failed(tr("Changing the status of %1").arg(shown.name), call->error());
+            return;
+        }
+        if (definitionChanges(shown, call->value()).isEmpty())
+            saveStatus(call->value(), wanted);
+        else
+            showChangedMeanwhile(shown, call->value(), wanted);
     });
+}
+
+void ExperimentView::saveStatus(const Experiment &base, ExperimentStatus wanted)
+{
+    Experiment e = base;
+    e.status = wanted;
+    e.jobCounts.reset();
+    // If-Match: saved only over the version shown, compared by the server with the write.
+    auto *call = m_client->updateExperiment(e, WriteCondition::IfMatch);
+    connect(call, &CallBase::finished, this, [this, call, base, wanted] {
+        if (base.name != m_experiment.name) {
+            m_savingStatus = false;
+            m_ui->pauseButton->setEnabled(true);
+            return;
+        }
+        if (call->ok()) {
+            m_savingStatus = false;
+            m_ui->pauseButton->setEnabled(true);
+            Experiment saved = call->value();
+            if (!saved.jobCounts)
+                saved.jobCounts = m_experiment.jobCounts;
+            showExperiment(saved);
+            Q_EMIT experimentChanged(saved);
+            Q_EMIT notice(wanted == ExperimentStatus::Running ? tr("Resumed %1").arg(base.name)
+                                                              : tr("Paused %1").arg(base.name));
+        } else if (call->error().kind == ClientError::Kind::UnsafeUpdate) {
+            reloadChanged(base, wanted); // 412: changed (or deleted) since the version shown
+        } else {
+            m_savingStatus = false;
+            m_ui->pauseButton->setEnabled(true);
+            Q_EMIT failed(tr("Changing the status of %1").arg(base.name), call->error());
+        }
+    });
+}
+
+void ExperimentView::reloadChanged(const Experiment &shown, ExperimentStatus wanted)
+{
+    auto *call = m_client->experiment(shown.name);
+    connect(call, &CallBase::finished, this, [this, call, shown, wanted] {
+        if (shown.name != m_experiment.name) {
+            m_savingStatus = false;
+            m_ui->pauseButton->setEnabled(true);
+            return;
+        }
+        if (!call->ok()) {
+            m_savingStatus = false;
+            m_ui->pauseButton->setEnabled(true);
+            if (call->error().httpStatus == 404)
+                Q_EMIT experimentDeleted(shown.name);
+            else
+                Q_EMIT failed(tr("Reading %1 after a change made meanwhile").arg(shown.name), call->error());
+            return;
+        }
+        showChangedMeanwhile(shown, call->value(), wanted);
+    });
+}
+
+QStringList ExperimentView::definitionChanges(const Experiment &before, const Experiment &after)
+{
+    auto definition = [](const Experiment &e) {
+        Experiment d;
+        d.name = e.name;
+        d.status = e.status;
+        d.scheduler = e.scheduler;
+        return codec::encode(d);
+    };
+    return editors::describeChanges(definition(before), definition(after));
+}
+
+void ExperimentView::showChangedMeanwhile(const Experiment &shown, const Experiment &current,
+                                          ExperimentStatus wanted)
+{
+    m_savingStatus = false;
+    m_ui->pauseButton->setEnabled(true);
+    // The page shows the current version; nothing of the page (filters, selection, scroll) is reset.
+    Experiment now = current;
+    if (!now.jobCounts)
+        now.jobCounts = m_experiment.jobCounts;
+    showExperiment(now);
+    Q_EMIT experimentChanged(now);
+    const QString name = shown.name.toHtmlEscaped();
+    const QString verb = wanted == ExperimentStatus::Running ? tr("resumed") : tr("paused");
+    QStringList changes = definitionChanges(shown, current);
+    if (changes.isEmpty())
+        changes.append(tr("saved again with the same definition"));
+    const QString list =
+        changes.mid(0, 3).join(QStringLiteral("; ")).toHtmlEscaped() +
+        (changes.size() > 3 ? tr("; … and %n more", nullptr, int(changes.size() - 3)) : QString());
+    const bool already = current.status == wanted;
+    m_ui->changedText->setText(
+        (already ? tr("<b>Someone else changed %1</b> meanwhile (%2). Nothing was saved: it is %3 already.")
+                 : tr("<b>Someone else changed %1</b> meanwhile (%2), so it was not %3. "
+                      "The page now shows their version."))
+            .arg(name, list, verb));
+    m_ui->changedRetry->setVisible(!already);
+    m_ui->changedRetry->setText(wanted == ExperimentStatus::Running ? tr("Resume now") : tr("Pause now"));
+    m_ui->changedRetry->setToolTip(tr("Save the status over their version"));
+    m_ui->changedBanner->show();
+    Q_EMIT notice(tr("%1 was changed by someone else; reloaded").arg(shown.name));
+}
+
+void ExperimentView::hideChangedMeanwhile()
+{
+    m_ui->changedBanner->hide();
 }
 
 void ExperimentView::deleteExperiment()
@@ -765,8 +906,41 @@ std::optional<Job> ExperimentView::currentJob() const
 
 void ExperimentView::editExperiment()
 {
-    if (!m_client || m_experiment.name.isEmpty())
+    if (!m_client || m_experiment.name.isEmpty() || m_readingForEdit)
         return;
+    if (!m_experiment.etag.isEmpty()) {
+        openEditDialog();
+        return;
+    }
+    // Shown from the listing, without an ETag: read the experiment so that the dialog starts
+    // from the current version and its ETag guards the save.
+    m_readingForEdit = true;
+    m_ui->editButton->setEnabled(false);
+    const QString name = m_experiment.name;
+    auto *call = m_client->experiment(name);
+    connect(call, &CallBase::finished, this, [this, call, name] {
+        m_readingForEdit = false;
+        m_ui->editButton->setEnabled(true);
+        if (name != m_experiment.name)
+            return;
+        if (!call->ok()) {
+            if (call->error().httpStatus == 404)
+                Q_EMIT experimentDeleted(name);
+            else
+                Q_EMIT failed(tr("Reading %1").arg(name), call->error());
+            return;
+        }
+        Experiment current = call->value();
+        if (!current.jobCounts)
+            current.jobCounts = m_experiment.jobCounts;
+        showExperiment(current);
+        Q_EMIT experimentChanged(current);
+        openEditDialog();
+    });
+}
+
+void ExperimentView::openEditDialog()
+{
     auto *dialog = new ExperimentDialog(m_client, ExperimentDialog::Mode::Edit, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setExperiment(m_experiment);

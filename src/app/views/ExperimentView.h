@@ -63,6 +63,8 @@ public:
     QString placeholderText() const;
     void clearFilters();
     void focusSearch(); // Ctrl+F
+    // The strip that says someone else changed the experiment meanwhile (empty when hidden).
+    QString changedMeanwhileText() const;
 
 Q_SIGNALS:
     void experimentChanged(const schedy::Experiment &experiment);
@@ -81,6 +83,14 @@ private:
     void showExperiment(const Experiment &e);
     void showDetails();
     void togglePause();
+    // Pause/Resume with If-Match of the version shown (read first when the page has no ETag);
+    // a 412 reloads the experiment and says so in the strip above the table.
+    void saveStatus(const Experiment &base, ExperimentStatus wanted);
+    void reloadChanged(const Experiment &shown, ExperimentStatus wanted);
+    void showChangedMeanwhile(const Experiment &shown, const Experiment &current, ExperimentStatus wanted);
+    void hideChangedMeanwhile();
+    static QStringList definitionChanges(const Experiment &before, const Experiment &after);
+    void openEditDialog();
     void deleteExperiment();
     void deleteSelectedJobs();
     void requeueSelectedJobs();
@@ -115,6 +125,8 @@ private:
     QLabel *m_jobPlaceholder = nullptr;
     QLabel *m_detailsPlaceholder = nullptr;
     bool m_jobsFailed = false;
+    bool m_savingStatus = false;
+    bool m_readingForEdit = false;
     charts::ChartsPanel *m_charts = nullptr;
 };
 
