@@ -6,6 +6,7 @@
 #include "Common.h"
 #include "Json.h"
 #include "Runner.h"
+#include "SaveFile.h"
 #include "Signals.h"
 #include "Table.h"
 
@@ -13,7 +14,6 @@
 #include <QDateTime>
 #include <QEventLoop>
 #include <QFile>
-#include <QSaveFile>
 #include <QTimer>
 
 #include <csignal>
@@ -1009,9 +1009,9 @@ int cmdExport(const QStringList &args, GlobalOptions global)
         writeOutBytes(data);
         return ExitOk;
     }
-    QSaveFile file(output);
-    if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size() || !file.commit())
-        return failWith(ExitFailure, QStringLiteral("cannot write %1: %2").arg(output, file.errorString()));
+    QString error;
+    if (!SaveFile::write(output, data, &error))
+        return failWith(ExitFailure, error);
     return ExitOk;
 }
 

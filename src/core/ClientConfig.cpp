@@ -1,12 +1,12 @@
 #include "ClientConfig.h"
 
 #include "Json.h"
+#include "SaveFile.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QCborMap>
-#include <QSaveFile>
 
 namespace schedy {
 
@@ -91,20 +91,11 @@ bool ClientConfig::save(const QString &path, QString *error) const
         }
         QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     }
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly)) {
-        if (error)
-            *error = QStringLiteral("cannot write %1: %2").arg(path, f.errorString());
+    const QFileDevice::Permissions ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
+    if (!SaveFile::write(path, toJson(), error, ownerOnly))
         return false;
-    }
-    // Restrict before the secret is written.
-    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-    f.write(toJson());
-    if (!f.commit()) {
-        if (error)
-            *error = QStringLiteral("cannot write %1: %2").arg(path, f.errorString());
-        return false;
-    }
+    if (SaveFile::isSpecialFile(path))
+        return true; // /dev/stdout, say: its permissions are not ours to change
     QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     return true;
 }

@@ -11,7 +11,7 @@ CsvExporter::CsvExporter(Client *client, QString experiment, JobListQuery query,
     , m_experiment(std::move(experiment))
     , m_query(std::move(query))
     , m_columns(std::move(columns))
-    , m_file(std::make_unique<QSaveFile>(path))
+    , m_file(std::make_unique<SaveFile>(path))
 {
     m_query.start.clear();
     m_query.limit = 2000;

@@ -2,11 +2,11 @@
 
 #include "Client.h"
 #include "JobTableModel.h"
+#include "SaveFile.h"
 
 #include <QFile>
 #include <QObject>
 #include <QPointer>
-#include <QSaveFile>
 
 #include <memory>
 
@@ -39,7 +39,7 @@ private:
     QString m_experiment;
     JobListQuery m_query;
     QList<JobTableModel::ColumnKey> m_columns;
-    std::unique_ptr<QSaveFile> m_file;
+    std::unique_ptr<SaveFile> m_file; // not a QSaveFile: exporting to /dev/stdout or a FIFO must not replace it
     QPointer<CallBase> m_inFlight;
     qint64 m_done = 0;
     qint64 m_total = -1;
