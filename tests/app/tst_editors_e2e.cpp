@@ -130,6 +130,10 @@ private slots:
         const QString name = QStringLiteral("created %1 ✓").arg(QString::fromLatin1(QTest::currentDataTag()));
         ExperimentDialog dialog(m_client.get(), ExperimentDialog::Mode::Create);
         dialog.show();
+        // Fresh: a grey hint, no error, until something is typed.
+        QCOMPARE(dialog.message(), S("Name the experiment to create it."));
+        QVERIFY(find<QLabel>(&dialog, S("nameError"))->isHidden());
+        QVERIFY(!dialog.saveButton()->isEnabled());
         retype(find<QLineEdit>(&dialog, QStringLiteral("nameEdit")), name);
         choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), kind);
         if (Scheduler::Kind(kind) == Scheduler::Kind::Manual)

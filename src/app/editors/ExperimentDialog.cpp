@@ -358,13 +358,14 @@ void ExperimentDialog::updateState()
     m_ui->tabs->setTabText(1, m_ui->jsonView->isValid() ? tr("JSON") : tr("JSON ⚠"));
 
     const QStringList all = this->problems();
+    const QString verb = m_mode == Mode::Edit ? tr("save") : tr("create");
     const QStringList problems = shownProblems();
     m_saveButton->setEnabled(canSave());
     // Disabled before anything was typed: the tooltip says what is missing, without red.
-    m_saveButton->setToolTip(all.isEmpty() ? QString()
-                                           : tr("To %1, fix first:\n%2")
-                                                 .arg(m_saveButton->text().toLower(),
-                                                      all.mid(0, MaxListedProblems).join(QLatin1Char('\n'))));
+    m_saveButton->setToolTip(
+        all.isEmpty()
+            ? QString()
+            : tr("To %1 it, first:\n%2").arg(verb, all.mid(0, MaxListedProblems).join(QLatin1Char('\n'))));
     QString text = m_status;
     bool error = m_statusIsError;
     if (text.isEmpty() && !problems.isEmpty()) {
@@ -377,10 +378,18 @@ void ExperimentDialog::updateState()
         text = tr("Not connected to a server.");
         error = true;
     }
+    // Only incomplete so far: a hint in grey, not an error.
+    const bool hint = text.isEmpty() && !all.isEmpty();
+    if (hint) {
+        text = m_ui->nameEdit->text().isEmpty() && !nameProblem().isEmpty()
+                   ? tr("Name the experiment to %1 it.").arg(verb)
+                   : tr("Complete the form to %1 it; the button's tooltip lists what is missing.").arg(verb);
+    }
     m_ui->message->setText(text);
     QPalette p = m_ui->message->palette();
-    p.setColor(QPalette::WindowText,
-               error ? QColor(0xc6, 0x28, 0x28) : palette().color(QPalette::WindowText));
+    p.setColor(QPalette::WindowText, error  ? QColor(0xc6, 0x28, 0x28)
+                                     : hint ? palette().color(QPalette::PlaceholderText)
+                                            : palette().color(QPalette::WindowText));
     m_ui->message->setPalette(p);
 }
 

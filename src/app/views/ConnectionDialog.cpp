@@ -23,10 +23,10 @@ ConnectionDialog::ConnectionDialog(ConnectionManager *connections, QWidget *pare
 {
     m_ui->setupUi(this);
     editors::prepareMessageLabels(this);
-    auto *connectButton = m_ui->buttons->addButton(tr("Save && connect"), QDialogButtonBox::AcceptRole);
-    connectButton->setObjectName(QStringLiteral("connectButton"));
-    connectButton->setDefault(true);
-    connect(connectButton, &QPushButton::clicked, this, &ConnectionDialog::connectNow);
+    m_connectButton = m_ui->buttons->addButton(tr("Save && connect"), QDialogButtonBox::AcceptRole);
+    m_connectButton->setObjectName(QStringLiteral("connectButton"));
+    m_connectButton->setDefault(true);
+    connect(m_connectButton, &QPushButton::clicked, this, &ConnectionDialog::connectNow);
     connect(m_ui->buttons, &QDialogButtonBox::rejected, this, &ConnectionDialog::reject);
     connect(m_ui->profiles, &QListWidget::currentItemChanged, this, &ConnectionDialog::onCurrentItemChanged);
     connect(m_ui->addButton, &QPushButton::clicked, this, &ConnectionDialog::newConnection);
@@ -199,8 +199,15 @@ void ConnectionDialog::showItem(QListWidgetItem *item)
     const bool local = kind == LocalItem;
     m_ui->localHint->setVisible(local);
     // The local server's URL and user are shown as they are, read-only; its token stays with it.
-    for (QLineEdit *e : {m_ui->name, m_ui->root, m_ui->email})
+    for (QLineEdit *e : {m_ui->name, m_ui->root, m_ui->email}) {
         e->setReadOnly(local);
+        // Read-only looks read-only: the window's colour, not an input's white.
+        QPalette p = palette();
+        if (local)
+            p.setColor(QPalette::Base, p.color(QPalette::Window));
+        e->setPalette(p);
+    }
+    m_connectButton->setText(local ? tr("Connect") : tr("Save && connect"));
     for (QWidget *w : {static_cast<QWidget *>(m_ui->secret), static_cast<QWidget *>(m_ui->useToken),
                        static_cast<QWidget *>(m_ui->usePassword)})
         w->setEnabled(!local);

@@ -13,6 +13,7 @@ class ConnectionDialog;
 class QLabel;
 class QLineEdit;
 class QListWidgetItem;
+class QPushButton;
 
 namespace schedy {
 
@@ -75,6 +76,7 @@ private:
     QList<ConnectionProfile> m_profiles;
     QHash<QString, Form> m_drafts; // by keyOf(item)
     QListWidgetItem *m_shown = nullptr;
+    QPushButton *m_connectButton = nullptr;
     bool m_loading = false;
 };
 
