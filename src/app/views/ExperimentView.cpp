@@ -605,8 +605,10 @@ void ExperimentView::saveStatus(const Experiment &base, ExperimentStatus wanted)
     Experiment e = base;
     e.status = wanted;
     e.jobCounts.reset();
-    // If-Match: saved only over the version shown, compared by the server with the write.
-    auto *call = m_client->updateExperiment(e, WriteCondition::IfMatch);
+    // If-Match: saved only over the version shown, compared by the server with the write. A
+    // server without experiment ETags sends none: the comparison made before is all there is.
+    auto *call = m_client->updateExperiment(e, base.etag.isEmpty() ? WriteCondition::Unconditional
+                                                                   : WriteCondition::IfMatch);
     connect(call, &CallBase::finished, this, [this, call, base, wanted] {
         if (base.name != m_experiment.name) {
             m_savingStatus = false;
