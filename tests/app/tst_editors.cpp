@@ -900,6 +900,7 @@ private slots:
         auto *combo = qobject_cast<QComboBox *>(hp->valueInput(layers)->parentWidget());
         QVERIFY(combo);
         QCOMPARE(combo->count(), 5);
+        QCOMPARE(hp->note(layers), QStringLiteral("not set; one of 5 values")); // not "5 value(s)"
         combo->setCurrentIndex(2);
         const int activation = hp->rowOf(QStringLiteral("activation"));
         retype(hp->valueInput(activation), QStringLiteral("\"gelu\""));

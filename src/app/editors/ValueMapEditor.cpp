@@ -35,7 +35,9 @@ QString describe(const Distribution &d)
         return ValueMapEditor::tr("a number, normal around %1 (std %2)")
             .arg(editors::numberText(d.mean), editors::numberText(d.std));
     case Kind::Choice:
-        return ValueMapEditor::tr("one of %n value(s)", nullptr, int(d.values.size()));
+        // Plain English without a loaded translation ("one of 5 values", not "5 value(s)").
+        return d.values.size() == 1 ? ValueMapEditor::tr("the one value of the choice")
+                                    : ValueMapEditor::tr("one of %1 values").arg(d.values.size());
     case Kind::Const:
         return ValueMapEditor::tr("the constant %1").arg(editors::valueText(d.constant).left(40));
     }
