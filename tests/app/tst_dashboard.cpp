@@ -443,6 +443,14 @@ private slots:
         QVERIFY(!import->isEnabled());
         QVERIFY(import->toolTip().contains(QStringLiteral("local server")));
 
+        // An untouched new connection has nothing to keep: it leaves the list when another is shown.
+        QTest::mouseClick(dialog.findChild<QPushButton *>(QStringLiteral("addButton")), Qt::LeftButton);
+        QCOMPARE(list->count(), 3);
+        QCOMPARE(list->currentRow(), 2);
+        list->setCurrentRow(1);
+        QCOMPARE(list->count(), 2);
+        QVERIFY(dialog.draftNames().isEmpty());
+
         // A new connection, half typed, survives a click on another entry and back.
         QTest::mouseClick(dialog.findChild<QPushButton *>(QStringLiteral("addButton")), Qt::LeftButton);
         QVERIFY(!root->isReadOnly());
