@@ -10,10 +10,12 @@
 #include "MainWindow.h"
 #include "TestServer.h"
 
+#include <QAbstractItemModelTester>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QRadioButton>
@@ -287,9 +289,221 @@ private slots:
         QVERIFY(window.selectExperiment(longName));
         QCOMPARE(view->experiment().name, longName);
         QCOMPARE(window.minimumSizeHint().width(), before);
-        // About 830 px today: the header's buttons and the charts panel set it.
-        QVERIFY2(window.minimumSizeHint().width() <= 880,
+        // Half of a 1366 px laptop screen: the header's secondary actions go into "More".
+        QVERIFY2(window.minimumSizeHint().width() <= 680,
                  qPrintable(QString::number(window.minimumSizeHint().width())));
+    }
+
+    // UX review 2026-11-29, left: the window did not fit half a 1366 px screen. Narrow, Edit…,
+    // Duplicate… and Delete… go into a "More" menu that still does what the buttons did.
+    void narrowWindowMovesActionsIntoMore()
+    {
+        TestServer server;
+        QVERIFY(server.start());
+        const ClientConfig config = server.addUser(QStringLiteral("narrow@example.com"));
+        HttpTestClient http(server.root());
+        QVERIFY(http.login(config));
+        QCOMPARE(http.put(QStringLiteral("experiments/narrow/"), R"({"scheduler":{"Manual":null}})").status,
+                 201);
+
+        ConnectionManager cm;
+        isolate(cm, QStringLiteral("narrow"));
+        MainWindow window(&cm);
+        window.setAutoRefresh(false, 5);
+        window.resize(1200, 800);
+        window.show();
+        ConnectionProfile profile;
+        profile.name = QStringLiteral("narrow server");
+        profile.config = config;
+        cm.connectWith(profile);
+        QTRY_COMPARE_WITH_TIMEOUT(window.experimentModel()->rowCount(), 1, 10000);
+        QVERIFY(window.selectExperiment(QStringLiteral("narrow")));
+        ExperimentView *view = window.experimentPage();
+        QTRY_COMPARE(view->experiment().name, QStringLiteral("narrow"));
+        auto *bar = view->findChild<ActionBar *>(QStringLiteral("headerActions"));
+        QVERIFY(bar);
+        auto *more = bar->moreButton();
+        auto *edit = view->findChild<QPushButton *>(QStringLiteral("editButton"));
+        auto *remove = view->findChild<QPushButton *>(QStringLiteral("deleteButton"));
+        auto *queue = view->findChild<QPushButton *>(QStringLiteral("queueButton"));
+        auto *pause = view->findChild<QPushButton *>(QStringLiteral("pauseButton"));
+
+        // Wide: all five buttons, no "More".
+        QTRY_VERIFY(bar->overflowed().isEmpty());
+        QVERIFY(edit->isVisible() && remove->isVisible());
+        QVERIFY(!more->isVisible());
+
+        // Half a laptop screen: the window fits, Queue and Pause stay, the rest is in "More".
+        QVERIFY2(window.minimumSizeHint().width() <= 680,
+                 qPrintable(QString::number(window.minimumSizeHint().width())));
+        window.resize(680, 700);
+        QTRY_COMPARE(window.width(), 680);
+        QTRY_VERIFY(more->isVisible());
+        QVERIFY(!bar->overflowed().isEmpty());
+        QVERIFY(bar->overflowed().contains(remove));
+        QVERIFY(queue->isVisible() && pause->isVisible());
+        for (QWidget *w :
+             {static_cast<QWidget *>(queue), static_cast<QWidget *>(pause), static_cast<QWidget *>(more)}) {
+            // Nothing is cut off at the right edge.
+            const QRect r(w->mapTo(&window, QPoint(0, 0)), w->size());
+            QVERIFY2(window.rect().contains(r), qPrintable(w->objectName()));
+        }
+        QVERIFY(more->toolTip().contains(QStringLiteral("Delete…")));
+        // The menu lists what overflowed, and its entries act as the buttons did.
+        QAction *deleteAction = nullptr;
+        for (QAction *a : more->menu()->actions()) {
+            if (a->isVisible() && a->text() == QStringLiteral("Delete…"))
+                deleteAction = a;
+        }
+        QVERIFY(deleteAction);
+        QCOMPARE(modalsDuring([&] { deleteAction->trigger(); }), 1); // asks, and was cancelled
+        QCOMPARE(window.experimentModel()->rowCount(), 1);
+
+        // Pause becomes Resume (a wider text): still there, still fitting.
+        pause->click();
+        QTRY_COMPARE_WITH_TIMEOUT(pause->text(), QStringLiteral("Resume"), 10000);
+        QTRY_VERIFY(window.rect().contains(QRect(more->mapTo(&window, QPoint(0, 0)), more->size())));
+        QVERIFY(pause->isVisible());
+
+        // Wide again: the buttons come back.
+        window.resize(1200, 800);
+        QTRY_VERIFY(bar->overflowed().isEmpty());
+        QVERIFY(edit->isVisible() && remove->isVisible() && !more->isVisible());
+    }
+
+    // UX review 2026-11-29, left: the counts above the table are the status filter. A click shows
+    // only that status (on the server), again shows all, Ctrl+click combines; checked is visible.
+    void countsFilterTheJobs()
+    {
+        TestServer server;
+        QVERIFY(server.start());
+        const ClientConfig config = server.addUser(QStringLiteral("counts@example.com"));
+        HttpTestClient http(server.root());
+        QVERIFY(http.login(config));
+        QCOMPARE(http.put(QStringLiteral("experiments/counted/"), R"({"scheduler":{"Manual":null}})").status,
+                 201);
+        QCOMPARE(http.put(QStringLiteral("experiments/zother/"), R"({"scheduler":{"Manual":null}})").status,
+                 201);
+        const QList<QByteArray> statuses = {"DONE",    "DONE",   "DONE",   "RUNNING",
+                                            "RUNNING", "QUEUED", "CRASHED"};
+        for (const QByteArray &status : statuses) {
+            QCOMPARE(http.post(QStringLiteral("experiments/counted/jobs/"),
+                               R"({"status":")" + status + R"(","hyperparameters":{"x":1}})")
+                         .status,
+                     201);
+        }
+
+        ConnectionManager cm;
+        isolate(cm, QStringLiteral("counts"));
+        MainWindow window(&cm);
+        window.setAutoRefresh(false, 5);
+        window.resize(1200, 800);
+        window.show();
+        ConnectionProfile profile;
+        profile.name = QStringLiteral("counts server");
+        profile.config = config;
+        cm.connectWith(profile);
+        QTRY_COMPARE_WITH_TIMEOUT(window.experimentModel()->rowCount(), 2, 10000);
+        QVERIFY(window.selectExperiment(QStringLiteral("counted")));
+        ExperimentView *view = window.experimentPage();
+        QAbstractItemModelTester tester(view->jobModel(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        JobTableModel *model = view->jobModel();
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 7, 10000);
+
+        auto *done = view->findChild<StatusCountButton *>(QStringLiteral("countDone"));
+        auto *crashed = view->findChild<StatusCountButton *>(QStringLiteral("countCrashed"));
+        auto *running = view->findChild<StatusCountButton *>(QStringLiteral("countRunning"));
+        QVERIFY(done && crashed && running);
+        QTRY_COMPARE(done->count(), 3);
+        QCOMPARE(crashed->count(), 1);
+        QCOMPARE(done->text(), QStringLiteral("3 done"));
+        QVERIFY(crashed->isVisible());
+        QCOMPARE(crashed->focusPolicy(), Qt::StrongFocus); // reachable with Tab
+        QCOMPARE(crashed->toolTip().left(23), QStringLiteral("Show only crashed jobs "));
+        // Nothing else filters by status: the counts replaced the toggles.
+        QCOMPARE(view->findChildren<StatusCountButton *>().size(), 5);
+        const QImage plain = crashed->grab().toImage();
+
+        // A click: only crashed jobs, filtered by the server (the header says so too).
+        QTest::mouseClick(crashed, Qt::LeftButton);
+        QVERIFY(model->statusFilter() == QList<JobStatus>{JobStatus::Crashed});
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, 10000);
+        QTRY_COMPARE(model->totalCount(), 1);
+        QCOMPARE(int(model->rowAt(0).status), int(JobStatus::Crashed));
+        QVERIFY(crashed->isChecked());
+        QVERIFY(!done->isChecked() && done->isDimmed());
+        QVERIFY(!crashed->isDimmed());
+        QVERIFY(crashed->toolTip().contains(QStringLiteral("click to show all jobs")));
+        QVERIFY(
+            view->findChild<QLabel *>(QStringLiteral("totalLabel"))->text().contains(QStringLiteral("of 7")));
+        // Checked must be plain to see: a clearly different picture, not a faint frame.
+        const QImage checked = crashed->grab().toImage();
+        QCOMPARE(checked.size(), plain.size());
+        int differing = 0;
+        for (int y = 0; y < plain.height(); ++y) {
+            for (int x = 0; x < plain.width(); ++x) {
+                const QColor a = plain.pixelColor(x, y);
+                const QColor b = checked.pixelColor(x, y);
+                if (std::abs(a.red() - b.red()) + std::abs(a.green() - b.green()) +
+                        std::abs(a.blue() - b.blue()) >
+                    24)
+                    ++differing;
+            }
+        }
+        QVERIFY2(differing * 2 > plain.width() * plain.height(), qPrintable(QString::number(differing)));
+
+        // Again: all jobs.
+        QTest::mouseClick(crashed, Qt::LeftButton);
+        QVERIFY(model->statusFilter().isEmpty());
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 7, 10000);
+        QVERIFY(!crashed->isChecked() && !done->isDimmed());
+
+        // A click on another count switches to it; Ctrl+click adds one.
+        QTest::mouseClick(crashed, Qt::LeftButton);
+        QTest::mouseClick(done, Qt::LeftButton);
+        QVERIFY(model->statusFilter() == QList<JobStatus>{JobStatus::Done});
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 3, 10000);
+        QVERIFY(!crashed->isChecked() && crashed->isDimmed());
+        QTest::mouseClick(running, Qt::LeftButton, Qt::ControlModifier);
+        QVERIFY(model->statusFilter() == (QList<JobStatus>{JobStatus::Done, JobStatus::Running}));
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 5, 10000);
+        QVERIFY(done->isChecked() && running->isChecked() && crashed->isDimmed());
+        QTest::mouseClick(done, Qt::LeftButton, Qt::ControlModifier); // and removes it
+        QVERIFY(model->statusFilter() == QList<JobStatus>{JobStatus::Running});
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 2, 10000);
+
+        // From the keyboard: Space on a count.
+        crashed->setFocus(Qt::TabFocusReason);
+        QTest::keyClick(crashed, Qt::Key_Space);
+        QVERIFY(model->statusFilter() == QList<JobStatus>{JobStatus::Crashed});
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, 10000);
+        QTest::keyClick(crashed, Qt::Key_Space);
+        QVERIFY(model->statusFilter().isEmpty());
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 7, 10000);
+
+        // "Show all jobs" (empty-state link, clearFilters) unchecks the counts.
+        QTest::mouseClick(crashed, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, 10000);
+        view->clearFilters();
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 7, 10000);
+        QVERIFY(!crashed->isChecked() && !done->isDimmed());
+
+        // Live counts stay clickable and right; another experiment starts unfiltered.
+        QTest::mouseClick(crashed, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, 10000);
+        QCOMPARE(http.post(QStringLiteral("experiments/counted/jobs/"),
+                           R"({"status":"CRASHED","hyperparameters":{"x":2}})")
+                     .status,
+                 201);
+        window.refresh();
+        QTRY_COMPARE_WITH_TIMEOUT(crashed->count(), 2, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 2, 10000);
+        QVERIFY(crashed->isChecked());
+        QVERIFY(window.selectExperiment(QStringLiteral("zother")));
+        QTRY_COMPARE(view->experiment().name, QStringLiteral("zother"));
+        QVERIFY(model->statusFilter().isEmpty());
+        QVERIFY(!crashed->isChecked() && !crashed->isDimmed());
     }
 
     // Pause/Resume saves with If-Match of the version the page shows; a change made meanwhile is

@@ -16,10 +16,14 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QHeaderView>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QMenu>
 #include <QMessageBox>
+#include <QMouseEvent>
 #include <QPainter>
+#include <QPushButton>
+#include <QScrollArea>
 #include <QScrollBar>
 #include <QSet>
 #include <QSettings>
@@ -27,6 +31,7 @@
 #include <QToolButton>
 #include <QTreeWidgetItem>
 
+#include <algorithm>
 #include <array>
 
 namespace schedy {
@@ -47,6 +52,274 @@ void ElidingLabel::paintEvent(QPaintEvent *)
     const QString tip = shown != text() ? text() : QString();
     if (toolTip() != tip)
         setToolTip(tip);
+}
+
+ActionBar::ActionBar(QWidget *parent)
+    : QWidget(parent)
+    , m_more(new QPushButton(tr("More"), this))
+    , m_menu(new QMenu(this))
+{
+    m_more->setObjectName(QStringLiteral("moreButton"));
+    m_more->setMenu(m_menu);
+    m_more->hide();
+    connect(m_menu, &QMenu::aboutToShow, this, &ActionBar::syncMenu);
+    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+}
+
+void ActionBar::addButton(QAbstractButton *button, int overflowRank)
+{
+    button->setParent(this);
+    auto *action = new QAction(button->text(), m_menu);
+    action->setVisible(false);
+    connect(action, &QAction::triggered, button, &QAbstractButton::click);
+    m_menu->addAction(action);
+    m_entries.append({button, overflowRank, action});
+    updateGeometry();
+    arrange();
+}
+
+QList<QAbstractButton *> ActionBar::overflowed() const
+{
+    QList<QAbstractButton *> buttons;
+    for (const Entry &e : m_entries) {
+        if (e.action->isVisible())
+            buttons.append(e.button);
+    }
+    return buttons;
+}
+
+int ActionBar::widthOf(const QList<bool> &shown, bool withMore) const
+{
+    const int spacing = style()->pixelMetric(QStyle::PM_LayoutHorizontalSpacing, nullptr, this);
+    int width = withMore ? m_more->sizeHint().width() : 0;
+    int count = withMore ? 1 : 0;
+    for (qsizetype i = 0; i < m_entries.size(); ++i) {
+        if (shown[i]) {
+            width += m_entries[i].button->sizeHint().width();
+            ++count;
+        }
+    }
+    return width + std::max(0, count - 1) * std::max(spacing, 0);
+}
+
+QSize ActionBar::sizeHint() const
+{
+    int height = m_more->sizeHint().height();
+    for (const Entry &e : m_entries)
+        height = std::max(height, e.button->sizeHint().height());
+    return {widthOf(QList<bool>(m_entries.size(), true), false), height};
+}
+
+QSize ActionBar::minimumSizeHint() const
+{
+    QList<bool> kept;
+    bool overflows = false;
+    for (const Entry &e : m_entries) {
+        kept.append(e.rank == 0);
+        overflows = overflows || e.rank != 0;
+    }
+    return {widthOf(kept, overflows), sizeHint().height()};
+}
+
+bool ActionBar::event(QEvent *event)
+{
+    // A button's text changed (Pause/Resume): its width did too.
+    if (event->type() == QEvent::LayoutRequest) {
+        updateGeometry();
+        arrange();
+    }
+    return QWidget::event(event);
+}
+
+void ActionBar::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    arrange();
+}
+
+void ActionBar::arrange()
+{
+    if (m_arranging)
+        return;
+    m_arranging = true;
+    QList<bool> shown(m_entries.size(), true);
+    bool overflows = false;
+    // The highest rank goes first; of equal ranks the rightmost.
+    QList<qsizetype> order;
+    for (qsizetype i = 0; i < m_entries.size(); ++i) {
+        if (m_entries[i].rank > 0)
+            order.append(i);
+    }
+    std::stable_sort(order.begin(), order.end(), [this](qsizetype a, qsizetype b) {
+        return m_entries[a].rank != m_entries[b].rank ? m_entries[a].rank > m_entries[b].rank : a > b;
+    });
+    for (qsizetype i : std::as_const(order)) {
+        if (widthOf(shown, overflows) <= width())
+            break;
+        shown[i] = false;
+        overflows = true;
+    }
+    // Right-aligned, in the order given, "More" last.
+    const int spacing = std::max(0, style()->pixelMetric(QStyle::PM_LayoutHorizontalSpacing, nullptr, this));
+    int x = std::max(0, width() - widthOf(shown, overflows));
+    auto place = [&](QWidget *w) {
+        const QSize hint = w->sizeHint();
+        w->setGeometry(
+            QStyle::visualRect(layoutDirection(), rect(),
+                               QRect(x, (height() - hint.height()) / 2, hint.width(), hint.height())));
+        x += hint.width() + spacing;
+    };
+    for (qsizetype i = 0; i < m_entries.size(); ++i) {
+        const Entry &e = m_entries[i];
+        e.action->setVisible(!shown[i]);
+        if (shown[i])
+            place(e.button);
+        if (e.button->isHidden() == shown[i])
+            e.button->setVisible(shown[i]);
+    }
+    if (overflows)
+        place(m_more);
+    if (m_more->isHidden() == overflows)
+        m_more->setVisible(overflows);
+    syncMenu();
+    m_arranging = false;
+}
+
+void ActionBar::syncMenu()
+{
+    QStringList names;
+    for (const Entry &e : std::as_const(m_entries)) {
+        e.action->setText(e.button->text());
+        e.action->setToolTip(e.button->toolTip());
+        e.action->setEnabled(e.button->isEnabled());
+        if (e.action->isVisible())
+            names.append(e.button->text());
+    }
+    m_more->setToolTip(tr("More actions: %1").arg(names.join(QStringLiteral(", "))));
+}
+
+StatusCountButton::StatusCountButton(JobStatus status, QWidget *parent)
+    : QAbstractButton(parent)
+    , m_status(status)
+{
+    setCheckable(true);
+    setFocusPolicy(Qt::StrongFocus);
+    setAttribute(Qt::WA_Hover); // repaint on enter and leave
+    setCursor(Qt::PointingHandCursor);
+    setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);
+    setText(label());
+}
+
+QString StatusCountButton::label() const
+{
+    return QStringLiteral("%1 %2").arg(m_count).arg(format::statusLabel(m_status).toLower());
+}
+
+void StatusCountButton::setCount(qint64 count)
+{
+    if (count == m_count)
+        return;
+    m_count = count;
+    setText(label()); // also the accessible name
+    updateGeometry();
+    update();
+}
+
+void StatusCountButton::setDimmed(bool dimmed)
+{
+    if (dimmed == m_dimmed)
+        return;
+    m_dimmed = dimmed;
+    update();
+}
+
+QSize StatusCountButton::sizeHint() const
+{
+    QFont bold = font();
+    bold.setBold(true);
+    const QFontMetrics fm = fontMetrics();
+    const int dot = fm.height() * 3 / 5;
+    const int text = QFontMetrics(bold).horizontalAdvance(QString::number(m_count)) +
+                     fm.horizontalAdvance(QLatin1Char(' ') + format::statusLabel(m_status).toLower());
+    return {8 + dot + 6 + text + 9, fm.height() + 8};
+}
+
+void StatusCountButton::paintEvent(QPaintEvent *)
+{
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing);
+    const QPalette pal = palette();
+    const QRectF frame = QRectF(rect()).adjusted(0.75, 0.75, -0.75, -0.75);
+    const QColor highlight = pal.color(QPalette::Highlight);
+    // Checked is a filled, outlined chip: the faint Fusion toggle was easy to miss.
+    if (isChecked() || isDown()) {
+        QColor fill = highlight;
+        fill.setAlpha(isDown() ? 90 : 45);
+        p.setPen(QPen(highlight, 1.5));
+        p.setBrush(fill);
+        p.drawRoundedRect(frame, 5, 5);
+    } else if (underMouse()) {
+        QColor fill = pal.color(QPalette::WindowText);
+        fill.setAlpha(22);
+        p.setPen(Qt::NoPen);
+        p.setBrush(fill);
+        p.drawRoundedRect(frame, 5, 5);
+    }
+    if (hasFocus() && m_focusRing) {
+        QColor ring = highlight;
+        ring.setAlpha(isChecked() ? 255 : 170);
+        p.setPen(QPen(ring, 1, Qt::DashLine));
+        p.setBrush(Qt::NoBrush);
+        p.drawRoundedRect(frame.adjusted(2, 2, -2, -2), 3, 3);
+    }
+
+    const QFontMetrics fm = fontMetrics();
+    const int dot = fm.height() * 3 / 5;
+    QColor dotColor = format::statusColor(m_status);
+    QColor textColor = pal.color(QPalette::WindowText);
+    if (m_dimmed) {
+        dotColor.setAlpha(80);
+        textColor = pal.color(QPalette::PlaceholderText);
+    }
+    p.setPen(Qt::NoPen);
+    p.setBrush(dotColor);
+    p.drawEllipse(QRectF(8, (height() - dot) / 2.0, dot, dot));
+
+    QFont bold = font();
+    bold.setBold(true);
+    QRect text = rect().adjusted(8 + dot + 6, 0, 0, 0);
+    p.setPen(textColor);
+    p.setFont(bold);
+    const QString number = QString::number(m_count);
+    p.drawText(text, Qt::AlignLeft | Qt::AlignVCenter, number);
+    text.setLeft(text.left() + QFontMetrics(bold).horizontalAdvance(number));
+    p.setFont(font());
+    p.drawText(text, Qt::AlignLeft | Qt::AlignVCenter,
+               QLatin1Char(' ') + format::statusLabel(m_status).toLower());
+}
+
+void StatusCountButton::focusInEvent(QFocusEvent *event)
+{
+    m_focusRing = event->reason() != Qt::MouseFocusReason;
+    QAbstractButton::focusInEvent(event);
+}
+
+void StatusCountButton::mouseReleaseEvent(QMouseEvent *event)
+{
+    m_clickModifiers = event->modifiers();
+    QAbstractButton::mouseReleaseEvent(event);
+}
+
+void StatusCountButton::keyPressEvent(QKeyEvent *event)
+{
+    m_clickModifiers = event->modifiers();
+    QAbstractButton::keyPressEvent(event);
+}
+
+void StatusCountButton::keyReleaseEvent(QKeyEvent *event)
+{
+    m_clickModifiers = event->modifiers();
+    QAbstractButton::keyReleaseEvent(event);
 }
 
 namespace {
@@ -85,36 +358,24 @@ ExperimentView::ExperimentView(QWidget *parent)
     title.setBold(true);
     m_ui->nameLabel->setFont(title);
 
-    // Counts per status, as the original dashboard showed them.
+    m_ui->nameLabel->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    // Queue and Pause stay; the rest goes into "More" when the window is narrow.
+    m_ui->headerActions->addButton(m_ui->queueButton, 0);
+    m_ui->headerActions->addButton(m_ui->editButton, 1);
+    m_ui->headerActions->addButton(m_ui->duplicateButton, 3);
+    m_ui->headerActions->addButton(m_ui->pauseButton, 0);
+    m_ui->headerActions->addButton(m_ui->deleteButton, 2);
+
+    // The counts per status are the status filter too: one row, not a count row and a toggle row.
     for (JobStatus s : ShownStatuses) {
-        auto *label = new QLabel(this);
-        label->setProperty("status", int(s));
-        label->setTextFormat(Qt::RichText);
-        m_countLabels.append(label);
-        m_ui->countsLayout->addWidget(label);
+        auto *b = new StatusCountButton(s, this);
+        b->setObjectName(QStringLiteral("count") + format::statusLabel(s));
+        connect(b, &QAbstractButton::clicked, this, [this, b] { countClicked(b); });
+        m_countButtons.append(b);
+        m_ui->countsLayout->addWidget(b);
     }
     m_ui->countsLayout->addStretch();
-
-    // Status filter: one toggle per status; none checked shows all.
-    for (JobStatus s : ShownStatuses) {
-        auto *b = new QToolButton(this);
-        b->setText(format::statusLabel(s));
-        b->setCheckable(true);
-        b->setAutoRaise(true);
-        b->setProperty("status", int(s));
-        b->setToolTip(
-            tr("Show only %1 jobs (several may be combined)").arg(format::statusLabel(s).toLower()));
-        connect(b, &QToolButton::toggled, this, [this] {
-            QList<JobStatus> statuses;
-            for (QToolButton *button : std::as_const(m_statusButtons)) {
-                if (button->isChecked())
-                    statuses.append(JobStatus(button->property("status").toInt()));
-            }
-            m_model->setStatusFilter(statuses);
-        });
-        m_statusButtons.append(b);
-        m_ui->statusFilterLayout->addWidget(b);
-    }
+    syncCountButtons();
 
     m_searchDebounce.setSingleShot(true);
     m_searchDebounce.setInterval(300);
@@ -257,20 +518,26 @@ ExperimentView::ExperimentView(QWidget *parent)
 
     // Charts over the same model, sharing the table's selection.
     m_charts = new charts::ChartsPanel(this);
-    m_ui->tabs->addTab(m_charts, tr("Charts"));
+    // The panel's row of controls is about 600 px wide: in a narrow window the tab scrolls
+    // sideways rather than making the whole window wider than half a laptop screen.
+    auto *chartsScroll = new QScrollArea(this);
+    chartsScroll->setObjectName(QStringLiteral("chartsScroll"));
+    chartsScroll->setFrameShape(QFrame::NoFrame);
+    chartsScroll->setWidgetResizable(true);
+    chartsScroll->setWidget(m_charts);
+    m_ui->tabs->addTab(chartsScroll, tr("Charts"));
     connect(this, &ExperimentView::experimentChanged, m_charts, &charts::ChartsPanel::setExperiment);
 
     // Enter or a double-click on a job edits it, as in a file manager.
     connect(view, &QAbstractItemView::activated, this, &ExperimentView::editSelectedJob);
 
     // Tab follows the page from the header down; widgets made in code come last otherwise.
-    QList<QWidget *> chain = {
-        m_ui->queueButton, m_ui->editButton,   findChild<QPushButton *>(QStringLiteral("duplicateButton")),
-        m_ui->pauseButton, m_ui->deleteButton, m_ui->tabs};
-    for (QToolButton *b : std::as_const(m_statusButtons))
+    QList<QWidget *> chain = {m_ui->queueButton, m_ui->editButton,   m_ui->duplicateButton,
+                              m_ui->pauseButton, m_ui->deleteButton, m_ui->headerActions->moreButton()};
+    for (StatusCountButton *b : std::as_const(m_countButtons))
         chain.append(b);
-    chain.append(
-        {m_ui->idSearch, m_ui->columnsButton, m_ui->jobView, m_ui->detailsTree, m_ui->copyJsonButton});
+    chain.append({m_ui->tabs, m_ui->idSearch, m_ui->columnsButton, m_ui->jobView, m_ui->detailsTree,
+                  m_ui->copyJsonButton});
     for (qsizetype i = 1; i < chain.size(); ++i)
         setTabOrder(chain[i - 1], chain[i]);
 }
@@ -319,17 +586,61 @@ QString ExperimentView::placeholderText() const
 
 void ExperimentView::clearFilters()
 {
-    for (QToolButton *b : std::as_const(m_statusButtons)) {
-        QSignalBlocker block(b);
-        b->setChecked(false);
-    }
     {
         QSignalBlocker block(m_ui->idSearch);
         m_ui->idSearch->clear();
     }
     m_searchDebounce.stop();
-    m_model->setStatusFilter({});
+    setStatusFilter({});
     m_model->setIdFilter({});
+}
+
+void ExperimentView::setStatusFilter(const QList<JobStatus> &statuses)
+{
+    // In the order of the counts, whatever order they were clicked in.
+    QList<JobStatus> ordered;
+    for (JobStatus s : ShownStatuses) {
+        if (statuses.contains(s))
+            ordered.append(s);
+    }
+    if (ordered != m_model->statusFilter())
+        m_model->setStatusFilter(ordered);
+    syncCountButtons();
+}
+
+void ExperimentView::countClicked(StatusCountButton *button)
+{
+    const JobStatus s = button->status();
+    QList<JobStatus> statuses = m_model->statusFilter();
+    if (button->clickModifiers() & Qt::ControlModifier) {
+        // Ctrl+click adds or removes one status, as in a list's selection.
+        if (!statuses.removeOne(s))
+            statuses.append(s);
+    } else {
+        // A click shows only this status; again (or on the only one shown) shows all.
+        statuses = statuses == QList<JobStatus>{s} ? QList<JobStatus>{} : QList<JobStatus>{s};
+    }
+    setStatusFilter(statuses);
+}
+
+void ExperimentView::syncCountButtons()
+{
+    const QList<JobStatus> &filter = m_model->statusFilter();
+    for (StatusCountButton *b : std::as_const(m_countButtons)) {
+        const JobStatus s = b->status();
+        const bool checked = filter.contains(s);
+        b->setChecked(checked);
+        b->setDimmed(!filter.isEmpty() && !checked);
+        const QString name = format::statusLabel(s).toLower();
+        QString tip;
+        if (filter == QList<JobStatus>{s})
+            tip = tr("Showing only %1 jobs: click to show all jobs").arg(name);
+        else if (checked)
+            tip = tr("Show only %1 jobs (Ctrl+click: stop showing them)").arg(name);
+        else
+            tip = tr("Show only %1 jobs (Ctrl+click: show them too)").arg(name);
+        b->setToolTip(tip);
+    }
 }
 
 void ExperimentView::focusSearch()
@@ -359,16 +670,13 @@ void ExperimentView::setExperiment(Client *client, const Experiment &experiment,
     m_jobsFailed = false;
     QSettings s;
     m_hiddenColumns = s.value(settingsScope + QStringLiteral("/hidden")).toStringList();
-    for (QToolButton *b : std::as_const(m_statusButtons)) {
-        QSignalBlocker block(b);
-        b->setChecked(false);
-    }
     {
         QSignalBlocker block(m_ui->idSearch);
         m_ui->idSearch->clear();
     }
     m_ui->jobView->horizontalHeader()->setSortIndicator(JobTableModel::CreatedColumn, Qt::DescendingOrder);
-    m_model->setSource(client, experiment.name);
+    m_model->setSource(client, experiment.name); // with no filter
+    syncCountButtons();
     m_charts->setSource(m_model, experiment, m_ui->jobView->selectionModel());
     m_ui->detailsTree->clear();
     hideChangedMeanwhile();
@@ -396,14 +704,8 @@ void ExperimentView::showExperiment(const Experiment &e)
     m_ui->pauseButton->setToolTip(running ? tr("Stop handing out jobs (status DONE)")
                                           : tr("Hand out jobs again (status RUNNING)"));
     const JobCounts counts = e.jobCounts.value_or(JobCounts{});
-    for (QLabel *label : std::as_const(m_countLabels)) {
-        const JobStatus s = JobStatus(label->property("status").toInt());
-        label->setText(QStringLiteral("<span style='color:%1;font-size:large'>●</span> <b>%2</b> %3")
-                           .arg(format::statusColor(s).name())
-                           .arg(counts[s])
-                           .arg(format::statusLabel(s).toLower()));
-        label->setToolTip(tr("%1 in status %2").arg(jobsText(counts[s]), toString(s)));
-    }
+    for (StatusCountButton *b : std::as_const(m_countButtons))
+        b->setCount(counts[b->status()]);
     updateTotal();
 }
 
@@ -876,11 +1178,8 @@ void ExperimentView::setUpEditors()
     m_ui->queueButton->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_J));
     connect(m_ui->editButton, &QPushButton::clicked, this, &ExperimentView::editExperiment);
     connect(m_ui->queueButton, &QPushButton::clicked, this, &ExperimentView::queueJob);
-    auto *duplicate = new QPushButton(tr("Duplicate…"), this);
-    duplicate->setObjectName(QStringLiteral("duplicateButton"));
-    duplicate->setToolTip(tr("A new experiment with this one's definition, under another name"));
-    m_ui->headerLayout->insertWidget(m_ui->headerLayout->indexOf(m_ui->editButton) + 1, duplicate);
-    connect(duplicate, &QPushButton::clicked, this, &ExperimentView::duplicateExperiment);
+    m_ui->duplicateButton->setToolTip(tr("A new experiment with this one's definition, under another name"));
+    connect(m_ui->duplicateButton, &QPushButton::clicked, this, &ExperimentView::duplicateExperiment);
 
     QTableView *view = m_ui->jobView;
     auto *separator = new QAction(view);

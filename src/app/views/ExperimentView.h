@@ -3,6 +3,7 @@
 #include "ClientError.h"
 #include "Types.h"
 
+#include <QAbstractButton>
 #include <QLabel>
 #include <QPointer>
 #include <QSet>
@@ -15,6 +16,8 @@
 namespace Ui {
 class ExperimentView;
 }
+class QMenu;
+class QPushButton;
 class QToolButton;
 
 namespace schedy {
@@ -32,10 +35,84 @@ class ElidingLabel : public QLabel
 {
 public:
     using QLabel::QLabel;
+    // As small as the minimum: the name takes the room the buttons leave, never theirs.
+    QSize sizeHint() const override { return minimumSizeHint(); }
     QSize minimumSizeHint() const override;
 
 protected:
     void paintEvent(QPaintEvent *event) override;
+};
+
+// The header's buttons in one row that moves the least important ones into a
+// "More" menu when narrow, instead of making the window wider.
+class ActionBar : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit ActionBar(QWidget *parent = nullptr);
+    // Buttons in the order shown (children of the bar). A rank of 0 never
+    // overflows; a higher rank overflows before a lower one.
+    void addButton(QAbstractButton *button, int overflowRank);
+    QPushButton *moreButton() const { return m_more; }
+    // The buttons that are in the "More" menu now.
+    QList<QAbstractButton *> overflowed() const;
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+
+protected:
+    bool event(QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+
+private:
+    struct Entry
+    {
+        QAbstractButton *button;
+        int rank;
+        QAction *action; // in the "More" menu
+    };
+    int widthOf(const QList<bool> &shown, bool withMore) const;
+    void arrange();
+    void syncMenu();
+
+    QList<Entry> m_entries;
+    QPushButton *m_more;
+    QMenu *m_menu;
+    bool m_arranging = false;
+};
+
+// A count of jobs in one status that is also the status filter ("● 12 crashed"):
+// click shows only that status, Ctrl+click adds it to the statuses shown.
+class StatusCountButton : public QAbstractButton
+{
+    Q_OBJECT
+public:
+    StatusCountButton(JobStatus status, QWidget *parent = nullptr);
+    JobStatus status() const { return m_status; }
+    qint64 count() const { return m_count; }
+    void setCount(qint64 count);
+    // Another status is filtered and this one is not: drawn faint.
+    void setDimmed(bool dimmed);
+    bool isDimmed() const { return m_dimmed; }
+    // The modifiers of the click (or key) that last activated the button.
+    Qt::KeyboardModifiers clickModifiers() const { return m_clickModifiers; }
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override { return sizeHint(); }
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+    void focusInEvent(QFocusEvent *event) override;
+    void mouseReleaseEvent(QMouseEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
+    void keyReleaseEvent(QKeyEvent *event) override;
+
+private:
+    QString label() const;
+
+    JobStatus m_status;
+    qint64 m_count = 0;
+    bool m_dimmed = false;
+    bool m_focusRing = false; // focus from the keyboard, not from a click
+    Qt::KeyboardModifiers m_clickModifiers;
 };
 
 // One experiment: header with counts and actions, the job table (paged,
@@ -62,6 +139,8 @@ public:
     // Why the job table is empty (no jobs, none matching, failed); empty when it is not.
     QString placeholderText() const;
     void clearFilters();
+    // Shows only these statuses (none: all), as the counts above the table do.
+    void setStatusFilter(const QList<JobStatus> &statuses);
     void focusSearch(); // Ctrl+F
     // The strip that says someone else changed the experiment meanwhile (empty when hidden).
     QString changedMeanwhileText() const;
@@ -107,14 +186,15 @@ private:
     void restoreLayout();
     void updateTotal();
     void updatePlaceholders();
+    void countClicked(StatusCountButton *button);
+    void syncCountButtons(); // checked, faint and tooltips from the model's filter
 
     std::unique_ptr<Ui::ExperimentView> m_ui;
     QPointer<Client> m_client;
     Experiment m_experiment;
     JobTableModel *m_model;
     QString m_settingsScope;
-    QList<QLabel *> m_countLabels;
-    QList<QToolButton *> m_statusButtons;
+    QList<StatusCountButton *> m_countButtons;
     QTimer m_searchDebounce;
     QStringList m_hiddenColumns; // column keys
     bool m_refreshing = false;
