@@ -141,6 +141,45 @@ private slots:
         QCOMPARE(model.rowAt(0).id, someId);
     }
 
+    void snapshotStaysAsTaken()
+    {
+        // No server: appends in creation order, as the chart bench fills it.
+        JobTableModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.sort(JobTableModel::CreatedColumn, Qt::AscendingOrder);
+        auto job = [](int i, double acc) {
+            Job j;
+            j.id = QStringLiteral("j%1").arg(i);
+            j.status = JobStatus::Done;
+            j.createdAt = 100 + i;
+            j.hyperparameters = QCborMap{{QStringLiteral("lr"), 0.1 * i}};
+            j.results = QCborMap{{QStringLiteral("acc"), acc}};
+            return j;
+        };
+        model.applyChanges({job(1, 0.5), job(2, 0.6)});
+        const JobTableModel::Snapshot snap = model.snapshot();
+        QCOMPARE(snap.rows.size(), 2);
+        QCOMPARE(snap.columnSlots.size(), model.columnCount() - JobTableModel::FixedColumnCount);
+        for (int c = JobTableModel::FixedColumnCount; c < model.columnCount(); ++c) {
+            const int slot = snap.columnSlots[c - JobTableModel::FixedColumnCount];
+            QVERIFY(snap.slotKeys[slot] == model.columnKey(c));
+            QCOMPARE(snap.rows[1].values.value(slot), model.value(1, c));
+        }
+
+        // Later changes (an update in place, a new job, a new column) leave it alone.
+        Job changed = job(1, 0.9);
+        changed.results.insert(QStringLiteral("loss"), 0.1);
+        model.applyChanges({changed, job(3, 0.7)});
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(snap.rows.size(), 2);
+        const int acc = model.columnOf({JobTableModel::ColumnSource::Result, QStringLiteral("acc")});
+        const int accSlot = snap.columnSlots[acc - JobTableModel::FixedColumnCount];
+        QCOMPARE(snap.rows[0].values.value(accSlot).toDouble(), 0.5);
+        QCOMPARE(model.value(0, acc).toDouble(), 0.9);
+        QCOMPARE(snap.slotKeys.size(), 2);
+        QCOMPARE(model.snapshot().slotKeys.size(), 3);
+    }
+
     void liveUpdatesInPlace()
     {
         Client client(m_config);

@@ -84,6 +84,17 @@ public:
     int columnOf(const ColumnKey &key) const;
     QCborValue value(int row, int column) const;
 
+    // The rows and column layout as plain values, for work off the UI thread
+    // (chart preparation): the lists are implicitly shared, so taking one is
+    // cheap and later model changes leave it as it was.
+    struct Snapshot
+    {
+        QList<JobRow> rows;
+        QList<ColumnKey> slotKeys; // by slot of JobRow::values
+        QList<int> columnSlots;    // by dynamic column (after the fixed ones): its slot
+    };
+    Snapshot snapshot() const { return {rows(), m_slots, m_columnSlots}; }
+
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
