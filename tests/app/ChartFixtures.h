@@ -6,6 +6,10 @@
 
 #include <QCborArray>
 #include <QCborMap>
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
 
 // QTest output for the enums compared below (found by argument-dependent lookup).
 namespace schedy {
@@ -141,6 +145,129 @@ inline void fillModel(JobTableModel &model, const QList<Job> &jobs)
 {
     model.sort(JobTableModel::CreatedColumn, Qt::AscendingOrder);
     model.applyChanges(jobs);
+}
+
+// Prepared chart data compared field by field (NaN equals NaN): what a
+// worker prepared from a snapshot against what the model gave in place.
+inline bool sameNumber(double a, double b)
+{
+    return (std::isnan(a) && std::isnan(b)) || a == b;
+}
+
+inline void compareAxis(const charts::AxisSpec &a, const charts::AxisSpec &b)
+{
+    QCOMPARE(a.kind, b.kind);
+    QCOMPARE(a.labels, b.labels);
+    QCOMPARE(a.categories, b.categories);
+    QCOMPARE(a.categoryIndex, b.categoryIndex);
+    QVERIFY(sameNumber(a.min, b.min));
+    QVERIFY(sameNumber(a.max, b.max));
+}
+
+inline void comparePrepared(const charts::PreparedChart &a, const charts::PreparedChart &b)
+{
+    using namespace charts;
+    QCOMPARE(int(a.request.kind), int(b.request.kind));
+    switch (a.request.kind) {
+    case ChartKind::History:
+        QCOMPARE(a.history.points, b.history.points);
+        QCOMPARE(a.history.ids, b.history.ids);
+        QCOMPARE(a.history.best, b.history.best);
+        QCOMPARE(a.history.bestId, b.history.bestId);
+        QCOMPARE(a.history.skipped, b.history.skipped);
+        break;
+    case ChartKind::Scatter:
+        compareAxis(a.scatter.xAxis, b.scatter.xAxis);
+        QCOMPARE(a.scatter.points, b.scatter.points);
+        QCOMPARE(a.scatter.ids, b.scatter.ids);
+        QVERIFY(a.scatter.statuses == b.scatter.statuses);
+        QCOMPARE(a.scatter.skipped, b.scatter.skipped);
+        break;
+    case ChartKind::Parallel:
+        QCOMPARE(a.parallel.axes.size(), b.parallel.axes.size());
+        for (qsizetype i = 0; i < a.parallel.axes.size(); ++i) {
+            QCOMPARE(a.parallel.axes[i].name, b.parallel.axes[i].name);
+            QCOMPARE(a.parallel.axes[i].isResult, b.parallel.axes[i].isResult);
+            compareAxis(a.parallel.axes[i].spec, b.parallel.axes[i].spec);
+            if (QTest::currentTestFailed())
+                return;
+        }
+        // Bit for bit: NaN marks a missing value.
+        QCOMPARE(a.parallel.positions.size(), b.parallel.positions.size());
+        QVERIFY(std::memcmp(a.parallel.positions.constData(), b.parallel.positions.constData(),
+                            sizeof(float) * size_t(a.parallel.positions.size())) == 0);
+        QCOMPARE(a.parallel.ids, b.parallel.ids);
+        QCOMPARE(a.parallel.results, b.parallel.results);
+        QVERIFY(sameNumber(a.parallel.resultMin, b.parallel.resultMin));
+        QVERIFY(sameNumber(a.parallel.resultMax, b.parallel.resultMax));
+        QCOMPARE(a.parallel.skipped, b.parallel.skipped);
+        break;
+    case ChartKind::Curves:
+        QCOMPARE(a.curves.curves.size(), b.curves.curves.size());
+        for (qsizetype i = 0; i < a.curves.curves.size(); ++i) {
+            const Curve &x = a.curves.curves[i], &y = b.curves.curves[i];
+            QCOMPARE(x.id, y.id);
+            QCOMPARE(x.points, y.points);
+            QVERIFY(sameNumber(x.best, y.best));
+            QCOMPARE(int(x.status), int(y.status));
+            QCOMPARE(x.rank, y.rank);
+            QCOMPARE(x.selected, y.selected);
+        }
+        QCOMPARE(a.curves.candidates, b.curves.candidates);
+        QCOMPARE(a.curves.xMax, b.curves.xMax);
+        QVERIFY(sameNumber(a.curves.yMin, b.curves.yMin));
+        QVERIFY(sameNumber(a.curves.yMax, b.curves.yMax));
+        break;
+    case ChartKind::Lineage:
+        QCOMPARE(a.lineage.nodes.size(), b.lineage.nodes.size());
+        for (qsizetype i = 0; i < a.lineage.nodes.size(); ++i) {
+            const LineageNode &x = a.lineage.nodes[i], &y = b.lineage.nodes[i];
+            QCOMPARE(x.id, y.id);
+            QCOMPARE(x.member, y.member);
+            QCOMPARE(x.parent, y.parent);
+            QCOMPARE(x.generation, y.generation);
+            QVERIFY(sameNumber(x.quality, y.quality));
+            QCOMPARE(int(x.status), int(y.status));
+            QCOMPARE(x.parentNode, y.parentNode);
+            QCOMPARE(x.memberIndex, y.memberIndex);
+            QCOMPARE(x.exploit, y.exploit);
+        }
+        QCOMPARE(a.lineage.members, b.lineage.members);
+        QCOMPARE(a.lineage.memberNodes, b.lineage.memberNodes);
+        QCOMPARE(a.lineage.maxGeneration, b.lineage.maxGeneration);
+        QVERIFY(sameNumber(a.lineage.qualityMin, b.lineage.qualityMin));
+        QVERIFY(sameNumber(a.lineage.qualityMax, b.lineage.qualityMax));
+        QCOMPARE(a.lineage.exploitCount, b.lineage.exploitCount);
+        QCOMPARE(a.lineage.nodeOfId, b.lineage.nodeOfId);
+        break;
+    }
+}
+
+// One request per chart kind for the random-search and PBT fixtures.
+inline QList<charts::ChartRequest> requestsFor(const Experiment &experiment, const QString &result,
+                                               const QSet<QString> &selected = {})
+{
+    using namespace charts;
+    QList<ChartRequest> requests;
+    for (ChartKind kind : {ChartKind::History, ChartKind::Scatter, ChartKind::Scatter, ChartKind::Parallel,
+                           ChartKind::Curves, ChartKind::Curves, ChartKind::Lineage}) {
+        ChartRequest r;
+        r.kind = kind;
+        r.result = result;
+        r.objective = objectiveFor(experiment, result);
+        r.hyperparameter =
+            requests.size() == 1 ? QStringLiteral("learning_rate") : QStringLiteral("optimizer");
+        r.hint = axisHint(experiment, r.hyperparameter);
+        for (const QString &hp : experimentHyperparameters(experiment)) {
+            r.fields.append(hyperparameterField(hp));
+            r.hints.append(axisHint(experiment, hp));
+        }
+        r.bestCount = 3;
+        r.selected = selected;
+        r.selectedOnly = kind == ChartKind::Curves && requests.size() == 5;
+        requests.append(r);
+    }
+    return requests;
 }
 
 } // namespace schedy::test

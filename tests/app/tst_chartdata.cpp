@@ -1,6 +1,8 @@
 #include "ChartData.h"
 #include "ChartFixtures.h"
+#include "ChartPreparer.h"
 
+#include <QThread>
 #include <QtTest>
 
 #include <cmath>
@@ -9,6 +11,24 @@ using namespace schedy;
 using namespace schedy::charts;
 using namespace schedy::test;
 using namespace Qt::StringLiterals;
+
+// Collects ChartPreparer results on the test's thread (QSignalSpy itself
+// connects directly, which is not safe across threads).
+class PreparedReceiver : public QObject
+{
+    Q_OBJECT
+public:
+    QList<quint64> generations;
+    QList<PreparedChart> charts;
+    void receive(quint64 generation, const PreparedChart &chart)
+    {
+        generations.append(generation);
+        charts.append(chart);
+        Q_EMIT received();
+    }
+Q_SIGNALS:
+    void received();
+};
 
 // The charts' data preparation, without widgets: which jobs, where, in
 // which order, and what is skipped.
@@ -368,6 +388,84 @@ private slots:
         QCOMPARE(niceTicks(5, 5), (QList<double>{5}));
         QCOMPARE(niceTicks(0, 95, 10).size(), 10);
         QVERIFY(niceTicks(std::nan(""), 1).isEmpty());
+    }
+
+    void snapshotPreparesAsTheModel_data()
+    {
+        QTest::addColumn<bool>("pbt");
+        QTest::newRow("random search") << false;
+        QTest::newRow("pbt") << true;
+    }
+
+    void snapshotPreparesAsTheModel()
+    {
+        // Every chart kind: prepared from a snapshot, as the worker does,
+        // equal to the synchronous path over the model.
+        QFETCH(bool, pbt);
+        const Experiment e = pbt ? pbtExperiment(6, 5) : randomSearchExperiment();
+        JobTableModel model;
+        fillModel(model, pbt ? pbtJobs(6, 5) : randomSearchJobs(25, 3, 2));
+        const SnapshotJobSource snapshot(model.snapshot());
+        const ModelJobSource fromModel(&model);
+        QCOMPARE(snapshot.count(), fromModel.count());
+        QCOMPARE(snapshot.fields(), fromModel.fields());
+        QCOMPARE(snapshot.hyperparameters(3), fromModel.hyperparameters(3));
+        QCOMPARE(snapshot.field(resultField(u"nothing"_s)), -1);
+        for (const QString &result : {u"loss"_s, pbt ? u"best_loss"_s : u"accuracy"_s}) {
+            for (const ChartRequest &request : requestsFor(e, result, {model.rowAt(1).id})) {
+                const PreparedChart a = prepareChart(fromModel, request);
+                const PreparedChart b = prepareChart(snapshot, request);
+                comparePrepared(a, b);
+                if (QTest::currentTestFailed())
+                    qWarning() << "chart kind" << int(request.kind) << "result" << result;
+            }
+        }
+        // Not empty: the comparison compared something.
+        const QList<ChartRequest> requests = requestsFor(e, u"loss"_s);
+        QVERIFY(!prepareChart(snapshot, requests[0]).history.points.isEmpty());
+        QVERIFY(!prepareChart(snapshot, requests[3]).parallel.ids.isEmpty());
+        QVERIFY(!prepareChart(snapshot, requests[4]).curves.curves.isEmpty());
+        if (pbt)
+            QCOMPARE(prepareChart(snapshot, requestsFor(e, u"best_loss"_s)[6]).lineage.nodes.size(), 30);
+    }
+
+    void preparerOnAWorkerThread()
+    {
+        JobTableModel model;
+        fillModel(model, randomSearchJobs(25, 3, 2));
+        const ChartRequest request = requestsFor(randomSearchExperiment(), u"accuracy"_s)[3]; // parallel
+        const PreparedChart expected = prepareChart(ModelJobSource(&model), request);
+
+        QThread thread;
+        auto *preparer = new ChartPreparer;
+        preparer->moveToThread(&thread);
+        thread.start();
+        PreparedReceiver receiver;
+        connect(preparer, &ChartPreparer::prepared, &receiver, &PreparedReceiver::receive);
+        QSignalSpy prepared(&receiver, &PreparedReceiver::received);
+        const JobTableModel::Snapshot snapshot = model.snapshot();
+        auto post = [&](quint64 generation) {
+            QMetaObject::invokeMethod(
+                preparer, [=] { preparer->prepare(generation, request, snapshot); }, Qt::QueuedConnection);
+        };
+        preparer->setLatest(1);
+        post(1);
+        QVERIFY(prepared.wait());
+        QCOMPARE(receiver.generations, QList<quint64>{1});
+        comparePrepared(receiver.charts.first(), expected);
+
+        // A request overtaken by a newer one is skipped, unprepared.
+        receiver.generations.clear();
+        preparer->setLatest(3);
+        post(2);
+        post(3);
+        QVERIFY(prepared.wait());
+        QCOMPARE(receiver.generations, QList<quint64>{3});
+        QCOMPARE(preparer->skippedCount(), 1);
+
+        thread.quit();
+        thread.wait();
+        delete preparer;
     }
 
     void modelSourceMatchesJobs()

@@ -3,6 +3,7 @@
 #include "ValueFormat.h"
 
 #include <QCborArray>
+#include <QElapsedTimer>
 #include <QVarLengthArray>
 
 #include <algorithm>
@@ -69,6 +70,35 @@ QList<FieldKey> ModelJobSource::fields() const
 QCborMap ModelJobSource::hyperparameters(int index) const
 {
     return m_model->job(index).hyperparameters;
+}
+
+int SnapshotJobSource::field(const FieldKey &key) const
+{
+    if (key.source == FieldSource::Fixed)
+        return -1;
+    return int(m_snapshot.slotKeys.indexOf(key));
+}
+
+QList<FieldKey> SnapshotJobSource::fields() const
+{
+    // In column order, as the model lists them.
+    QList<FieldKey> keys;
+    keys.reserve(m_snapshot.columnSlots.size());
+    for (int slot : m_snapshot.columnSlots)
+        keys.append(m_snapshot.slotKeys[slot]);
+    return keys;
+}
+
+QCborMap SnapshotJobSource::hyperparameters(int index) const
+{
+    QCborMap map;
+    const QList<QCborValue> &values = m_snapshot.rows[index].values;
+    for (int slot = 0; slot < values.size(); ++slot) {
+        const FieldKey &k = m_snapshot.slotKeys[slot];
+        if (k.source == FieldSource::Hyperparameter && !values[slot].isUndefined())
+            map.insert(k.name, values[slot]);
+    }
+    return map;
 }
 
 JobListSource::JobListSource(QList<Job> jobs)
@@ -767,6 +797,37 @@ LineageGraph lineage(const JobSource &source, const FieldKey &quality, Objective
         });
     }
     return g;
+}
+
+// --- One chart's preparation ----------------------------------------------------
+
+PreparedChart prepareChart(const JobSource &source, const ChartRequest &request)
+{
+    QElapsedTimer timer;
+    timer.start();
+    PreparedChart out;
+    out.request = request;
+    const FieldKey result = resultField(request.result);
+    switch (request.kind) {
+    case ChartKind::History:
+        out.history = history(source, result, request.objective);
+        break;
+    case ChartKind::Scatter:
+        out.scatter = scatter(source, hyperparameterField(request.hyperparameter), result, request.hint);
+        break;
+    case ChartKind::Parallel:
+        out.parallel = parallelCoordinates(source, request.fields, request.hints, result);
+        break;
+    case ChartKind::Curves:
+        out.curves = curves(source, result, request.objective, request.bestCount, request.selected,
+                            request.selectedOnly);
+        break;
+    case ChartKind::Lineage:
+        out.lineage = lineage(source, result, request.objective);
+        break;
+    }
+    out.prepareMs = timer.elapsed();
+    return out;
 }
 
 } // namespace schedy::charts

@@ -80,6 +80,35 @@ private:
     const JobTableModel *m_model;
 };
 
+// A snapshot of the job table (JobTableModel::snapshot()): the same answers as
+// ModelJobSource at the time it was taken, readable from any thread.
+class SnapshotJobSource final : public JobSource
+{
+public:
+    explicit SnapshotJobSource(JobTableModel::Snapshot snapshot)
+        : m_snapshot(std::move(snapshot))
+    {}
+    int count() const override { return int(m_snapshot.rows.size()); }
+    QString id(int index) const override { return m_snapshot.rows[index].id; }
+    JobStatus status(int index) const override { return m_snapshot.rows[index].status; }
+    double createdAt(int index) const override { return m_snapshot.rows[index].createdAt; }
+    double modifiedAt(int index) const override { return m_snapshot.rows[index].modifiedAt; }
+    qint64 generation(int index) const override { return m_snapshot.rows[index].generation; }
+    QString parent(int index) const override { return m_snapshot.rows[index].parent; }
+    QString member(int index) const override { return m_snapshot.rows[index].member; }
+    // Handles are slots of JobRow::values; fixed columns are not charted.
+    int field(const FieldKey &key) const override;
+    QCborValue value(int index, int field) const override
+    {
+        return field < 0 ? QCborValue() : m_snapshot.rows[index].values.value(field);
+    }
+    QList<FieldKey> fields() const override;
+    QCborMap hyperparameters(int index) const override;
+
+private:
+    JobTableModel::Snapshot m_snapshot;
+};
+
 class JobListSource final : public JobSource
 {
 public:
@@ -275,5 +304,36 @@ struct LineageGraph
     int edgeCount() const;
 };
 LineageGraph lineage(const JobSource &source, const FieldKey &quality, Objective objective);
+
+// --- One chart's preparation ------------------------------------------------
+
+// Everything a chart's data depends on besides the jobs, as plain values: the
+// panel fills it on the UI thread, prepareChart() may run on any thread.
+enum class ChartKind { History, Scatter, Parallel, Curves, Lineage };
+struct ChartRequest
+{
+    ChartKind kind = ChartKind::History;
+    QString result;
+    Objective objective = Objective::Minimize;
+    QString hyperparameter; // scatter
+    AxisHint hint;          // scatter
+    QList<FieldKey> fields; // parallel: the hyperparameter axes
+    QList<AxisHint> hints;  // parallel, same order
+    int bestCount = 10;     // curves
+    QSet<QString> selected; // curves
+    bool selectedOnly = false;
+};
+// The prepared data of request.kind (the other members stay empty).
+struct PreparedChart
+{
+    ChartRequest request;
+    HistoryData history;
+    ScatterData scatter;
+    ParallelData parallel;
+    CurveData curves;
+    LineageGraph lineage;
+    qint64 prepareMs = 0;
+};
+PreparedChart prepareChart(const JobSource &source, const ChartRequest &request);
 
 } // namespace schedy::charts
