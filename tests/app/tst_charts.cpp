@@ -47,6 +47,26 @@ class TestCharts : public QObject
         bool exposed = false;
     };
 
+    // The data the panel's visible chart shows, as prepared data.
+    static PreparedChart shown(const ChartsPanel &panel)
+    {
+        PreparedChart c;
+        c.request.kind = ChartKind(panel.currentChart());
+        c.history = panel.historyChart()->data();
+        c.scatter = panel.scatterChart()->data();
+        c.parallel = panel.parallelChart()->data();
+        c.curves = panel.curvesChart()->data();
+        c.lineage = panel.lineageChart()->graph();
+        return c;
+    }
+    // Prepares off the UI thread whatever the size, for one test.
+    struct OffThread
+    {
+        const int previous = ChartsPanel::asyncThreshold();
+        OffThread() { ChartsPanel::setAsyncThreshold(0); }
+        ~OffThread() { ChartsPanel::setAsyncThreshold(previous); }
+    };
+
     static qsizetype points(const DataLayerItem *layer, int set)
     {
         return layer->pointSets().value(set).points.size();
@@ -504,6 +524,131 @@ private slots:
         f.panel.show();
         QVERIFY(rebuilt.wait());
         QCOMPARE(chart->data().points.size(), 48);
+    }
+
+    void preparedOffThreadAsInPlace_data()
+    {
+        QTest::addColumn<bool>("pbt");
+        QTest::addColumn<int>("chart");
+        QTest::addColumn<QString>("result");
+        QTest::addColumn<QString>("hyperparameter");
+        using C = ChartsPanel::Chart;
+        QTest::newRow("history") << false << int(C::History) << u"accuracy"_s << QString();
+        QTest::newRow("scatter log") << false << int(C::Scatter) << u"loss"_s << u"learning_rate"_s;
+        QTest::newRow("scatter categories") << false << int(C::Scatter) << u"accuracy"_s << u"optimizer"_s;
+        QTest::newRow("parallel") << false << int(C::Parallel) << u"accuracy"_s << QString();
+        QTest::newRow("curves") << false << int(C::Curves) << u"loss"_s << QString();
+        QTest::newRow("lineage") << true << int(C::Lineage) << u"best_loss"_s << QString();
+        QTest::newRow("pbt curves") << true << int(C::Curves) << u"loss"_s << QString();
+    }
+
+    void preparedOffThreadAsInPlace()
+    {
+        // The worker's data, shown by the chart, equals the synchronous path's.
+        QFETCH(bool, pbt);
+        QFETCH(int, chart);
+        QFETCH(QString, result);
+        QFETCH(QString, hyperparameter);
+        Fixture f(pbt ? pbtExperiment(6, 5) : randomSearchExperiment(),
+                  pbt ? pbtJobs(6, 5) : randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.selection.select(f.model.index(2, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        f.panel.setCurrentChart(ChartsPanel::Chart(chart));
+        f.panel.setResult(result);
+        if (!hyperparameter.isEmpty())
+            f.panel.setHyperparameter(hyperparameter);
+        f.panel.rebuildNow();
+        QVERIFY(!f.panel.isPreparing());
+        const PreparedChart inPlace = shown(f.panel);
+
+        OffThread offThread;
+        QSignalSpy rebuilt(&f.panel, &ChartsPanel::rebuilt);
+        const int preparations = f.panel.preparationCount();
+        f.panel.rebuildNow();
+        QVERIFY(f.panel.isPreparing());
+        QCOMPARE(rebuilt.count(), 0);
+        QVERIFY(rebuilt.wait());
+        QVERIFY(!f.panel.isPreparing());
+        QCOMPARE(f.panel.preparationCount(), preparations + 1);
+        comparePrepared(shown(f.panel), inPlace);
+    }
+
+    void staleResultDropped()
+    {
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart::History);
+        f.panel.setResult(u"accuracy"_s);
+        HistoryChart *chart = f.panel.historyChart();
+        QCOMPARE(chart->data().points.size(), 25);
+
+        OffThread offThread;
+        QSignalSpy rebuilt(&f.panel, &ChartsPanel::rebuilt);
+        f.panel.rebuildNow(); // overtaken by the next one before its result is in
+        f.model.applyChanges({makeJob(u"late"_s, JobStatus::Done, {}, {{u"accuracy"_s, 0.999}}, 9000)});
+        f.panel.rebuildNow();
+        // Meanwhile the chart shows what it showed.
+        QCOMPARE(chart->data().points.size(), 25);
+        QVERIFY(rebuilt.wait());
+        QCOMPARE(rebuilt.count(), 1);
+        QCOMPARE(f.panel.staleResultCount(), 1); // dropped, or skipped unprepared
+        QCOMPARE(chart->data().points.size(), 26);
+        QCOMPARE(chart->data().bestId, u"late"_s);
+
+        // Switching charts makes a preparation in progress stale too.
+        f.panel.rebuildNow();
+        f.panel.setCurrentChart(ChartsPanel::Chart::Parallel);
+        QVERIFY(rebuilt.wait());
+        QCOMPARE(rebuilt.count(), 2);
+        QCOMPARE(f.panel.staleResultCount(), 2);
+        QCOMPARE(f.panel.parallelChart()->data().lineCount(), 26);
+    }
+
+    void destroyedWhilePreparing()
+    {
+        // Big enough that the worker is still at it when the panel goes.
+        JobTableModel model;
+        QList<Job> jobs;
+        for (int i = 0; i < 20; ++i)
+            jobs.append(randomSearchJobs(250, 0, 0));
+        for (int i = 0; i < jobs.size(); ++i)
+            jobs[i].id = u"big%1"_s.arg(i);
+        fillModel(model, jobs);
+        QItemSelectionModel selection(&model);
+        OffThread offThread;
+        for (auto chart : {ChartsPanel::Chart::Parallel, ChartsPanel::Chart::Scatter}) {
+            auto *panel = new ChartsPanel;
+            panel->setSource(&model, randomSearchExperiment(), &selection);
+            panel->setCurrentChart(chart);
+            QVERIFY(panel->isPreparing());
+            delete panel; // waits for the worker; its result is never delivered
+            QCoreApplication::sendPostedEvents();
+            QCoreApplication::processEvents();
+        }
+        // The model is intact and still usable.
+        QCOMPARE(model.rowCount(), 5000);
+        model.applyChanges({makeJob(u"after"_s, JobStatus::Done, {}, {{u"accuracy"_s, 0.5}}, 9000)});
+        QCOMPARE(model.rowCount(), 5001);
+    }
+
+    void burstIsOnePreparation()
+    {
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart::Parallel);
+        f.panel.setResult(u"accuracy"_s);
+        OffThread offThread;
+        QSignalSpy rebuilt(&f.panel, &ChartsPanel::rebuilt);
+        const int preparations = f.panel.preparationCount();
+        for (int i = 0; i < 30; ++i) {
+            f.model.applyChanges({makeJob(u"new%1"_s.arg(i), JobStatus::Done, {},
+                                          {{u"accuracy"_s, 0.1 + i / 100.0}}, 5000.0 + i)});
+        }
+        QVERIFY(rebuilt.wait());
+        QCOMPARE(rebuilt.count(), 1);
+        QCOMPARE(f.panel.preparationCount(), preparations + 1);
+        QCOMPARE(f.panel.parallelChart()->data().lineCount(), 25 + 30);
+        QCOMPARE(f.panel.staleResultCount(), 0);
     }
 
     void zoomAndPan()

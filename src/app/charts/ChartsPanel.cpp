@@ -1,6 +1,7 @@
 #include "ChartsPanel.h"
 
 #include "ChartExporter.h"
+#include "ChartPreparer.h"
 #include "CurvesChart.h"
 #include "HistoryChart.h"
 #include "JobTableModel.h"
@@ -34,6 +35,10 @@ namespace {
 constexpr int ProbeRows = 5000;
 constexpr int MinimumDelayMs = 60;
 constexpr int MaximumDelayMs = 1000;
+// Below this many jobs the preparation takes a few ms: done in place, the
+// chart shows the new data at once.
+int s_asyncThreshold = 2000;
+static_assert(int(ChartKind::Lineage) == int(ChartsPanel::Chart::Lineage), "same order");
 
 QStringList itemsOf(const QComboBox *combo)
 {
@@ -83,6 +88,12 @@ ChartsPanel::ChartsPanel(QWidget *parent)
     , m_curves(new CurvesChart(this))
     , m_lineage(new LineageChart(this))
 {
+    qRegisterMetaType<PreparedChart>();
+    m_preparer = new ChartPreparer;
+    m_preparer->moveToThread(&m_prepareThread);
+    m_prepareThread.setObjectName(QStringLiteral("chart preparation"));
+    connect(m_preparer, &ChartPreparer::prepared, this, &ChartsPanel::onPrepared);
+
     m_chartCombo->addItem(tr("Optimization history"), int(Chart::History));
     m_chartCombo->addItem(tr("Result against hyperparameter"), int(Chart::Scatter));
     m_chartCombo->addItem(tr("Parallel coordinates"), int(Chart::Parallel));
@@ -187,7 +198,30 @@ ChartsPanel::ChartsPanel(QWidget *parent)
     updateControls();
 }
 
-ChartsPanel::~ChartsPanel() = default;
+ChartsPanel::~ChartsPanel()
+{
+    // A preparation in progress finishes first (its result is never
+    // delivered: the queued signal dies with this object); pending ones are
+    // dropped with the preparer.
+    m_prepareThread.quit();
+    m_prepareThread.wait();
+    delete m_preparer;
+}
+
+int ChartsPanel::asyncThreshold()
+{
+    return s_asyncThreshold;
+}
+
+void ChartsPanel::setAsyncThreshold(int jobs)
+{
+    s_asyncThreshold = jobs;
+}
+
+int ChartsPanel::staleResultCount() const
+{
+    return m_droppedResults + m_preparer->skippedCount();
+}
 
 void ChartsPanel::setSource(JobTableModel *model, const Experiment &experiment,
                             QItemSelectionModel *selection)
@@ -198,6 +232,8 @@ void ChartsPanel::setSource(JobTableModel *model, const Experiment &experiment,
         disconnect(m_selection, nullptr, this, nullptr);
     m_model = model;
     m_selection = selection;
+    ++m_generation; // a preparation for the previous source is stale
+    m_preparing = false;
     m_experiment = experiment;
     m_results.clear();
     m_hyperparameter.clear();
@@ -521,23 +557,98 @@ void ChartsPanel::updateControls()
     m_infoLabel->setText(info);
 }
 
+ChartRequest ChartsPanel::makeRequest() const
+{
+    ChartRequest request;
+    request.kind = ChartKind(m_chart);
+    request.result = result();
+    request.objective = objective();
+    switch (m_chart) {
+    case Chart::Scatter:
+        request.hyperparameter = m_hyperparameter;
+        request.hint = axisHint(m_experiment, m_hyperparameter);
+        break;
+    case Chart::Parallel:
+        for (const QString &hp : hyperparameterChoices()) {
+            const AxisHint hint = axisHint(m_experiment, hp);
+            if (hint.fromExperiment && hint.kind == AxisKind::Category && hint.categories.size() == 1)
+                continue; // constants: one point, no information
+            request.fields.append(hyperparameterField(hp));
+            request.hints.append(hint);
+        }
+        break;
+    case Chart::Curves:
+        request.bestCount = m_bestCount;
+        request.selected = m_selectedIds;
+        request.selectedOnly = m_selectedOnly;
+        break;
+    case Chart::History:
+    case Chart::Lineage:
+        break;
+    }
+    return request;
+}
+
 void ChartsPanel::rebuild()
 {
     QElapsedTimer timer;
     timer.start();
     m_dirty = false;
+    ++m_generation; // whatever is being prepared is out of date now
+    m_preparing = false;
     if (!m_model) {
         updateControls();
         return;
     }
     refreshChoices();
-    const ModelJobSource source(m_model);
-    const QString name = result();
-    const Objective obj = objective();
+    const ChartRequest request = makeRequest();
+    if (m_model->rowCount() < s_asyncThreshold) {
+        m_requestMs = 0;
+        apply(prepareChart(ModelJobSource(m_model), request));
+        m_lastApplyMs = 0; // all of it was rebuildNow()'s
+        m_lastRebuildMs = timer.elapsed();
+        return;
+    }
+    // The snapshot shares the model's rows: no copy unless the model changes
+    // while the worker holds it.
+    if (!m_prepareThread.isRunning())
+        m_prepareThread.start();
+    m_preparing = true;
+    ++m_preparationCount;
+    m_preparer->setLatest(m_generation);
+    QMetaObject::invokeMethod(
+        m_preparer,
+        [preparer = m_preparer, generation = m_generation, request, snapshot = m_model->snapshot()] {
+            preparer->prepare(generation, request, snapshot);
+        },
+        Qt::QueuedConnection);
+    m_requestMs = timer.elapsed();
+}
+
+void ChartsPanel::onPrepared(quint64 generation, const PreparedChart &chart)
+{
+    if (generation != m_generation || !m_preparing) {
+        ++m_droppedResults; // a newer rebuild is on its way, or was done in place
+        return;
+    }
+    m_preparing = false;
+    QElapsedTimer timer;
+    timer.start();
+    apply(chart);
+    m_lastApplyMs = timer.elapsed();
+    // What the coalescing delay adapts to: the whole rebuild, worker included,
+    // so that a huge experiment is not prepared back to back.
+    m_lastRebuildMs = m_requestMs + chart.prepareMs + m_lastApplyMs;
+}
+
+void ChartsPanel::apply(PreparedChart chart)
+{
+    const QString &name = chart.request.result;
+    const Objective obj = chart.request.objective;
     const QLocale locale;
-    switch (m_chart) {
-    case Chart::History: {
-        HistoryData data = history(source, resultField(name), obj);
+    switch (chart.request.kind) {
+    case ChartKind::History: {
+        HistoryData &data = chart.history;
         m_info = tr("%1 finished jobs").arg(locale.toString(data.points.size()));
         if (!data.bestId.isEmpty())
             m_info += tr(" · best %1 (%2)").arg(data.best.last().y(), 0, 'g', 6).arg(data.bestId);
@@ -546,40 +657,30 @@ void ChartsPanel::rebuild()
         m_history->setData(std::move(data), name, obj);
         break;
     }
-    case Chart::Scatter: {
-        ScatterData data = scatter(source, hyperparameterField(m_hyperparameter), resultField(name),
-                                   axisHint(m_experiment, m_hyperparameter));
+    case ChartKind::Scatter: {
+        ScatterData &data = chart.scatter;
         m_info = tr("%1 jobs").arg(locale.toString(data.points.size()));
         if (data.skipped > 0)
             m_info += tr(" · %1 not plotted (not numeric)").arg(locale.toString(data.skipped));
-        m_scatter->setData(std::move(data), m_hyperparameter, name);
+        m_scatter->setData(std::move(data), chart.request.hyperparameter, name);
         break;
     }
-    case Chart::Parallel: {
-        QList<FieldKey> fields;
-        QList<AxisHint> hints;
-        for (const QString &hp : hyperparameterChoices()) {
-            const AxisHint hint = axisHint(m_experiment, hp);
-            if (hint.fromExperiment && hint.kind == AxisKind::Category && hint.categories.size() == 1)
-                continue; // constants: one point, no information
-            fields.append(hyperparameterField(hp));
-            hints.append(hint);
-        }
-        ParallelData data = parallelCoordinates(source, fields, hints, resultField(name));
+    case ChartKind::Parallel: {
+        ParallelData &data = chart.parallel;
         m_info =
             tr("%1 finished jobs × %2 axes").arg(locale.toString(data.lineCount())).arg(data.axes.size());
         m_parallel->setData(std::move(data), name, obj);
         break;
     }
-    case Chart::Curves: {
-        CurveData data = curves(source, resultField(name), obj, m_bestCount, m_selectedIds, m_selectedOnly);
+    case ChartKind::Curves: {
+        CurveData &data = chart.curves;
         m_info =
             tr("%1 of %2 curves").arg(locale.toString(data.curves.size()), locale.toString(data.candidates));
         m_curves->setData(std::move(data), name, obj);
         break;
     }
-    case Chart::Lineage: {
-        LineageGraph graph = lineage(source, resultField(name), obj);
+    case ChartKind::Lineage: {
+        LineageGraph &graph = chart.lineage;
         m_info = tr("%1 members × %2 generations · %3 exploit steps")
                      .arg(graph.members.size())
                      .arg(graph.maxGeneration + 1)
@@ -588,13 +689,12 @@ void ChartsPanel::rebuild()
         break;
     }
     }
-    for (XYChartView *chart : {static_cast<XYChartView *>(m_history), static_cast<XYChartView *>(m_scatter),
-                               static_cast<XYChartView *>(m_curves), static_cast<XYChartView *>(m_lineage)})
-        chart->setSelectedIds(m_selectedIds);
+    for (XYChartView *view : {static_cast<XYChartView *>(m_history), static_cast<XYChartView *>(m_scatter),
+                              static_cast<XYChartView *>(m_curves), static_cast<XYChartView *>(m_lineage)})
+        view->setSelectedIds(m_selectedIds);
     m_parallel->setSelectedIds(m_selectedIds);
     updateControls();
     ++m_rebuildCount;
-    m_lastRebuildMs = timer.elapsed();
     Q_EMIT rebuilt();
 }
 

@@ -6,6 +6,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QPointer>
+#include <QThread>
 #include <QTimer>
 #include <QWidget>
 
@@ -25,6 +26,7 @@ namespace schedy::charts {
 class CurvesChart;
 class ExportableChart;
 class HistoryChart;
+class ChartPreparer;
 class ParallelCoordinatesChart;
 class ScatterChart;
 
@@ -32,7 +34,10 @@ class ScatterChart;
 // the result/hyperparameter/objective pickers, zoom reset and export. The
 // charts share the job table's selection both ways. Model changes are
 // coalesced by one single-shot timer into one rebuild of the visible chart;
-// a hidden panel only remembers that it is out of date. While shown, it
+// a hidden panel only remembers that it is out of date. From
+// asyncThreshold() jobs on, the chart's data is prepared on a worker thread
+// from a snapshot of the model; the chart shows its previous data until the
+// result arrives, and results overtaken by a newer rebuild are dropped. While shown, it
 // pages in the rest of the experiment's jobs (charts need all of them).
 class ChartsPanel : public QWidget
 {
@@ -77,9 +82,22 @@ public:
     void resetZoom();
 
     // Rebuilds the visible chart now (tests, bench); normally the timer does.
+    // From asyncThreshold() jobs on, the new data is shown when rebuilt() is
+    // emitted, later.
     void rebuildNow();
+    // Jobs from which the data is prepared off the UI thread (tests: 0).
+    static int asyncThreshold();
+    static void setAsyncThreshold(int jobs);
+    bool isPreparing() const { return m_preparing; }
+    // Preparations sent to the worker; results dropped because a newer
+    // rebuild overtook them (or skipped unprepared by the worker).
+    int preparationCount() const { return m_preparationCount; }
+    int staleResultCount() const;
     int rebuildCount() const { return m_rebuildCount; }
     qint64 lastRebuildMs() const { return m_lastRebuildMs; }
+    // UI-thread time of handing the last prepared data to the chart (0 when
+    // prepared synchronously: rebuildNow() includes it).
+    qint64 lastApplyMs() const { return m_lastApplyMs; }
 
 Q_SIGNALS:
     void rebuilt();
@@ -90,6 +108,9 @@ protected:
 private:
     void scheduleRebuild();
     void rebuild();
+    ChartRequest makeRequest() const;
+    void onPrepared(quint64 generation, const PreparedChart &chart);
+    void apply(PreparedChart chart);
     void fetchRemaining();
     void refreshChoices();
     void updateControls();
@@ -116,6 +137,17 @@ private:
     bool m_dirty = true;
     int m_rebuildCount = 0;
     qint64 m_lastRebuildMs = 0;
+    qint64 m_lastApplyMs = 0;
+    qint64 m_requestMs = 0; // UI-thread part of the pending request
+    // Off the UI thread: the preparer lives in m_prepareThread (started on
+    // first use); every rebuild takes a new generation, results of older
+    // ones are stale.
+    QThread m_prepareThread;
+    ChartPreparer *m_preparer;
+    quint64 m_generation = 0;
+    bool m_preparing = false;
+    int m_preparationCount = 0;
+    int m_droppedResults = 0;
     QTimer m_rebuildTimer;
     QString m_info;
 
