@@ -43,20 +43,11 @@ public:
     // A key without escapes or control characters (what json::parse reads the same way).
     bool key(QLatin1StringView *out)
     {
-        skipSpace();
-        if (m_p >= m_end || *m_p != '"')
+        QByteArrayView text;
+        if (!plainString(&text))
             return false;
-        for (const char *q = m_p + 1; q < m_end; ++q) {
-            const unsigned char c = static_cast<unsigned char>(*q);
-            if (c == '"') {
-                *out = QLatin1StringView(m_p + 1, q - m_p - 1);
-                m_p = q + 1;
-                return take(':');
-            }
-            if (c == '\\' || c < 0x20)
-                return false;
-        }
-        return false;
+        *out = QLatin1StringView(text.data(), text.size());
+        return take(':');
     }
 
     // Any JSON value, by the same parser json::parse uses.

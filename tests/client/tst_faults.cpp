@@ -35,6 +35,30 @@ RetryPolicy fastPolicy()
 
 #define VERIFY_ERROR(call, k, status) VERIFY_FAILED(call, k, status)
 
+// A fetcher over experiment "e" in pages of 2 jobs, recording what it delivers.
+struct PagedFetch
+{
+    JobFetcher fetcher;
+    QList<Job> jobs;
+    QList<bool> ends;
+    QSignalSpy fetched{&fetcher, &JobFetcher::pageFetched};
+    QSignalSpy failed{&fetcher, &JobFetcher::failed};
+    explicit PagedFetch(Client *client)
+        : fetcher(client, QStringLiteral("e"), pagesOf2())
+    {
+        QObject::connect(&fetcher, &JobFetcher::pageFetched, &fetcher, [this](const QList<Job> &page, bool atEnd) {
+            jobs.append(page);
+            ends.append(atEnd);
+        });
+    }
+    static JobListQuery pagesOf2()
+    {
+        JobListQuery q;
+        q.limit = 2;
+        return q;
+    }
+};
+
 class TestFaults : public QObject
 {
     Q_OBJECT
@@ -64,6 +88,16 @@ class TestFaults : public QObject
     {
         for (int i = 0; i < n; ++i)
             QVERIFY(await(client->addJob(experiment, job(i)))->ok());
+    }
+
+    // After the first page: until page 2 has been asked for (read ahead) and
+    // its answer has had time to come back.
+    void awaitReadAheadOfPage2()
+    {
+        QSignalSpy received(server.get(), &FaultServer::requestReceived);
+        while (server->count("GET", "jobs/?start=2") == 0)
+            QVERIFY(received.wait(10000));
+        QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
     }
 
 private slots:
@@ -559,37 +593,25 @@ private slots:
     {
         makeExperiment(QStringLiteral("e"));
         addJobs(QStringLiteral("e"), 5);
-        JobListQuery q;
-        q.limit = 2;
-        JobFetcher fetcher(client.get(), QStringLiteral("e"), q);
-        QList<Job> jobs;
-        QList<bool> ends;
-        connect(&fetcher, &JobFetcher::pageFetched, this, [&](const QList<Job> &page, bool atEnd) {
-            jobs.append(page);
-            ends.append(atEnd);
-        });
-        QSignalSpy fetched(&fetcher, &JobFetcher::pageFetched);
-        QSignalSpy received(server.get(), &FaultServer::requestReceived);
-        fetcher.fetchMore();
-        QVERIFY(fetched.wait(10000));
+        PagedFetch f(client.get());
+        f.fetcher.fetchMore();
+        QVERIFY(f.fetched.wait(10000));
         // Page 2 was asked for while page 1 was being used; nothing further.
-        while (server->count("GET", "jobs/?start=2") == 0)
-            QVERIFY(received.wait(10000));
-        QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
+        awaitReadAheadOfPage2();
         QCOMPARE(server->count("GET", "/experiments/e/jobs/"), 2);
-        QCOMPARE(fetched.count(), 1); // kept, not delivered unasked
-        QVERIFY(!fetcher.isFetching());
+        QCOMPARE(f.fetched.count(), 1); // kept, not delivered unasked
+        QVERIFY(!f.fetcher.isFetching());
 
-        fetcher.fetchMore();
-        QVERIFY(fetcher.isFetching());
-        QCOMPARE(fetched.count(), 1); // from the event loop, not inside fetchMore()
-        QVERIFY(fetched.wait(10000));
-        fetcher.fetchMore();
-        QVERIFY(fetched.wait(10000));
-        QCOMPARE(idsOf(jobs), (QStringList{QStringLiteral("J1"), QStringLiteral("J2"), QStringLiteral("J3"),
-                                           QStringLiteral("J4"), QStringLiteral("J5")}));
-        QCOMPARE(ends, (QList<bool>{false, false, true}));
-        QVERIFY(!fetcher.canFetchMore());
+        f.fetcher.fetchMore();
+        QVERIFY(f.fetcher.isFetching());
+        QCOMPARE(f.fetched.count(), 1); // from the event loop, not inside fetchMore()
+        QVERIFY(f.fetched.wait(10000));
+        f.fetcher.fetchMore();
+        QVERIFY(f.fetched.wait(10000));
+        QCOMPARE(idsOf(f.jobs), (QStringList{QStringLiteral("J1"), QStringLiteral("J2"), QStringLiteral("J3"),
+                                             QStringLiteral("J4"), QStringLiteral("J5")}));
+        QCOMPARE(f.ends, (QList<bool>{false, false, true}));
+        QVERIFY(!f.fetcher.canFetchMore());
         QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
         QCOMPARE(server->count("GET", "/experiments/e/jobs/"), 3); // each page once
     }
@@ -598,32 +620,21 @@ private slots:
     {
         makeExperiment(QStringLiteral("e"));
         addJobs(QStringLiteral("e"), 3);
-        JobListQuery q;
-        q.limit = 2;
-        JobFetcher fetcher(client.get(), QStringLiteral("e"), q);
-        fetcher.setReadAhead(true, 0); // any page read ahead is too old when it is wanted
-        QList<Job> jobs;
-        connect(&fetcher, &JobFetcher::pageFetched, this,
-                [&](const QList<Job> &page, bool) { jobs.append(page); });
-        QSignalSpy fetched(&fetcher, &JobFetcher::pageFetched);
-        QSignalSpy received(server.get(), &FaultServer::requestReceived);
-        fetcher.fetchMore();
-        QVERIFY(fetched.wait(10000));
-        while (server->count("GET", "jobs/?start=2") == 0)
-            QVERIFY(received.wait(10000));
-        QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
+        PagedFetch f(client.get());
+        f.fetcher.setReadAhead(true, 0); // any page read ahead is too old when it is wanted
+        f.fetcher.fetchMore();
+        QVERIFY(f.fetched.wait(10000));
+        awaitReadAheadOfPage2();
         // J3 changes after page 2 was read ahead.
         JobWrite done = job(2);
         done.status = JobStatus::Done;
-        QVERIFY(await(client->putJob(QStringLiteral("e"), QStringLiteral("J3"), done,
-                                     WriteCondition::Unconditional))
+        QVERIFY(await(client->putJob(QStringLiteral("e"), QStringLiteral("J3"), done, WriteCondition::Unconditional))
                     ->ok());
-        fetcher.fetchMore();
-        QVERIFY(fetched.wait(10000));
+        f.fetcher.fetchMore();
+        QVERIFY(f.fetched.wait(10000));
         QCOMPARE(server->count("GET", "jobs/?start=2"), 2);
-        QCOMPARE(idsOf(jobs),
-                 (QStringList{QStringLiteral("J1"), QStringLiteral("J2"), QStringLiteral("J3")}));
-        QCOMPARE(int(jobs.last().status), int(JobStatus::Done));
+        QCOMPARE(idsOf(f.jobs), (QStringList{QStringLiteral("J1"), QStringLiteral("J2"), QStringLiteral("J3")}));
+        QCOMPARE(int(f.jobs.last().status), int(JobStatus::Done));
     }
 
     void jobFetcherReportsAFailedPageOnlyWhenAskedFor()
@@ -631,26 +642,16 @@ private slots:
         makeExperiment(QStringLiteral("e"));
         addJobs(QStringLiteral("e"), 3);
         server->script("GET", "jobs/?start=2", F::Respond, 1, 404, R"({"error": "gone for a moment"})");
-        JobListQuery q;
-        q.limit = 2;
-        JobFetcher fetcher(client.get(), QStringLiteral("e"), q);
-        QList<Job> jobs;
-        connect(&fetcher, &JobFetcher::pageFetched, this,
-                [&](const QList<Job> &page, bool) { jobs.append(page); });
-        QSignalSpy fetched(&fetcher, &JobFetcher::pageFetched);
-        QSignalSpy failed(&fetcher, &JobFetcher::failed);
-        QSignalSpy received(server.get(), &FaultServer::requestReceived);
-        fetcher.fetchMore();
-        QVERIFY(fetched.wait(10000));
-        while (server->count("GET", "jobs/?start=2") == 0)
-            QVERIFY(received.wait(10000));
-        QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
-        QCOMPARE(failed.count(), 0); // nobody asked for page 2 yet
+        PagedFetch f(client.get());
+        f.fetcher.fetchMore();
+        QVERIFY(f.fetched.wait(10000));
+        awaitReadAheadOfPage2();
+        QCOMPARE(f.failed.count(), 0); // nobody asked for page 2 yet
         // Asked for, the page that failed in the background is asked for again.
-        fetcher.fetchMore();
-        QVERIFY(fetched.wait(10000));
-        QCOMPARE(failed.count(), 0);
-        QCOMPARE(idsOf(jobs).size(), 3);
+        f.fetcher.fetchMore();
+        QVERIFY(f.fetched.wait(10000));
+        QCOMPARE(f.failed.count(), 0);
+        QCOMPARE(f.jobs.size(), 3);
         QCOMPARE(server->count("GET", "jobs/?start=2"), 2);
     }
 
@@ -658,13 +659,10 @@ private slots:
     {
         makeExperiment(QStringLiteral("e"));
         addJobs(QStringLiteral("e"), 5);
-        JobListQuery q;
-        q.limit = 2;
-        JobFetcher fetcher(client.get(), QStringLiteral("e"), q);
-        fetcher.setReadAhead(false);
-        QSignalSpy fetched(&fetcher, &JobFetcher::pageFetched);
-        fetcher.fetchMore();
-        QVERIFY(fetched.wait(10000));
+        PagedFetch f(client.get());
+        f.fetcher.setReadAhead(false);
+        f.fetcher.fetchMore();
+        QVERIFY(f.fetched.wait(10000));
         QVERIFY(await(client->experiment(QStringLiteral("e")))->ok());
         QCOMPARE(server->count("GET", "/experiments/e/jobs/"), 1);
     }
