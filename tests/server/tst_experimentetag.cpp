@@ -38,45 +38,6 @@ QString status(const Reply &r)
     return r.json.toMap().value(QStringLiteral("status")).toString();
 }
 
-// The same request sent at once to several server processes; the replies in order.
-QList<Reply> sendAtOnce(const QStringList &roots, const QString &path, const QList<QByteArray> &bodies,
-                        const QByteArray &bearer, const QByteArray &ifMatch)
-{
-    QNetworkAccessManager nam;
-    QList<QNetworkReply *> replies;
-    for (int i = 0; i < roots.size(); ++i) {
-        QNetworkRequest req(QUrl::fromEncoded((roots[i] + path).toUtf8(), QUrl::StrictMode));
-        req.setRawHeader("Authorization", "Bearer " + bearer);
-        req.setRawHeader("If-Match", ifMatch);
-        replies << nam.sendCustomRequest(req, "PUT", bodies[i % bodies.size()]);
-    }
-    QEventLoop loop;
-    QTimer timeout;
-    QObject::connect(&timeout, &QTimer::timeout, &loop, &QEventLoop::quit);
-    timeout.start(60000);
-    int left = int(replies.size());
-    for (QNetworkReply *r : replies) {
-        QObject::connect(r, &QNetworkReply::finished, &loop, [&] {
-            if (--left == 0)
-                loop.quit();
-        });
-    }
-    if (left > 0)
-        loop.exec();
-    QList<Reply> out;
-    for (QNetworkReply *r : replies) {
-        Reply x;
-        x.status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        x.error = r->error();
-        x.body = r->readAll();
-        x.headers.insert("etag", r->rawHeader("ETag"));
-        x.json = json::parse(x.body);
-        out << x;
-        r->deleteLater();
-    }
-    return out;
-}
-
 } // namespace
 
 class TestExperimentEtag : public QObject
@@ -327,7 +288,7 @@ private slots:
         QByteArray etag = r.header("ETag");
         const QList<QByteArray> bodies{DoneBody, RandomBody, ManualBody};
         for (int round = 0; round < 15; ++round) {
-            const QList<Reply> replies = sendAtOnce(roots, path, bodies, http.bearer, etag);
+            const QList<Reply> replies = sendAtOnce(roots, "PUT", path, bodies, http.bearer, {{"If-Match", etag}});
             QList<int> statuses;
             const Reply *winner = nullptr;
             for (const Reply &x : replies) {

@@ -250,6 +250,51 @@ HttpTestClient::HttpTestClient(const QString &root)
     nam.setAutoDeleteReplies(false);
 }
 
+namespace {
+
+Reply toReply(QNetworkReply *reply)
+{
+    Reply r;
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.error = reply->error();
+    r.body = reply->readAll();
+    for (const auto &h : reply->rawHeaderPairs())
+        r.headers.insert(h.first.toLower(), h.second);
+    json::ParseError pe;
+    const QCborValue v = json::parse(r.body, &pe);
+    r.json = pe.isError() ? QCborValue(QCborValue::Undefined) : v;
+    return r;
+}
+
+} // namespace
+
+QList<Reply> sendAtOnce(const QStringList &roots, const QByteArray &method, const QString &path,
+                        const QList<QByteArray> &bodies, const QByteArray &bearer,
+                        const QHash<QByteArray, QByteArray> &headers)
+{
+    QNetworkAccessManager nam;
+    QList<QNetworkReply *> replies;
+    for (qsizetype i = 0; i < roots.size(); ++i) {
+        QNetworkRequest req(QUrl::fromEncoded((roots[i] + path).toUtf8(), QUrl::StrictMode));
+        req.setTransferTimeout(60000);
+        req.setRawHeader("Authorization", "Bearer " + bearer);
+        for (auto it = headers.begin(); it != headers.end(); ++it)
+            req.setRawHeader(it.key(), it.value());
+        replies << nam.sendCustomRequest(req, method, bodies.isEmpty() ? QByteArray() : bodies[i % bodies.size()]);
+    }
+    for (QNetworkReply *r : std::as_const(replies)) {
+        QSignalSpy finished(r, &QNetworkReply::finished);
+        if (!r->isFinished())
+            finished.wait(60000);
+    }
+    QList<Reply> out;
+    for (QNetworkReply *r : std::as_const(replies)) {
+        out << toReply(r);
+        r->deleteLater();
+    }
+    return out;
+}
+
 Reply HttpTestClient::request(const QByteArray &method, const QString &path, const QByteArray &body,
                               const QHash<QByteArray, QByteArray> &headers)
 {
@@ -267,15 +312,7 @@ Reply HttpTestClient::request(const QByteArray &method, const QString &path, con
     QSignalSpy finished(reply, &QNetworkReply::finished);
     if (!reply->isFinished())
         finished.wait(60000);
-    Reply r;
-    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    r.error = reply->error();
-    r.body = reply->readAll();
-    for (const auto &h : reply->rawHeaderPairs())
-        r.headers.insert(h.first.toLower(), h.second);
-    json::ParseError pe;
-    const QCborValue v = json::parse(r.body, &pe);
-    r.json = pe.isError() ? QCborValue(QCborValue::Undefined) : v;
+    Reply r = toReply(reply);
     reply->deleteLater();
     return r;
 }

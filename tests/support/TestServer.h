@@ -117,6 +117,12 @@ private:
     QString m_root;
 };
 
+// The same request sent at once, the i-th to roots[i] (one per server process)
+// with bodies[i % bodies.size()]; the replies in the order of the roots.
+QList<Reply> sendAtOnce(const QStringList &roots, const QByteArray &method, const QString &path,
+                        const QList<QByteArray> &bodies, const QByteArray &bearer,
+                        const QHash<QByteArray, QByteArray> &headers = {});
+
 // Percent-encodes a name as the Python client does (every reserved character).
 QString enc(const QString &name);
 
