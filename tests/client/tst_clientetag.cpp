@@ -3,6 +3,7 @@
 // and a 412 is UnsafeUpdate; the unconditional update and the create-only one
 // behave as before. Against the real server.
 #include "Client.h"
+#include "ClientTestSupport.h"
 #include "Codec.h"
 #include "TestServer.h"
 
@@ -18,15 +19,9 @@ namespace {
 
 using Kind = ClientError::Kind;
 
-template <typename T> std::unique_ptr<Call<T>> await(Call<T> *call, int timeoutMs = 30000)
+template <typename T> std::unique_ptr<Call<T>> await(Call<T> *call)
 {
-    call->setAutoDelete(false);
-    std::unique_ptr<Call<T>> owned(call);
-    if (!call->isFinished()) {
-        QSignalSpy spy(call, &CallBase::finished);
-        spy.wait(timeoutMs);
-    }
-    return owned;
+    return awaitCall(call, 30000);
 }
 
 Experiment manual(const QString &name, ExperimentStatus status = ExperimentStatus::Running)
