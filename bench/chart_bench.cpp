@@ -4,6 +4,11 @@
 // QImage through the same code the window and the PNG export use.
 //
 //   schedy-bench-charts [--jobs 100000] [--curves 1000] [--points 1000] [--runs 3]
+//                       [--live-only [--only WORD]] [--sync]
+//
+// It starts with live updates in the Charts tab, per chart (--live-only stops
+// after them): the UI thread's part, the longest stall of the event loop and
+// when the new data is shown; --sync prepares in place, as before the worker.
 //
 // Run it with QT_QPA_PLATFORM=offscreen or under xvfb-run (see docs/performance.md).
 
@@ -32,6 +37,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 
 using namespace schedy;
@@ -187,6 +193,118 @@ Step measureOnScreen(QWidget &view, Prepare prepareData, Set setData)
     return s;
 }
 
+// PBT jobs: `members` members over `generations` generations, some exploit steps.
+QList<Job> pbtJobs(int members, int generations, int firstGeneration = 0)
+{
+    QList<Job> jobs;
+    jobs.reserve(members * (generations - firstGeneration));
+    for (int g = firstGeneration; g < generations; ++g) {
+        for (int m = 0; m < members; ++m) {
+            Job j;
+            j.id = QStringLiteral("m%1g%2").arg(m).arg(g);
+            j.status = JobStatus::Done;
+            j.generation = g;
+            j.member = QStringLiteral("m%1g0").arg(m);
+            if (g > 0)
+                j.parent = (m + g) % 4 == 0 ? QStringLiteral("m%1g%2").arg((m + 3) % members).arg(g - 1)
+                                            : QStringLiteral("m%1g%2").arg(m).arg(g - 1);
+            j.hyperparameters = QCborMap{{QStringLiteral("learning_rate"), 0.001 * (1 + (m * 7 + g) % 13)}};
+            j.results = QCborMap{{QStringLiteral("best_loss"), 1.0 / (1 + g) + 0.01 * m}};
+            j.createdAt = 1.7e9 + g * 100 + m;
+            j.modifiedAt = j.createdAt.value() + 50;
+            jobs.append(j);
+        }
+    }
+    return jobs;
+}
+
+// The longest time the event loop did not turn, while it runs: a 1 ms timer
+// notes the gaps between its ticks (the window is frozen during a gap).
+class StallMonitor : public QObject
+{
+public:
+    StallMonitor()
+    {
+        m_timer.setTimerType(Qt::PreciseTimer);
+        m_timer.setInterval(1);
+        QObject::connect(&m_timer, &QTimer::timeout, this,
+                         [this] { m_longest = std::max(m_longest, m_clock.restart()); });
+    }
+    void start()
+    {
+        m_longest = 0;
+        m_clock.start();
+        m_timer.start();
+    }
+    qint64 stop()
+    {
+        m_timer.stop();
+        return std::max(m_longest, m_clock.elapsed());
+    }
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_longest = 0;
+};
+
+// A live update in the Charts tab as the dashboard sees it: a refresh merges
+// new jobs into the model (not counted), the panel rebuilds the visible
+// chart and it is painted on screen. "UI" is the UI thread's work for it
+// (rebuild call, result handed to the chart, paint); "stall" the longest
+// time the event loop could not turn; "shown" until the new data is painted.
+void measureLive(const char *name, JobTableModel &model, ChartsPanel &panel, QWidget *chartWidget,
+                 const std::function<QList<Job>(int)> &batch, int runs)
+{
+    struct Live
+    {
+        qint64 ui = 0, rebuild = 0, paint = 0, stall = 0, shown = 0;
+    };
+    QList<Live> all;
+    StallMonitor monitor;
+    for (int r = 0; r < runs; ++r) {
+        model.applyChanges(batch(r));
+        QCoreApplication::processEvents(); // model signals: the panel schedules a rebuild
+        Live o;
+        int rebuilds = panel.rebuildCount();
+        QElapsedTimer since;
+        since.start();
+        monitor.start();
+        QElapsedTimer t;
+        t.start();
+        panel.rebuildNow();
+        o.rebuild = t.elapsed();
+        if (panel.rebuildCount() == rebuilds) {
+            QEventLoop loop;
+            QObject::connect(&panel, &ChartsPanel::rebuilt, &loop, &QEventLoop::quit);
+            QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+            loop.exec();
+        }
+        o.ui = o.rebuild + panel.lastApplyMs();
+        // Deferred work first (the scene's dirty items, layout), then the paint.
+        t.restart();
+        QCoreApplication::sendPostedEvents();
+        chartWidget->repaint();
+        o.paint = t.elapsed();
+        o.ui += o.paint;
+        o.shown = since.elapsed();
+        // Anything the update left for later still counts as a stall.
+        {
+            QEventLoop loop;
+            QTimer::singleShot(200, &loop, &QEventLoop::quit);
+            loop.exec();
+        }
+        o.stall = monitor.stop();
+        all.append(o);
+    }
+    std::sort(all.begin(), all.end(), [](const Live &a, const Live &b) { return a.ui < b.ui; });
+    const Live &best = all.first(), &median = all[all.size() / 2];
+    std::printf("%-34s %7d jobs | UI %4lld ms (median %4lld): rebuild call %4lld, apply %4lld, paint %4lld "
+                "| longest stall %4lld ms (median %4lld) | shown after %4lld ms\n",
+                name, model.rowCount(), best.ui, median.ui, best.rebuild, best.ui - best.rebuild - best.paint,
+                best.paint, best.stall, median.stall, best.shown);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -206,7 +324,16 @@ int main(int argc, char **argv)
                                   QStringLiteral("dir"));
     QCommandLineOption runsOption(QStringLiteral("runs"), QStringLiteral("Runs of each measurement."),
                                   QStringLiteral("n"), QStringLiteral("3"));
-    parser.addOptions({jobsOption, curvesOption, pointsOption, runsOption, saveOption});
+    QCommandLineOption liveOption(QStringLiteral("live-only"),
+                                  QStringLiteral("Only the live updates in the Charts tab, per chart."));
+    QCommandLineOption syncOption(
+        QStringLiteral("sync"),
+        QStringLiteral("The Charts tab prepares in place, as before the worker thread."));
+    QCommandLineOption onlyOption(QStringLiteral("only"),
+                                  QStringLiteral("Live updates of these charts only."),
+                                  QStringLiteral("words"));
+    parser.addOptions(
+        {jobsOption, curvesOption, pointsOption, runsOption, saveOption, liveOption, syncOption, onlyOption});
     parser.process(app);
     const int jobCount = parser.value(jobsOption).toInt();
     const int curveCount = parser.value(curvesOption).toInt();
@@ -219,6 +346,104 @@ int main(int argc, char **argv)
                 qPrintable(OpenGlProbe::renderer()));
     const Experiment experiment = benchExperiment();
     XYChartView::setOpenGlThreshold(0); // painted; OpenGL is measured on its own below
+
+    {
+        // Live updates in the Charts tab, per chart: 1,000 new jobs into
+        // `jobCount` (10 curves into the curves, a generation of 100 members
+        // into a lineage of 100 x 1,000).
+        if (parser.isSet(syncOption))
+            ChartsPanel::setAsyncThreshold(std::numeric_limits<int>::max());
+        const QString only = parser.value(onlyOption);
+        auto runPanel = [&](const char *name, JobTableModel &m, const Experiment &e, ChartsPanel::Chart chart,
+                            const QString &result, const QString &hp,
+                            const std::function<QList<Job>(int)> &batch) {
+            if (!only.isEmpty() && !QString::fromLatin1(name).contains(only))
+                return;
+            QItemSelectionModel selection(&m);
+            ChartsPanel panel;
+            panel.resize(1200, 850);
+            panel.setSource(&m, e, &selection);
+            panel.show();
+            QCoreApplication::processEvents();
+            panel.setCurrentChart(chart);
+            panel.setResult(result);
+            if (!hp.isEmpty())
+                panel.setHyperparameter(hp);
+            // The first build, and any still in progress.
+            panel.rebuildNow();
+            QElapsedTimer wait;
+            wait.start();
+            while (wait.elapsed() < 2000)
+                QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+            measureLive(name, m, panel, panel.currentChartWidget(), batch, runs);
+        };
+        {
+            JobTableModel live;
+            fill(live, scalarJobs(jobCount));
+            int next = jobCount;
+            {
+                // What a snapshot held by the worker costs the model: the
+                // next change copies the row list (shared values stay shared).
+                QElapsedTimer m;
+                m.start();
+                live.applyChanges(scalarJobs(1000, next));
+                const qint64 plain = m.restart();
+                next += 1000;
+                const JobTableModel::Snapshot held = live.snapshot();
+                m.restart();
+                live.applyChanges(scalarJobs(1000, next));
+                const qint64 detached = m.elapsed();
+                next += 1000;
+                std::printf("model merge of 1,000 jobs into %d: %lld ms; while a snapshot is held: %lld ms\n",
+                            live.rowCount(), plain, detached);
+            }
+            auto batch = [&](int) {
+                const QList<Job> jobs = scalarJobs(1000, next);
+                next += 1000;
+                return jobs;
+            };
+            const QString lossName = QStringLiteral("loss");
+            runPanel("live: history", live, experiment, ChartsPanel::Chart::History, lossName, {}, batch);
+            runPanel("live: scatter (log)", live, experiment, ChartsPanel::Chart::Scatter, lossName,
+                     QStringLiteral("learning_rate"), batch);
+            runPanel("live: scatter (categories)", live, experiment, ChartsPanel::Chart::Scatter, lossName,
+                     QStringLiteral("optimizer"), batch);
+            runPanel("live: parallel coordinates", live, experiment, ChartsPanel::Chart::Parallel, lossName,
+                     {}, batch);
+        }
+        {
+            JobTableModel live;
+            fill(live, curveJobs(curveCount, pointCount));
+            int next = curveCount;
+            auto batch = [&](int) {
+                QList<Job> jobs = curveJobs(next + 10, pointCount).mid(next);
+                next += 10;
+                return jobs;
+            };
+            runPanel("live: curves", live, experiment, ChartsPanel::Chart::Curves, QStringLiteral("loss"), {},
+                     batch);
+        }
+        {
+            Experiment pbt;
+            pbt.name = QStringLiteral("pbt");
+            pbt.scheduler.kind = Scheduler::Kind::Pbt;
+            pbt.scheduler.pbt.qualityResultName = QStringLiteral("best_loss");
+            pbt.scheduler.pbt.objective = Objective::Minimize;
+            const int members = 100, generations = std::max(2, jobCount / members);
+            JobTableModel live;
+            fill(live, pbtJobs(members, generations));
+            int next = generations;
+            auto batch = [&](int) {
+                QList<Job> jobs = pbtJobs(members, next + 1, next);
+                ++next;
+                return jobs;
+            };
+            runPanel("live: PBT lineage", live, pbt, ChartsPanel::Chart::Lineage, QStringLiteral("best_loss"),
+                     {}, batch);
+        }
+        if (parser.isSet(liveOption))
+            return 0;
+    }
 
     QElapsedTimer t;
     t.start();
