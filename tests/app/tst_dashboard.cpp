@@ -303,7 +303,9 @@ private slots:
         const ClientConfig config = server.addUser(QStringLiteral("narrow@example.com"));
         HttpTestClient http(server.root());
         QVERIFY(http.login(config));
-        QCOMPARE(http.put(QStringLiteral("experiments/narrow/"), R"({"scheduler":{"Manual":null}})").status,
+        QCOMPARE(http.put(QStringLiteral("experiments/narrow%20random%20search/"),
+                          R"({"scheduler":{"Manual":null}})")
+                     .status,
                  201);
 
         ConnectionManager cm;
@@ -317,9 +319,9 @@ private slots:
         profile.config = config;
         cm.connectWith(profile);
         QTRY_COMPARE_WITH_TIMEOUT(window.experimentModel()->rowCount(), 1, 10000);
-        QVERIFY(window.selectExperiment(QStringLiteral("narrow")));
+        QVERIFY(window.selectExperiment(QStringLiteral("narrow random search")));
         ExperimentView *view = window.experimentPage();
-        QTRY_COMPARE(view->experiment().name, QStringLiteral("narrow"));
+        QTRY_COMPARE(view->experiment().name, QStringLiteral("narrow random search"));
         auto *bar = view->findChild<ActionBar *>(QStringLiteral("headerActions"));
         QVERIFY(bar);
         auto *more = bar->moreButton();
@@ -342,6 +344,9 @@ private slots:
         QVERIFY(!bar->overflowed().isEmpty());
         QVERIFY(bar->overflowed().contains(remove));
         QVERIFY(queue->isVisible() && pause->isVisible());
+        // The kind goes before the name is squeezed (the name matters more).
+        auto *kind = view->findChild<QLabel *>(QStringLiteral("kindLabel"));
+        QVERIFY(!kind->isVisible());
         for (QWidget *w :
              {static_cast<QWidget *>(queue), static_cast<QWidget *>(pause), static_cast<QWidget *>(more)}) {
             // Nothing is cut off at the right edge.
@@ -369,6 +374,7 @@ private slots:
         window.resize(1200, 800);
         QTRY_VERIFY(bar->overflowed().isEmpty());
         QVERIFY(edit->isVisible() && remove->isVisible() && !more->isVisible());
+        QVERIFY(kind->isVisible());
     }
 
     // UX review 2026-11-29, left: the counts above the table are the status filter. A click shows
@@ -424,6 +430,10 @@ private slots:
         // Nothing else filters by status: the counts replaced the toggles.
         QCOMPARE(view->findChildren<StatusCountButton *>().size(), 5);
         const QImage plain = crashed->grab().toImage();
+        auto *table = view->findChild<QTableView *>(QStringLiteral("jobView"));
+        table->selectRow(0); // a job the filter will hide
+        auto *copyJson = view->findChild<QPushButton *>(QStringLiteral("copyJsonButton"));
+        QVERIFY(copyJson->isEnabled());
 
         // A click: only crashed jobs, filtered by the server (the header says so too).
         QTest::mouseClick(crashed, Qt::LeftButton);
@@ -435,6 +445,10 @@ private slots:
         QVERIFY(!done->isChecked() && done->isDimmed());
         QVERIFY(!crashed->isDimmed());
         QVERIFY(crashed->toolTip().contains(QStringLiteral("click to show all jobs")));
+        // The details do not go on showing a job the table no longer has.
+        QVERIFY(view->selectedJobIds().isEmpty());
+        QVERIFY(!copyJson->isEnabled());
+        QVERIFY(view->findChild<QLabel *>(QStringLiteral("detailsPlaceholder"))->isVisible());
         QVERIFY(
             view->findChild<QLabel *>(QStringLiteral("totalLabel"))->text().contains(QStringLiteral("of 7")));
         // Checked must be plain to see: a clearly different picture, not a faint frame.

@@ -258,10 +258,13 @@ void StatusCountButton::paintEvent(QPaintEvent *)
         p.setPen(QPen(highlight, 1.5));
         p.setBrush(fill);
         p.drawRoundedRect(frame, 5, 5);
-    } else if (underMouse()) {
+    } else {
+        // A light outline at rest says "button" without competing with the table; hover tints it.
+        QColor outline = pal.color(QPalette::WindowText);
+        outline.setAlpha(underMouse() ? 110 : 55);
         QColor fill = pal.color(QPalette::WindowText);
-        fill.setAlpha(22);
-        p.setPen(Qt::NoPen);
+        fill.setAlpha(underMouse() ? 22 : 0);
+        p.setPen(QPen(outline, 1));
         p.setBrush(fill);
         p.drawRoundedRect(frame, 5, 5);
     }
@@ -300,13 +303,19 @@ void StatusCountButton::paintEvent(QPaintEvent *)
 
 void StatusCountButton::focusInEvent(QFocusEvent *event)
 {
-    m_focusRing = event->reason() != Qt::MouseFocusReason;
+    // The window coming to the front keeps what the last focus change was.
+    const Qt::FocusReason reason = event->reason();
+    if (reason == Qt::TabFocusReason || reason == Qt::BacktabFocusReason || reason == Qt::ShortcutFocusReason)
+        m_focusRing = true;
+    else if (reason != Qt::ActiveWindowFocusReason && reason != Qt::PopupFocusReason)
+        m_focusRing = false;
     QAbstractButton::focusInEvent(event);
 }
 
 void StatusCountButton::mouseReleaseEvent(QMouseEvent *event)
 {
     m_clickModifiers = event->modifiers();
+    m_focusRing = false;
     QAbstractButton::mouseReleaseEvent(event);
 }
 
@@ -358,7 +367,12 @@ ExperimentView::ExperimentView(QWidget *parent)
     title.setBold(true);
     m_ui->nameLabel->setFont(title);
 
+    // Room beyond the minimum goes to the name first (up to its full text, see showExperiment),
+    // then to the buttons; the kind and status follow the name, the buttons stay on the right.
     m_ui->nameLabel->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    m_ui->headerActions->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    m_ui->headerLayout->setStretchFactor(m_ui->nameLabel, 100);
+    m_ui->headerLayout->setStretchFactor(m_ui->headerActions, 1);
     // Queue and Pause stay; the rest goes into "More" when the window is narrow.
     m_ui->headerActions->addButton(m_ui->queueButton, 0);
     m_ui->headerActions->addButton(m_ui->editButton, 1);
@@ -447,7 +461,8 @@ ExperimentView::ExperimentView(QWidget *parent)
         connect(m_model, signal, this, &ExperimentView::updatePlaceholders);
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
         m_jobsFailed = false;
-        updatePlaceholders();
+        // A reset (another filter or sort) drops the selection without selectionChanged.
+        showDetails();
     });
     connect(m_model, &JobTableModel::pageLoaded, this, [this] {
         m_jobsFailed = false;
@@ -551,6 +566,25 @@ bool ExperimentView::eventFilter(QObject *watched, QEvent *event)
             m_detailsPlaceholder->setGeometry(m_ui->detailsTree->viewport()->rect());
     }
     return QWidget::eventFilter(watched, event);
+}
+
+void ExperimentView::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    fitHeader();
+}
+
+void ExperimentView::fitHeader()
+{
+    // From the page's width and the texts only, never from the current layout, so it cannot flicker.
+    const QMargins margins = m_ui->pageLayout->contentsMargins();
+    const int room = width() - margins.left() - margins.right();
+    const int need = m_ui->nameLabel->QLabel::sizeHint().width() + m_ui->kindLabel->sizeHint().width() +
+                     m_ui->statusLabel->sizeHint().width() + m_ui->headerActions->minimumSizeHint().width() +
+                     3 * std::max(0, m_ui->headerLayout->spacing());
+    const bool show = room >= need;
+    if (m_ui->kindLabel->isHidden() == show)
+        m_ui->kindLabel->setVisible(show);
 }
 
 void ExperimentView::updatePlaceholders()
@@ -693,6 +727,7 @@ void ExperimentView::showExperiment(const Experiment &e)
 {
     m_experiment = e;
     m_ui->nameLabel->setText(e.name);
+    m_ui->nameLabel->setMaximumWidth(m_ui->nameLabel->QLabel::sizeHint().width());
     m_ui->kindLabel->setText(QStringLiteral("·  %1").arg(format::kindLabel(e.scheduler.kind)));
     const bool running = e.status == ExperimentStatus::Running;
     // The editor's words: Running, or Done / paused.
@@ -700,6 +735,7 @@ void ExperimentView::showExperiment(const Experiment &e)
                                        : tr("·  <span style='color:gray'>Done / paused</span>"));
     m_ui->statusLabel->setToolTip(running ? tr("Workers get jobs")
                                           : tr("No jobs are handed out; Resume hands them out again"));
+    fitHeader();
     m_ui->pauseButton->setText(running ? tr("Pause") : tr("Resume"));
     m_ui->pauseButton->setToolTip(running ? tr("Stop handing out jobs (status DONE)")
                                           : tr("Hand out jobs again (status RUNNING)"));

@@ -157,9 +157,11 @@ Q_SIGNALS:
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
     void showExperiment(const Experiment &e);
+    void fitHeader(); // the kind goes first when narrow: the name matters more
     void showDetails();
     void togglePause();
     // Pause/Resume with If-Match of the version shown (read first when the page has no ETag);
