@@ -607,6 +607,8 @@ void ChartsPanel::rebuild()
         apply(prepareChart(ModelJobSource(m_model), request));
         m_lastApplyMs = 0; // all of it was rebuildNow()'s
         m_lastRebuildMs = timer.elapsed();
+        ++m_rebuildCount;
+        Q_EMIT rebuilt();
         return;
     }
     // The snapshot shares the model's rows: no copy unless the model changes
@@ -639,6 +641,8 @@ void ChartsPanel::onPrepared(quint64 generation, const PreparedChart &chart)
     // What the coalescing delay adapts to: the whole rebuild, worker included,
     // so that a huge experiment is not prepared back to back.
     m_lastRebuildMs = m_requestMs + chart.prepareMs + m_lastApplyMs;
+    ++m_rebuildCount;
+    Q_EMIT rebuilt();
 }
 
 void ChartsPanel::apply(PreparedChart chart)
@@ -694,8 +698,6 @@ void ChartsPanel::apply(PreparedChart chart)
         view->setSelectedIds(m_selectedIds);
     m_parallel->setSelectedIds(m_selectedIds);
     updateControls();
-    ++m_rebuildCount;
-    Q_EMIT rebuilt();
 }
 
 void ChartsPanel::onSelectionChanged()
