@@ -110,15 +110,20 @@ QSize ActionBar::sizeHint() const
     return {widthOf(QList<bool>(m_entries.size(), true), false), height};
 }
 
-QSize ActionBar::minimumSizeHint() const
+int ActionBar::widthKeeping(int maxRank) const
 {
     QList<bool> kept;
     bool overflows = false;
     for (const Entry &e : m_entries) {
-        kept.append(e.rank == 0);
-        overflows = overflows || e.rank != 0;
+        kept.append(e.rank <= maxRank);
+        overflows = overflows || e.rank > maxRank;
     }
-    return {widthOf(kept, overflows), sizeHint().height()};
+    return widthOf(kept, overflows);
+}
+
+QSize ActionBar::minimumSizeHint() const
+{
+    return {widthKeeping(0), sizeHint().height()};
 }
 
 bool ActionBar::event(QEvent *event)
@@ -576,11 +581,13 @@ void ExperimentView::resizeEvent(QResizeEvent *event)
 
 void ExperimentView::fitHeader()
 {
+    // The kind goes first (a fact the list's tooltip has too; the buttons are actions), then
+    // Duplicate…, Delete… and Edit… into "More"; the name is elided last.
     // From the page's width and the texts only, never from the current layout, so it cannot flicker.
     const QMargins margins = m_ui->pageLayout->contentsMargins();
     const int room = width() - margins.left() - margins.right();
     const int need = m_ui->nameLabel->QLabel::sizeHint().width() + m_ui->kindLabel->sizeHint().width() +
-                     m_ui->statusLabel->sizeHint().width() + m_ui->headerActions->minimumSizeHint().width() +
+                     m_ui->statusLabel->sizeHint().width() + m_ui->headerActions->sizeHint().width() +
                      3 * std::max(0, m_ui->headerLayout->spacing());
     const bool show = room >= need;
     if (m_ui->kindLabel->isHidden() == show)

@@ -71,6 +71,8 @@ private:
         QAction *action; // in the "More" menu
     };
     int widthOf(const QList<bool> &shown, bool withMore) const;
+    // The width with the buttons up to this rank shown (and "More" when others are not).
+    int widthKeeping(int maxRank) const;
     void arrange();
     void syncMenu();
 
