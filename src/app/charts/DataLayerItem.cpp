@@ -250,7 +250,10 @@ void DataLayerItem::paintLine(QPainter *painter, const Mapping &m, const Line &l
 {
     if (line.points.size() < 2)
         return;
-    QPen pen(color, width, line.style, Qt::RoundCap, Qt::RoundJoin);
+    // Dense curves: a join per pixel or so, and round joins make the stroker
+    // several times slower for a difference below a pixel.
+    const bool dense = line.points.size() > 200;
+    QPen pen(color, width, line.style, Qt::RoundCap, dense ? Qt::BevelJoin : Qt::RoundJoin);
     if (!painter->testRenderHint(QPainter::Antialiasing) && line.style == Qt::SolidLine) {
         // Many lines: one-pixel cosmetic lines take the raster engine's fast path.
         pen.setWidthF(0);
