@@ -487,6 +487,20 @@ private slots:
         QVERIFY(model->statusFilter() == QList<JobStatus>{JobStatus::Running});
         QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 2, 10000);
 
+        // Tab walks from the header's buttons over the counts to the tabs and the search box.
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        view->findChild<QPushButton *>(QStringLiteral("pauseButton"))->setFocus(Qt::MouseFocusReason);
+        QStringList walked;
+        for (int i = 0; i < 8; ++i) {
+            QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+            walked.append(QApplication::focusWidget()->objectName());
+        }
+        QCOMPARE(walked, (QStringList{QStringLiteral("deleteButton"), QStringLiteral("countDone"),
+                                      QStringLiteral("countRunning"), QStringLiteral("countQueued"),
+                                      QStringLiteral("countCrashed"), QStringLiteral("countPruned"),
+                                      QStringLiteral("qt_tabwidget_tabbar"), QStringLiteral("idSearch")}));
+
         // From the keyboard: Space on a count.
         crashed->setFocus(Qt::TabFocusReason);
         QTest::keyClick(crashed, Qt::Key_Space);

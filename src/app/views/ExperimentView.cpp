@@ -461,6 +461,7 @@ ExperimentView::ExperimentView(QWidget *parent)
     m_detailsPlaceholder = makePlaceholder(m_ui->detailsTree->viewport());
     m_detailsPlaceholder->setObjectName(QStringLiteral("detailsPlaceholder"));
     m_detailsPlaceholder->setText(tr("Select a job to see all its fields, hyperparameters and results."));
+    m_detailsPlaceholder->setTextInteractionFlags(Qt::NoTextInteraction); // no link: not a Tab stop
     m_ui->detailsTree->viewport()->installEventFilter(this);
     for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
         connect(m_model, signal, this, &ExperimentView::updatePlaceholders);
