@@ -35,12 +35,21 @@ class ElidingLabel : public QLabel
 {
 public:
     using QLabel::QLabel;
-    // As small as the minimum: the name takes the room the buttons leave, never theirs.
-    QSize sizeHint() const override { return minimumSizeHint(); }
+    // By default as small as the minimum: the header's name takes the room the buttons leave,
+    // never theirs. A status message asks for its whole text and is elided only when narrow.
+    void setWantsFullWidth(bool on)
+    {
+        m_wantsFullWidth = on;
+        updateGeometry();
+    }
+    QSize sizeHint() const override { return m_wantsFullWidth ? QLabel::sizeHint() : minimumSizeHint(); }
     QSize minimumSizeHint() const override;
 
 protected:
     void paintEvent(QPaintEvent *event) override;
+
+private:
+    bool m_wantsFullWidth = false;
 };
 
 // The header's buttons in one row that moves the least important ones into a

@@ -160,7 +160,13 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
             m_bannerRetry();
     });
 
-    m_connectionLabel = new QLabel(this);
+    m_connectionDot = new QLabel(this);
+    m_connectionDot->setTextFormat(Qt::RichText);
+    statusBar()->addPermanentWidget(m_connectionDot);
+    m_connectionLabel = new ElidingLabel(this);
+    m_connectionLabel->setObjectName(QStringLiteral("connectionLabel"));
+    m_connectionLabel->setTextFormat(Qt::PlainText);
+    m_connectionLabel->setWantsFullWidth(true);
     statusBar()->addPermanentWidget(m_connectionLabel);
     connect(m_connections, &ConnectionManager::clientChanged, this, &MainWindow::onClientChanged);
     connect(m_connections, &ConnectionManager::stateChanged, this, &MainWindow::onConnectionState);
@@ -236,17 +242,18 @@ void MainWindow::onConnectionState(ConnectionManager::State state, const QString
     QString dot;
     switch (state) {
     case S::Connected:
-        dot = QStringLiteral("<span style='color:#2e8b3e'>●</span> ");
+        dot = QStringLiteral("<span style='color:#2e8b3e'>●</span>");
         break;
     case S::Starting:
     case S::Connecting:
-        dot = QStringLiteral("<span style='color:#e08a00'>●</span> ");
+        dot = QStringLiteral("<span style='color:#e08a00'>●</span>");
         break;
     default:
-        dot = QStringLiteral("<span style='color:#d32f2f'>●</span> ");
+        dot = QStringLiteral("<span style='color:#d32f2f'>●</span>");
         break;
     }
-    m_connectionLabel->setText(dot + message.toHtmlEscaped());
+    m_connectionDot->setText(dot);
+    m_connectionLabel->setText(message);
     const QString profile = m_connections->current().name;
     setWindowTitle(profile.isEmpty() ? tr("Schedy") : tr("%1 — Schedy").arg(profile));
     if (state == S::Connected) {

@@ -19,6 +19,7 @@ class QSpinBox;
 namespace schedy {
 
 class ExperimentListModel;
+class ElidingLabel;
 class ExperimentView;
 
 class MainWindow : public QMainWindow
@@ -64,7 +65,8 @@ private:
     ExperimentListModel *m_experiments;
     QSortFilterProxyModel *m_proxy;
     ExperimentView *m_page;
-    QLabel *m_connectionLabel;
+    QLabel *m_connectionDot;
+    ElidingLabel *m_connectionLabel; // a long URL or error must not widen the window
     QSpinBox *m_interval;
     QTimer m_autoRefresh;
     std::function<void()> m_bannerRetry;
