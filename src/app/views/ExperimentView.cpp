@@ -68,7 +68,8 @@ ActionBar::ActionBar(QWidget *parent)
 
 void ActionBar::addButton(QAbstractButton *button, int overflowRank)
 {
-    button->setParent(this);
+    if (button->parentWidget() != this)
+        button->setParent(this);
     auto *action = new QAction(button->text(), m_menu);
     action->setVisible(false);
     connect(action, &QAction::triggered, button, &QAbstractButton::click);
@@ -388,7 +389,10 @@ ExperimentView::ExperimentView(QWidget *parent)
     // The counts per status are the status filter too: one row, not a count row and a toggle row.
     for (JobStatus s : ShownStatuses) {
         auto *b = new StatusCountButton(s, this);
-        b->setObjectName(QStringLiteral("count") + format::statusLabel(s));
+        // From the wire name, not the (translatable) label: "countCrashed".
+        QString key = toString(s).toLower();
+        key[0] = key[0].toUpper();
+        b->setObjectName(QStringLiteral("count") + key);
         connect(b, &QAbstractButton::clicked, this, [this, b] { countClicked(b); });
         m_countButtons.append(b);
         m_ui->countsLayout->addWidget(b);
