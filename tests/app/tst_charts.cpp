@@ -11,6 +11,7 @@
 
 #include <QCategoryAxis>
 #include <QItemSelectionModel>
+#include <QLayout>
 #include <QLogValueAxis>
 #include <QSvgRenderer>
 #include <QTemporaryDir>
@@ -404,6 +405,89 @@ private slots:
         QCOMPARE(rows.size(), 1);
         QCOMPARE(rows.first().data(JobTableModel::JobIdRole).toString(), c.id);
         QCOMPARE(chart->layer()->selectedIds(), QSet<QString>{c.id});
+    }
+
+    // UX review 2026-11-29, left: the row of controls forced about 600 px, so in half a laptop
+    // screen (the panel gets about 640 px, less with the job details open) the chart and Reset /
+    // Export were cut off. Narrow, the controls wrap onto more lines; wide, they stay on one.
+    void narrowPanelWrapsControls_data()
+    {
+        QTest::addColumn<int>("chart");
+        QTest::addColumn<QStringList>("controls"); // the ones this chart shows
+        const QStringList common{u"chartCombo"_s, u"resultCombo"_s, u"resetButton"_s, u"exportButton"_s};
+        QTest::newRow("history") << int(ChartsPanel::Chart::History)
+                                 << (common + QStringList{u"objectiveCombo"_s});
+        QTest::newRow("scatter") << int(ChartsPanel::Chart::Scatter)
+                                 << (common + QStringList{u"hyperparameterCombo"_s});
+        QTest::newRow("parallel") << int(ChartsPanel::Chart::Parallel)
+                                  << (common + QStringList{u"objectiveCombo"_s});
+        QTest::newRow("curves") << int(ChartsPanel::Chart::Curves)
+                                << (common + QStringList{u"objectiveCombo"_s, u"showCombo"_s, u"bestSpin"_s});
+        QTest::newRow("lineage") << int(ChartsPanel::Chart::Lineage)
+                                 << (common + QStringList{u"objectiveCombo"_s, u"layoutCombo"_s});
+    }
+    void narrowPanelWrapsControls()
+    {
+        QFETCH(int, chart);
+        QFETCH(QStringList, controls);
+        Fixture f(pbtExperiment(8, 4), pbtJobs(8, 4));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart(chart));
+        QVERIFY2(f.panel.minimumSizeHint().width() <= 420,
+                 qPrintable(QString::number(f.panel.minimumSizeHint().width())));
+
+        auto rectOf = [&](const QWidget *w) {
+            return QRect(w->mapTo(&f.panel, QPoint(0, 0)), w->size());
+        };
+        auto widgets = [&] {
+            QList<QWidget *> list;
+            for (const QString &name : std::as_const(controls)) {
+                auto *w = f.panel.findChild<QWidget *>(name);
+                if (w)
+                    list.append(w);
+            }
+            return list;
+        };
+        QCOMPARE(widgets().size(), controls.size());
+
+        // Wide: one line, as before, with Reset zoom and Export at the right edge.
+        f.panel.layout()->activate();
+        auto *exportButton = f.panel.findChild<QWidget *>(u"exportButton"_s);
+        const int lineTop = rectOf(f.panel.findChild<QWidget *>(u"chartCombo"_s)).top();
+        for (QWidget *w : widgets())
+            QVERIFY2(std::abs(rectOf(w).center().y() - rectOf(exportButton).center().y()) <= 2,
+                     qPrintable(w->objectName()));
+        QVERIFY(f.panel.width() - rectOf(exportButton).right() < 12);
+        const int wideChartTop = rectOf(f.panel.currentChartWidget()).top();
+
+        for (int width : {640, 520, 420}) {
+            f.panel.resize(width, 700);
+            QTRY_COMPARE(f.panel.width(), width);
+            f.panel.layout()->activate();
+            const QRect chartRect = rectOf(f.panel.currentChartWidget());
+            const QList<QWidget *> list = widgets();
+            for (QWidget *w : list) {
+                const QString what = u"%1 at %2 px"_s.arg(w->objectName()).arg(width);
+                // Visible, whole inside the panel, above the chart.
+                QVERIFY2(w->isVisible() && w->width() > 0, qPrintable(what));
+                QVERIFY2(f.panel.rect().contains(rectOf(w)), qPrintable(what));
+                QVERIFY2(rectOf(w).bottom() < chartRect.top(), qPrintable(what));
+                QVERIFY2(w->width() >= w->minimumSizeHint().width(), qPrintable(what));
+                for (QWidget *other : list) // no control hides another
+                    QVERIFY2(other == w || !rectOf(other).intersects(rectOf(w)), qPrintable(what));
+            }
+            QVERIFY(f.panel.rect().contains(chartRect));
+            QVERIFY(chartRect.height() > 300);
+        }
+        // At 420 px at least one control went onto a second line.
+        QVERIFY(rectOf(f.panel.currentChartWidget()).top() > wideChartTop);
+        QVERIFY(rectOf(exportButton).top() > lineTop);
+
+        // Wide again: one line.
+        f.panel.resize(1200, 800);
+        QTRY_COMPARE(f.panel.width(), 1200);
+        f.panel.layout()->activate();
+        QCOMPARE(rectOf(f.panel.currentChartWidget()).top(), wideChartTop);
     }
 
     void lineage()

@@ -16,6 +16,7 @@
 #include <QHBoxLayout>
 #include <QItemSelectionModel>
 #include <QLabel>
+#include <QLayout>
 #include <QLocale>
 #include <QMenu>
 #include <QMessageBox>
@@ -64,6 +65,164 @@ QString chartName(ChartsPanel::Chart chart)
     }
     return {};
 }
+
+// A row of controls that wraps onto more lines when it is narrower than their width
+// (Qt has no flow layout). The last `trailing` items keep together at the right edge
+// of their line, where the one-line row's stretch put them.
+class FlowLayout : public QLayout
+{
+public:
+    explicit FlowLayout(int trailing)
+        : m_trailing(trailing)
+    {
+        setContentsMargins(0, 0, 0, 0);
+        setSpacing(6);
+    }
+    ~FlowLayout() override
+    {
+        while (QLayoutItem *item = takeAt(0))
+            delete item;
+    }
+
+    // `gapBefore`: extra space before the widget when a line does not start with it.
+    void addWidget(QWidget *widget, int gapBefore = 0)
+    {
+        addChildWidget(widget);
+        m_gaps.append(gapBefore);
+        m_items.append(new QWidgetItem(widget));
+        invalidate();
+    }
+
+    void addItem(QLayoutItem *item) override
+    {
+        m_gaps.append(0);
+        m_items.append(item);
+    }
+    int count() const override { return int(m_items.size()); }
+    QLayoutItem *itemAt(int index) const override { return m_items.value(index); }
+    QLayoutItem *takeAt(int index) override
+    {
+        if (index < 0 || index >= m_items.size())
+            return nullptr;
+        m_gaps.removeAt(index);
+        return m_items.takeAt(index);
+    }
+    Qt::Orientations expandingDirections() const override { return {}; }
+    bool hasHeightForWidth() const override { return true; }
+    int heightForWidth(int width) const override { return arrange(QRect(0, 0, width, 0), false); }
+    void setGeometry(const QRect &rect) override
+    {
+        QLayout::setGeometry(rect);
+        arrange(rect, true);
+    }
+    // Everything on one line: the wide layout.
+    QSize sizeHint() const override
+    {
+        int width = 0, height = 0;
+        bool first = true;
+        for (int i = 0; i < m_items.size(); ++i) {
+            const QLayoutItem *item = m_items.at(i);
+            if (item->isEmpty())
+                continue;
+            if (!first)
+                width += spacing() + m_gaps.at(i);
+            first = false;
+            width += item->sizeHint().width();
+            height = std::max(height, item->sizeHint().height());
+        }
+        const QMargins m = contentsMargins();
+        return QSize(width + m.left() + m.right(), height + m.top() + m.bottom());
+    }
+    // As narrow as the widest control.
+    QSize minimumSize() const override
+    {
+        QSize size;
+        for (const QLayoutItem *item : m_items) {
+            if (!item->isEmpty())
+                size = size.expandedTo(item->minimumSize());
+        }
+        const QMargins m = contentsMargins();
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom());
+    }
+
+private:
+    // Places the items in `rect` (when `apply`); returns the height they take.
+    int arrange(const QRect &rect, bool apply) const
+    {
+        const QRect r = rect.marginsRemoved(contentsMargins());
+        const int available = std::max(r.width(), 0);
+        struct Place
+        {
+            QLayoutItem *item;
+            QSize size;
+            int line;
+            int x;
+        };
+        QList<Place> places;
+        QList<int> lineHeights{0};
+        int x = 0;
+        int trailingWidth = 0; // of the visible trailing items
+        const qsizetype trailingFrom = m_items.size() - m_trailing;
+        for (qsizetype i = trailingFrom; i < m_items.size(); ++i) {
+            if (!m_items.at(i)->isEmpty())
+                trailingWidth += m_items.at(i)->sizeHint().width() + spacing();
+        }
+        bool trailingStarted = false;
+        for (qsizetype i = 0; i < m_items.size(); ++i) {
+            QLayoutItem *item = m_items.at(i);
+            if (item->isEmpty())
+                continue;
+            const QSize hint = item->sizeHint();
+            const int width = std::max(item->minimumSize().width(), std::min(hint.width(), available));
+            const int gap = x > 0 ? spacing() + m_gaps.at(i) : 0;
+            // The trailing group moves to the next line as a whole when it can.
+            int needed = width;
+            if (i >= trailingFrom && !trailingStarted) {
+                trailingStarted = true;
+                needed = trailingWidth - spacing();
+            }
+            if (x > 0 && x + gap + needed > available) {
+                lineHeights.append(0);
+                x = 0;
+            } else {
+                x += gap;
+            }
+            places.append({item, QSize(width, hint.height()), int(lineHeights.size() - 1), x});
+            lineHeights.last() = std::max(lineHeights.last(), hint.height());
+            x += width;
+        }
+        if (places.isEmpty())
+            return 0;
+        int height = 0;
+        QList<int> lineTops;
+        for (int h : std::as_const(lineHeights)) {
+            lineTops.append(height);
+            height += h + spacing();
+        }
+        height -= spacing();
+        if (apply) {
+            // How far the trailing items on each line move right: to its end.
+            QList<int> shift(lineHeights.size(), 0);
+            for (const Place &p : std::as_const(places)) {
+                const bool trailing = m_items.indexOf(p.item) >= trailingFrom;
+                shift[p.line] = trailing ? std::max(0, available - (p.x + p.size.width())) : 0;
+            }
+            for (const Place &p : std::as_const(places)) {
+                const bool trailing = m_items.indexOf(p.item) >= trailingFrom;
+                const int h = lineHeights.at(p.line);
+                p.item->setGeometry(QRect(r.x() + p.x + (trailing ? shift.at(p.line) : 0),
+                                          r.y() + lineTops.at(p.line) + (h - p.size.height()) / 2,
+                                          p.size.width(), p.size.height()));
+            }
+        }
+        const QMargins m = contentsMargins();
+        return height + m.top() + m.bottom();
+    }
+
+    QList<QLayoutItem *> m_items;
+    QList<int> m_gaps;
+    int m_trailing;
+};
 } // namespace
 
 ChartsPanel::ChartsPanel(QWidget *parent)
@@ -100,6 +259,16 @@ ChartsPanel::ChartsPanel(QWidget *parent)
     m_chartCombo->addItem(tr("Result curves"), int(Chart::Curves));
     m_chartCombo->addItem(tr("PBT lineage"), int(Chart::Lineage));
     m_chartCombo->setToolTip(tr("Which chart to show"));
+    // Named for the tests (every control must stay reachable in a narrow window).
+    m_chartCombo->setObjectName(QStringLiteral("chartCombo"));
+    m_resultCombo->setObjectName(QStringLiteral("resultCombo"));
+    m_hyperparameterCombo->setObjectName(QStringLiteral("hyperparameterCombo"));
+    m_objectiveCombo->setObjectName(QStringLiteral("objectiveCombo"));
+    m_showCombo->setObjectName(QStringLiteral("showCombo"));
+    m_bestSpin->setObjectName(QStringLiteral("bestSpin"));
+    m_layoutCombo->setObjectName(QStringLiteral("layoutCombo"));
+    m_resetButton->setObjectName(QStringLiteral("resetButton"));
+    m_exportButton->setObjectName(QStringLiteral("exportButton"));
     m_resultCombo->setToolTip(tr("The result to chart"));
     m_resultCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_hyperparameterCombo->setToolTip(tr("The hyperparameter on the x axis"));
@@ -133,20 +302,29 @@ ChartsPanel::ChartsPanel(QWidget *parent)
     m_infoLabel->setToolTip(tr("Zoom: drag a rectangle or turn the wheel · pan: drag with the right button · "
                                "reset: double-click · click a point or line to select its job"));
 
-    auto *controls = new QHBoxLayout;
-    controls->setContentsMargins(0, 0, 0, 0);
+    // Label and picker go together, so that a wrapped line never starts with a picker
+    // whose label was left on the line above.
+    auto group = [this](std::initializer_list<QWidget *> widgets) {
+        auto *box = new QWidget(this);
+        auto *row = new QHBoxLayout(box);
+        row->setContentsMargins(0, 0, 0, 0);
+        for (QWidget *w : widgets)
+            row->addWidget(w);
+        return box;
+    };
+    m_hyperparameterGroup = group({m_hyperparameterLabel, m_hyperparameterCombo});
+    m_curvesGroup = group({m_showLabel, m_showCombo, m_bestSpin});
+    m_layoutGroup = group({m_layoutLabel, m_layoutCombo});
+
+    // One line when there is room, as before; in a narrow window (half a laptop screen,
+    // with the job details open) the controls wrap instead of widening the window.
+    auto *controls = new FlowLayout(2);
     controls->addWidget(m_chartCombo);
-    controls->addSpacing(8);
-    controls->addWidget(m_resultCombo);
-    controls->addWidget(m_hyperparameterLabel);
-    controls->addWidget(m_hyperparameterCombo);
+    controls->addWidget(m_resultCombo, 8);
+    controls->addWidget(m_hyperparameterGroup);
     controls->addWidget(m_objectiveCombo);
-    controls->addWidget(m_showLabel);
-    controls->addWidget(m_showCombo);
-    controls->addWidget(m_bestSpin);
-    controls->addWidget(m_layoutLabel);
-    controls->addWidget(m_layoutCombo);
-    controls->addStretch(1);
+    controls->addWidget(m_curvesGroup);
+    controls->addWidget(m_layoutGroup);
     controls->addWidget(m_resetButton);
     controls->addWidget(m_exportButton);
 
@@ -529,17 +707,13 @@ void ChartsPanel::updateControls()
         m_hyperparameterCombo->addItems(hps);
     }
     m_hyperparameterCombo->setCurrentIndex(m_hyperparameterCombo->findText(m_hyperparameter));
-    m_hyperparameterLabel->setVisible(scatter);
-    m_hyperparameterCombo->setVisible(scatter);
+    m_hyperparameterGroup->setVisible(scatter);
     m_objectiveCombo->setCurrentIndex(m_objectiveCombo->findData(int(objective())));
     m_objectiveCombo->setVisible(m_chart != Chart::Scatter);
-    m_showLabel->setVisible(curves);
-    m_showCombo->setVisible(curves);
+    m_curvesGroup->setVisible(curves);
     m_showCombo->setCurrentIndex(m_selectedOnly ? 1 : 0);
-    m_bestSpin->setVisible(curves);
     m_bestSpin->setEnabled(!m_selectedOnly);
-    m_layoutLabel->setVisible(lineage);
-    m_layoutCombo->setVisible(lineage);
+    m_layoutGroup->setVisible(lineage);
     m_layoutCombo->setCurrentIndex(m_layoutCombo->findData(int(m_lineageLayout)));
     m_resetButton->setEnabled(currentExportable()->isZoomed());
 

@@ -153,6 +153,10 @@ private:
 
     QComboBox *m_chartCombo;
     QComboBox *m_resultCombo;
+    // Label and picker pairs, shown and hidden together.
+    QWidget *m_hyperparameterGroup = nullptr;
+    QWidget *m_curvesGroup = nullptr;
+    QWidget *m_layoutGroup = nullptr;
     QLabel *m_hyperparameterLabel;
     QComboBox *m_hyperparameterCombo;
     QComboBox *m_objectiveCombo;

@@ -23,7 +23,6 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPushButton>
-#include <QScrollArea>
 #include <QScrollBar>
 #include <QSet>
 #include <QSettings>
@@ -543,14 +542,8 @@ ExperimentView::ExperimentView(QWidget *parent)
 
     // Charts over the same model, sharing the table's selection.
     m_charts = new charts::ChartsPanel(this);
-    // The panel's row of controls is about 600 px wide: in a narrow window the tab scrolls
-    // sideways rather than making the whole window wider than half a laptop screen.
-    auto *chartsScroll = new QScrollArea(this);
-    chartsScroll->setObjectName(QStringLiteral("chartsScroll"));
-    chartsScroll->setFrameShape(QFrame::NoFrame);
-    chartsScroll->setWidgetResizable(true);
-    chartsScroll->setWidget(m_charts);
-    m_ui->tabs->addTab(chartsScroll, tr("Charts"));
+    // Its row of controls wraps when narrow, so the tab needs no sideways scrolling.
+    m_ui->tabs->addTab(m_charts, tr("Charts"));
     connect(this, &ExperimentView::experimentChanged, m_charts, &charts::ChartsPanel::setExperiment);
 
     // Enter or a double-click on a job edits it, as in a file manager.
