@@ -182,7 +182,7 @@ private slots:
         DistributionEditor form;
         form.show();
         fill(form, name, Kind(kind), args, weights);
-        QVERIFY2(form.isValid(), qPrintable(form.errors().join(QLatin1Char('\n'))));
+        QVERIFY2(form.isValid(), qPrintable(form.errors({}).join(QLatin1Char('\n'))));
         const Distributions value = form.distributions();
         QCOMPARE(value.size(), 1);
         QCOMPARE(int(value.first().distribution.kind), kind);
@@ -317,7 +317,9 @@ private slots:
         QCOMPARE(errorText(&form, QStringLiteral("lowError")), QStringLiteral("must be greater than 0"));
         QVERIFY(editors::isMarkedInvalid(find<QLineEdit>(&form, QStringLiteral("lowEdit"))));
         QVERIFY(!form.isValid());
-        QCOMPARE(form.errors(), QStringList{QStringLiteral("lr.low: must be greater than 0")});
+        // Named as the form labels the field; only the JSON tab speaks in wire paths.
+        QCOMPARE(form.errors({QStringLiteral("RandomSearch")}),
+                 QStringList{QStringLiteral("lr, low: must be greater than 0")});
         QVERIFY(!form.preview()->chart()->title().isEmpty());
         QCOMPARE(form.preview()->histogram().shape, Histogram::Shape::Empty);
 
@@ -365,13 +367,37 @@ private slots:
         QVERIFY(form.isValid());
     }
 
+    // The footers name a field as the form labels it, from its wire path split into keys.
+    void fieldLabels()
+    {
+        QCOMPARE(editors::fieldLabel(L({"PBT", "qualityResultName"})), QStringLiteral("Quality result"));
+        QCOMPARE(editors::fieldLabel(L({"PBT", "exploit", "truncate"})),
+                 QStringLiteral("Truncate proportion"));
+        QCOMPARE(editors::fieldLabel(L({"PBT", "explore", "lr"})), QStringLiteral("Explore lr"));
+        QCOMPARE(editors::fieldLabel(L({"PBT", "explore", "lr", "minFactor"})),
+                 QStringLiteral("Explore lr, min factor"));
+        QCOMPARE(editors::fieldLabel(L({"PBT", "init", "lr", "low"})),
+                 QStringLiteral("Initial distribution of lr, low"));
+        // A name with dots stays one name.
+        QCOMPARE(editors::fieldLabel(L({"RandomSearch", "model.lr", "std"})),
+                 QStringLiteral("model.lr, std. deviation"));
+        QCOMPARE(editors::fieldLabel(L({"RandomSearch", "act", "values[0]"})),
+                 QStringLiteral("act, value 1"));
+        QCOMPARE(editors::fieldLabel(L({"RandomSearch", "c", "const"})), QStringLiteral("c, value"));
+        QCOMPARE(editors::fieldProblem(L({"results", "loss"}), QStringLiteral("not JSON")),
+                 QStringLiteral("Results, loss: not JSON"));
+        // Anything unknown keeps its wire path rather than lose information.
+        QCOMPARE(editors::fieldLabel(L({"PBT", "exploit", "other"})), QStringLiteral("PBT.exploit.other"));
+    }
+
     void choiceMessages()
     {
         DistributionEditor form;
         form.show();
         fill(form, QStringLiteral("activation"), Kind::Choice, {QStringLiteral("relu")});
-        QCOMPARE(form.errors(), QStringList{QStringLiteral(
-                                    "activation.values[0]: not JSON: write text in quotes, \"relu\"")});
+        QCOMPARE(
+            form.errors({QStringLiteral("RandomSearch")}),
+            QStringList{QStringLiteral("activation, value 1: not JSON: write text in quotes, \"relu\"")});
         QVERIFY(
             errorText(&form, QStringLiteral("choiceError")).contains(QLatin1String("write text in quotes")));
         QVERIFY(editors::isMarkedInvalid(find<QLineEdit>(&form, QStringLiteral("choiceValue0"))));
@@ -393,6 +419,8 @@ private slots:
                  QStringLiteral("must be a finite number of at least 0"));
         QVERIFY(errorText(&form, QStringLiteral("choiceError"))
                     .contains(QLatin1String("weight 2: must be a finite")));
+        QCOMPARE(form.errors({QStringLiteral("RandomSearch")}),
+                 QStringList{QStringLiteral("activation, weight 2: must be a finite number of at least 0")});
         retype(find<QLineEdit>(&form, QStringLiteral("choiceWeight0")), QStringLiteral("0"));
         retype(find<QLineEdit>(&form, QStringLiteral("choiceWeight1")), QStringLiteral("0"));
         QCOMPARE(errorText(&form, QStringLiteral("choiceError")),
@@ -431,7 +459,7 @@ private slots:
         QTest::keyClicks(qualityEdit, QStringLiteral("x"));
         retype(qualityEdit, QString());
         QCOMPARE(errorText(&form, QStringLiteral("qualityError")), QStringLiteral("must not be empty"));
-        QCOMPARE(form.shownErrors(), QStringList{QStringLiteral("qualityResultName: must not be empty")});
+        QCOMPARE(form.shownErrors(), QStringList{QStringLiteral("Quality result: must not be empty")});
         form.setResultNameSuggestions({QStringLiteral("accuracy"), QStringLiteral("loss")});
         auto *quality = find<QComboBox>(&form, QStringLiteral("qualityCombo"));
         QCOMPARE(quality->count(), 2); // what the jobs report is offered
@@ -447,6 +475,7 @@ private slots:
             QCOMPARE(errorText(&form, QStringLiteral("truncateError")),
                      QStringLiteral("must be in (0, 0.5]"));
         }
+        QCOMPARE(form.errors(), QStringList{QStringLiteral("Truncate proportion: must be in (0, 0.5]")});
         retype(truncate, QStringLiteral("x"));
         QCOMPARE(errorText(&form, QStringLiteral("truncateError")), QStringLiteral("must be a number"));
         retype(truncate, QStringLiteral("0.3"));
@@ -466,11 +495,13 @@ private slots:
                  QStringLiteral("must be greater than 0"));
         QCOMPARE(errorText(&form, QStringLiteral("exploreError")),
                  QStringLiteral("lr: min factor must be greater than 0"));
+        QCOMPARE(form.errors(),
+                 QStringList{QStringLiteral("Explore lr, min factor: must be greater than 0")});
         retype(find<QLineEdit>(&form, QStringLiteral("exploreMin0")), QStringLiteral("1.5"));
         QCOMPARE(errorText(&form, QStringLiteral("exploreError")),
                  QStringLiteral("lr: max factor must be at least minFactor"));
         QCOMPARE(form.errors(),
-                 QStringList{QStringLiteral("explore.lr.maxFactor: must be at least minFactor")});
+                 QStringList{QStringLiteral("Explore lr, max factor: must be at least minFactor")});
         retype(find<QLineEdit>(&form, QStringLiteral("exploreMax0")), QStringLiteral("2"));
         QVERIFY(form.isValid());
         click(find<QPushButton>(&form, QStringLiteral("addExploreButton")));
@@ -497,7 +528,8 @@ private slots:
         // Initial distributions: the distribution editor's problems are PBT's.
         fill(*form.initEditor(), QStringLiteral("lr"), Kind::LogUniform,
              {QStringLiteral("-1"), QStringLiteral("1")});
-        QCOMPARE(form.errors(), QStringList{QStringLiteral("init.lr.low: must be greater than 0")});
+        QCOMPARE(form.errors(),
+                 QStringList{QStringLiteral("Initial distribution of lr, low: must be greater than 0")});
     }
 
     void previewDrawsSamples()
@@ -567,10 +599,9 @@ private slots:
         QCOMPARE(json::write(parse(json->text().toUtf8())),
                  QByteArray(R"({"RandomSearch":{"lr":{"loguniform":{"low":1e-06,"high":0.1}}}})"));
         QVERIFY(!errorText(json, QStringLiteral("noteError")).isEmpty());
-        QCOMPARE(dialog.problems(),
-                 QStringList{QStringLiteral("RandomSearch.lr.low: must be greater than 0")});
+        QCOMPARE(dialog.problems(), QStringList{QStringLiteral("lr, low: must be greater than 0")});
         QVERIFY(!dialog.saveButton()->isEnabled());
-        QCOMPARE(dialog.message(), QStringLiteral("RandomSearch.lr.low: must be greater than 0"));
+        QCOMPARE(dialog.message(), QStringLiteral("lr, low: must be greater than 0"));
         retype(find<QLineEdit>(dialog.distributionEditor(), QStringLiteral("lowEdit")),
                QStringLiteral("1e-05"));
         QVERIFY(dialog.problems().isEmpty());
@@ -581,7 +612,9 @@ private slots:
         // Switching to PBT carries the distributions over as the initial population.
         choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::Pbt));
         QCOMPARE(dialog.pbtEditor()->initEditor()->names(), QStringList{QStringLiteral("lr")});
-        QCOMPARE(dialog.problems(), QStringList{QStringLiteral("PBT.qualityResultName: must not be empty")});
+        QCOMPARE(dialog.problems(), QStringList{QStringLiteral("Quality result: must not be empty")});
+        QCOMPARE(dialog.saveButton()->toolTip(),
+                 QStringLiteral("To create it, first:\nQuality result: must not be empty"));
         retype(find<QComboBox>(dialog.pbtEditor(), QStringLiteral("qualityCombo"))->lineEdit(),
                QStringLiteral("acc"));
         QCOMPARE(
@@ -706,7 +739,7 @@ private slots:
         // PBT: the quality result is empty, the form incomplete, nothing red.
         choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::Pbt));
         QCOMPARE(errorText(dialog.pbtEditor(), QStringLiteral("qualityError")), QString());
-        QVERIFY(dialog.problems().contains(QStringLiteral("PBT.qualityResultName: must not be empty")));
+        QVERIFY(dialog.problems().contains(QStringLiteral("Quality result: must not be empty")));
         QVERIFY(dialog.shownProblems().isEmpty());
 
         // Random search: a new hyperparameter switched to constant or choice has empty inputs, not errors.
@@ -887,7 +920,7 @@ private slots:
         QCOMPARE(hp->note(x), QStringLiteral("not JSON: write text in quotes, \"abc\""));
         retype(hp->valueInput(x), QStringLiteral("\"abc\""));
         QCOMPARE(hp->note(x), QStringLiteral("must be a number"));
-        QCOMPARE(dialog.problems(), QStringList{QStringLiteral("hyperparameters.x: must be a number")});
+        QCOMPARE(dialog.problems(), QStringList{QStringLiteral("Hyperparameters, x: must be a number")});
         QVERIFY(editors::isMarkedInvalid(hp->valueInput(x)));
         retype(hp->valueInput(x), QStringLiteral("0.5"));
         QCOMPARE(hp->note(x), QStringLiteral("a number, normal around 0.0 (std 5.0)"));
@@ -909,7 +942,7 @@ private slots:
         ValueMapEditor *results = dialog.resultEditor();
         click(find<QPushButton>(results, QStringLiteral("addButton")));
         retype(results->valueInput(0), QStringLiteral("[0.9, 0.5]"));
-        QCOMPARE(dialog.problems(), QStringList{QStringLiteral("results.row 1: enter a name")});
+        QCOMPARE(dialog.problems(), QStringList{QStringLiteral("Results, row 1: enter a name")});
         retype(results->nameInput(0), QStringLiteral("loss"));
         QVERIFY(dialog.problems().isEmpty());
         choose(find<QComboBox>(&dialog, QStringLiteral("statusCombo")), int(JobStatus::Done));

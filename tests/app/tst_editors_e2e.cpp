@@ -148,6 +148,10 @@ private slots:
         }
         if (Scheduler::Kind(kind) == Scheduler::Kind::Pbt) {
             PbtSettingsEditor *p = dialog.pbtEditor();
+            // What is missing is named as the form labels it, not by its wire path.
+            QVERIFY2(dialog.saveButton()->toolTip().startsWith(
+                         S("To create it, first:\nQuality result: must not be empty")),
+                     qPrintable(dialog.saveButton()->toolTip()));
             choose(find<QComboBox>(p, QStringLiteral("objectiveCombo")), int(Objective::Minimize));
             retype(find<QComboBox>(p, QStringLiteral("qualityCombo"))->lineEdit(), S("val_loss"));
             retype(find<QLineEdit>(p, QStringLiteral("truncateEdit")), S("0.25"));

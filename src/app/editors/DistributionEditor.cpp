@@ -212,14 +212,14 @@ bool DistributionEditor::isValid() const
     return true;
 }
 
-QStringList DistributionEditor::errors() const
+QStringList DistributionEditor::errors(const QStringList &at) const
 {
-    return errorLines(false);
+    return errorLines(false, at);
 }
 
-QStringList DistributionEditor::shownErrors() const
+QStringList DistributionEditor::shownErrors(const QStringList &at) const
 {
-    return errorLines(true);
+    return errorLines(true, at);
 }
 
 DistributionEditor::Check DistributionEditor::shownCheck(int index) const
@@ -253,7 +253,7 @@ DistributionEditor::Check DistributionEditor::shownCheck(int index) const
     return c;
 }
 
-QStringList DistributionEditor::errorLines(bool shownOnly) const
+QStringList DistributionEditor::errorLines(bool shownOnly, const QStringList &at) const
 {
     QStringList out;
     for (int i = 0; i < m_checks.size(); ++i) {
@@ -261,7 +261,7 @@ QStringList DistributionEditor::errorLines(bool shownOnly) const
         const QString who = m_rows[i].name.isEmpty() ? tr("hyperparameter %1").arg(i + 1) : m_rows[i].name;
         auto add = [&](const QString &field, const QString &message) {
             if (!message.isEmpty())
-                out.append(QStringLiteral("%1.%2: %3").arg(who, field, message));
+                out.append(editors::fieldProblem(at + QStringList{who, field}, message));
         };
         add(QStringLiteral("name"), c.name);
         add(QStringLiteral("low"), c.low);

@@ -33,11 +33,13 @@ public:
     // The valid rows as values, in order; see isValid().
     Distributions distributions() const;
     bool isValid() const;
-    // Every problem, one line each, named like the codec names fields ("lr.low: must be greater than 0").
-    QStringList errors() const;
+    // Every problem, one line each, with the field named as the form labels it
+    // ("lr, low: must be greater than 0"); `at` is the editor's wire path ({"RandomSearch"}),
+    // see editors::fieldLabel().
+    QStringList errors(const QStringList &at) const;
     // The problems shown in red: not those of a field left empty that the user has not edited yet
     // (a fresh choice value, the mean of a row just switched to normal), unless revealed.
-    QStringList shownErrors() const;
+    QStringList shownErrors(const QStringList &at) const;
     // Shows the messages again, e.g. after editors::revealProblems() on the dialog.
     void refreshProblems() { revalidate(); }
     QStringList names() const;
@@ -84,7 +86,7 @@ private:
     Check check(int index) const;
     // m_checks[index] without the messages that wait for the user (see shownErrors()).
     Check shownCheck(int index) const;
-    QStringList errorLines(bool shownOnly) const;
+    QStringList errorLines(bool shownOnly, const QStringList &at) const;
     void revalidate();
     void updateTableRow(int index);
     void selectRow(int index);

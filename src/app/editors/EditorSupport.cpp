@@ -175,6 +175,85 @@ QString lastPathComponent(const QString &path)
     return dot < 0 ? path : path.mid(dot + 1);
 }
 
+namespace {
+// One field of a distribution row, as labelled in the distribution editor.
+QString distributionFieldLabel(const QString &key)
+{
+    static const QRegularExpression indexed(QStringLiteral("^(values|weights)\\[(\\d+)\\]$"));
+    if (const QRegularExpressionMatch m = indexed.match(key); m.hasMatch()) {
+        const int n = m.captured(2).toInt() + 1; // the table's rows count from 1
+        return m.captured(1) == QLatin1String("values") ? tr("value %1").arg(n) : tr("weight %1").arg(n);
+    }
+    if (key == QLatin1String("std"))
+        return tr("std. deviation");
+    if (key == QLatin1String("const"))
+        return tr("value");
+    if (key == QLatin1String("values"))
+        return tr("values");
+    return key; // name, low, high, mean: the labels say the same
+}
+
+// {name} or {name, field}: a hyperparameter row of a distribution editor. Empty when unknown.
+QString distributionLabel(const QStringList &path)
+{
+    if (path.size() == 1)
+        return path.first();
+    if (path.size() == 2)
+        return tr("%1, %2").arg(path[0], distributionFieldLabel(path[1]));
+    return {};
+}
+
+// A PBT setting (the path below "PBT"). Empty when unknown.
+QString pbtLabel(const QStringList &path)
+{
+    const QString head = path.value(0);
+    if (path == QStringList{QStringLiteral("qualityResultName")})
+        return tr("Quality result");
+    if (path == QStringList{QStringLiteral("exploit"), QStringLiteral("truncate")})
+        return tr("Truncate proportion");
+    if (head == QLatin1String("explore") && path.size() == 2)
+        return tr("Explore %1").arg(path[1]);
+    if (head == QLatin1String("explore") && path.size() == 3) {
+        if (path[2] == QLatin1String("minFactor"))
+            return tr("Explore %1, min factor").arg(path[1]);
+        if (path[2] == QLatin1String("maxFactor"))
+            return tr("Explore %1, max factor").arg(path[1]);
+    }
+    if (head == QLatin1String("init")) {
+        if (const QString row = distributionLabel(path.mid(1)); !row.isEmpty())
+            return tr("Initial distribution of %1").arg(row);
+    }
+    return {};
+}
+} // namespace
+
+QString fieldLabel(const QStringList &path)
+{
+    const QString head = path.value(0);
+    const QStringList rest = path.mid(1);
+    if (rest.isEmpty())
+        return head;
+    // The scheduler combo already says which scheduler it is.
+    QString label;
+    if (head == QLatin1String("RandomSearch"))
+        label = distributionLabel(rest);
+    else if (head == QLatin1String("PBT"))
+        label = pbtLabel(rest);
+    if (!label.isEmpty())
+        return label;
+    // The job dialog's group boxes.
+    if (head == QLatin1String("hyperparameters"))
+        return tr("Hyperparameters, %1").arg(rest.join(QLatin1Char('.')));
+    if (head == QLatin1String("results"))
+        return tr("Results, %1").arg(rest.join(QLatin1Char('.')));
+    return path.join(QLatin1Char('.')); // unknown: the wire path is still better than nothing
+}
+
+QString fieldProblem(const QStringList &path, const QString &message)
+{
+    return tr("%1: %2").arg(fieldLabel(path), message);
+}
+
 QStringList describeChanges(const QCborValue &before, const QCborValue &after, const QString &path)
 {
     QStringList out;

@@ -57,6 +57,15 @@ void showLines(QPlainTextEdit *box, const QStringList &lines, int maxLines = 6);
 // The last component of a codec path ("a.b.low" -> "low", "x.weights[2]" -> "weights[2]").
 QString lastPathComponent(const QString &path);
 
+// A field of a definition or job as the form labels it, from its wire path
+// split into keys ({"PBT", "exploit", "truncate"} -> "Truncate proportion",
+// {"PBT", "init", "lr", "low"} -> "Initial distribution of lr, low"). The
+// footers and tooltips use it; only the JSON tab speaks in wire paths. The
+// keys come split so that a hyperparameter name may contain dots.
+QString fieldLabel(const QStringList &path);
+// "label: message" for a problem with the field at `path`.
+QString fieldProblem(const QStringList &path, const QString &message);
+
 // What differs between two documents, one line per changed leaf:
 // "status: \"RUNNING\" → \"DONE\"", "scheduler.RandomSearch.lr: added …".
 QStringList describeChanges(const QCborValue &before, const QCborValue &after, const QString &path = {});

@@ -167,11 +167,9 @@ QStringList ExperimentDialog::formErrors() const
 {
     QStringList out;
     if (kind() == Scheduler::Kind::RandomSearch) {
-        for (const QString &e : m_ui->distributionEditor->errors())
-            out.append(QStringLiteral("RandomSearch.") + e);
+        out += m_ui->distributionEditor->errors({QStringLiteral("RandomSearch")});
     } else if (kind() == Scheduler::Kind::Pbt) {
-        for (const QString &e : m_ui->pbtEditor->errors())
-            out.append(QStringLiteral("PBT.") + e);
+        out += m_ui->pbtEditor->errors();
     }
     return out;
 }
@@ -286,11 +284,9 @@ QStringList ExperimentDialog::shownProblems() const
     if (!m_ui->jsonView->isValid()) {
         out.append(tr("JSON: %1").arg(m_ui->jsonView->error())); // typed there, so shown
     } else if (kind() == Scheduler::Kind::RandomSearch) {
-        for (const QString &e : m_ui->distributionEditor->shownErrors())
-            out.append(QStringLiteral("RandomSearch.") + e);
+        out += m_ui->distributionEditor->shownErrors({QStringLiteral("RandomSearch")});
     } else if (kind() == Scheduler::Kind::Pbt) {
-        for (const QString &e : m_ui->pbtEditor->shownErrors())
-            out.append(QStringLiteral("PBT.") + e);
+        out += m_ui->pbtEditor->shownErrors();
     }
     return out;
 }

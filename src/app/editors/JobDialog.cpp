@@ -221,10 +221,8 @@ JobWrite JobDialog::writeOf(const Job &job)
 QStringList JobDialog::problems() const
 {
     QStringList out;
-    for (const QString &e : m_ui->hyperparameters->errors())
-        out.append(QStringLiteral("hyperparameters.") + e);
-    for (const QString &e : m_ui->results->errors())
-        out.append(QStringLiteral("results.") + e);
+    out += m_ui->hyperparameters->errors({QStringLiteral("hyperparameters")});
+    out += m_ui->results->errors({QStringLiteral("results")});
     return out;
 }
 

@@ -258,24 +258,21 @@ bool PbtSettingsEditor::isValid() const
 QStringList PbtSettingsEditor::errors() const
 {
     QStringList out;
-    if (const QString e = checkQuality(); !e.isEmpty())
-        out.append(QStringLiteral("qualityResultName: ") + e);
-    if (const QString e = checkTruncate(nullptr); !e.isEmpty())
-        out.append(QStringLiteral("exploit.truncate: ") + e);
+    auto add = [&out](const QStringList &path, const QString &message) {
+        if (!message.isEmpty())
+            out.append(editors::fieldProblem(QStringList{QStringLiteral("PBT")} + path, message));
+    };
+    add({QStringLiteral("qualityResultName")}, checkQuality());
+    add({QStringLiteral("exploit"), QStringLiteral("truncate")}, checkTruncate(nullptr));
     for (int i = 0; i < m_explore.size(); ++i) {
         ExploreCheck c;
         const Perturb p = exploreValue(i, &c);
-        const QString who =
-            QStringLiteral("explore.%1").arg(p.name.isEmpty() ? QString::number(i + 1) : p.name);
-        if (!c.name.isEmpty())
-            out.append(QStringLiteral("%1: %2").arg(who, c.name));
-        if (!c.minFactor.isEmpty())
-            out.append(QStringLiteral("%1.minFactor: %2").arg(who, c.minFactor));
-        if (!c.maxFactor.isEmpty())
-            out.append(QStringLiteral("%1.maxFactor: %2").arg(who, c.maxFactor));
+        const QString who = p.name.isEmpty() ? tr("row %1").arg(i + 1) : p.name;
+        add({QStringLiteral("explore"), who}, c.name);
+        add({QStringLiteral("explore"), who, QStringLiteral("minFactor")}, c.minFactor);
+        add({QStringLiteral("explore"), who, QStringLiteral("maxFactor")}, c.maxFactor);
     }
-    for (const QString &e : m_ui->initEditor->errors())
-        out.append(QStringLiteral("init.") + e);
+    out += m_ui->initEditor->errors({QStringLiteral("PBT"), QStringLiteral("init")});
     return out;
 }
 
@@ -303,24 +300,24 @@ void PbtSettingsEditor::refreshProblems()
 QStringList PbtSettingsEditor::shownErrors() const
 {
     QStringList out;
-    if (const QString e = waitForUser(m_ui->qualityCombo->lineEdit(), checkQuality()); !e.isEmpty())
-        out.append(QStringLiteral("qualityResultName: ") + e);
-    if (const QString e = waitForUser(m_ui->truncateEdit, checkTruncate(nullptr)); !e.isEmpty())
-        out.append(QStringLiteral("exploit.truncate: ") + e);
+    auto add = [&out](const QStringList &path, const QString &message) {
+        if (!message.isEmpty())
+            out.append(editors::fieldProblem(QStringList{QStringLiteral("PBT")} + path, message));
+    };
+    add({QStringLiteral("qualityResultName")}, waitForUser(m_ui->qualityCombo->lineEdit(), checkQuality()));
+    add({QStringLiteral("exploit"), QStringLiteral("truncate")},
+        waitForUser(m_ui->truncateEdit, checkTruncate(nullptr)));
     for (int i = 0; i < m_explore.size(); ++i) {
         ExploreCheck c;
         const Perturb p = exploreValue(i, &c);
-        const QString who =
-            QStringLiteral("explore.%1").arg(p.name.isEmpty() ? QString::number(i + 1) : p.name);
-        if (const QString e = waitForUser(m_explore[i].name, c.name); !e.isEmpty())
-            out.append(QStringLiteral("%1: %2").arg(who, e));
-        if (const QString e = waitForUser(m_explore[i].minFactor, c.minFactor); !e.isEmpty())
-            out.append(QStringLiteral("%1.minFactor: %2").arg(who, e));
-        if (const QString e = waitForUser(m_explore[i].maxFactor, c.maxFactor); !e.isEmpty())
-            out.append(QStringLiteral("%1.maxFactor: %2").arg(who, e));
+        const QString who = p.name.isEmpty() ? tr("row %1").arg(i + 1) : p.name;
+        add({QStringLiteral("explore"), who}, waitForUser(m_explore[i].name, c.name));
+        add({QStringLiteral("explore"), who, QStringLiteral("minFactor")},
+            waitForUser(m_explore[i].minFactor, c.minFactor));
+        add({QStringLiteral("explore"), who, QStringLiteral("maxFactor")},
+            waitForUser(m_explore[i].maxFactor, c.maxFactor));
     }
-    for (const QString &e : m_ui->initEditor->shownErrors())
-        out.append(QStringLiteral("init.") + e);
+    out += m_ui->initEditor->shownErrors({QStringLiteral("PBT"), QStringLiteral("init")});
     return out;
 }
 

@@ -33,7 +33,8 @@ public:
     // The settings as entered (invalid fields keep their defaults; see isValid()).
     PbtSettings settings() const;
     bool isValid() const;
-    // Every problem, one line each, named like the codec names fields.
+    // Every problem, one line each, with the field named as the form labels it
+    // ("Truncate proportion: …"; see editors::fieldLabel()).
     QStringList errors() const;
     // The problems shown in red: not those of a field left empty that the user has not edited
     // yet (the quality result of a new PBT, a new explore row), unless revealed.

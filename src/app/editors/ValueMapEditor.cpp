@@ -277,15 +277,15 @@ QCborMap ValueMapEditor::values() const
     return out;
 }
 
-QStringList ValueMapEditor::errors() const
+QStringList ValueMapEditor::errors(const QStringList &at) const
 {
     QStringList out;
     for (int i = 0; i < m_rows.size(); ++i) {
         const Check c = check(i);
         if (!c.error.isEmpty()) {
             const QString name = m_rows[i].name->text();
-            out.append(
-                QStringLiteral("%1: %2").arg(name.isEmpty() ? tr("row %1").arg(i + 1) : name, c.error));
+            out.append(editors::fieldProblem(
+                at + QStringList{name.isEmpty() ? tr("row %1").arg(i + 1) : name}, c.error));
         }
     }
     return out;
@@ -293,7 +293,7 @@ QStringList ValueMapEditor::errors() const
 
 bool ValueMapEditor::isValid() const
 {
-    return errors().isEmpty();
+    return errors({}).isEmpty();
 }
 
 void ValueMapEditor::revalidate()

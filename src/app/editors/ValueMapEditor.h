@@ -45,8 +45,9 @@ public:
     // Rows with a name and a value, in order.
     QCborMap values() const;
     bool isValid() const;
-    // Problems, one line each ("lr: must be a number").
-    QStringList errors() const;
+    // Problems, one line each, named as the form shows them; `at` is the editor's wire path
+    // ({"hyperparameters"} -> "Hyperparameters, lr: must be a number"; see editors::fieldLabel()).
+    QStringList errors(const QStringList &at) const;
     // Names offered while typing a new row's name.
     void setNameSuggestions(const QStringList &names);
     void setValuePlaceholder(const QString &text) { m_placeholder = text; }
