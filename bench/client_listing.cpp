@@ -313,9 +313,8 @@ double median(QList<double> v)
     return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
-// CPU time of decoding one page, without the network: the fast path the
-// client takes, and the general one (json::parse + the codec) it falls back to.
-void timeDecoding(QNetworkAccessManager &nam, const QUrl &url, const QByteArray &bearer)
+// One authenticated GET, waited for; the body, or "" with the error in *error.
+QByteArray getBody(QNetworkAccessManager &nam, const QUrl &url, const QByteArray &bearer, QString *error = nullptr)
 {
     QNetworkRequest request(url);
     request.setRawHeader("Authorization", "Bearer " + bearer);
@@ -324,7 +323,16 @@ void timeDecoding(QNetworkAccessManager &nam, const QUrl &url, const QByteArray 
     QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
     loop.exec();
     reply->deleteLater();
-    const QByteArray body = reply->readAll();
+    if (reply->error() != QNetworkReply::NoError && error)
+        *error = reply->errorString();
+    return reply->readAll();
+}
+
+// CPU time of decoding one page, without the network: the fast path the
+// client takes, and the general one (json::parse + the codec) it falls back to.
+void timeDecoding(QNetworkAccessManager &nam, const QUrl &url, const QByteArray &bearer)
+{
+    const QByteArray body = getBody(nam, url, bearer);
     const auto perPage = [](int n, const std::function<qsizetype()> &decode) {
         QList<double> ms;
         for (int i = 0; i < n; ++i) {
@@ -358,17 +366,11 @@ QList<QUrl> collectPageUrls(QNetworkAccessManager &nam, const QString &root, con
         root + QStringLiteral("experiments/") + Client::encodeSegment(experiment) + QStringLiteral("/jobs/");
     QList<QUrl> urls{QUrl::fromEncoded((base + QStringLiteral("?limit=%1").arg(pageSize)).toUtf8())};
     for (;;) {
-        QNetworkRequest request(urls.last());
-        request.setRawHeader("Authorization", "Bearer " + bearer);
-        QNetworkReply *reply = nam.get(request);
-        QEventLoop loop;
-        QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-        loop.exec();
-        reply->deleteLater();
-        const QCborValue page = json::parse(reply->readAll());
+        QString error;
+        const QCborValue page = json::parse(getBody(nam, urls.last(), bearer, &error));
+        if (!error.isEmpty())
+            fail(error);
         const QString cursor = page.toMap().value(QStringLiteral("next")).toString();
-        if (reply->error() != QNetworkReply::NoError)
-            fail(reply->errorString());
         if (cursor.isEmpty())
             return urls;
         urls.append(QUrl::fromEncoded((base + QStringLiteral("?start=%1&limit=%2")

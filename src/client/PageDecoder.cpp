@@ -65,19 +65,11 @@ public:
     // A string value: text without escapes directly, anything else through value().
     bool string(int depth, QString *out, bool *isString)
     {
-        skipSpace();
-        if (m_p < m_end && *m_p == '"') {
-            for (const char *q = m_p + 1; q < m_end; ++q) {
-                const unsigned char c = static_cast<unsigned char>(*q);
-                if (c == '"') {
-                    *out = QString::fromUtf8(m_p + 1, q - m_p - 1);
-                    *isString = true;
-                    m_p = q + 1;
-                    return true;
-                }
-                if (c == '\\' || c < 0x20)
-                    break;
-            }
+        QByteArrayView text;
+        if (plainString(&text)) {
+            *out = QString::fromUtf8(text);
+            *isString = true;
+            return true;
         }
         QCborValue v;
         if (!value(depth, &v))

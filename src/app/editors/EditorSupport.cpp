@@ -282,4 +282,33 @@ QStringList describeChanges(const QCborValue &before, const QCborValue &after, c
     return out;
 }
 
+Footer footer(const QString &status, bool statusIsError, const QStringList &problems, bool connected)
+{
+    constexpr int MaxListedProblems = 3;
+    if (!status.isEmpty())
+        return {status, statusIsError};
+    if (!problems.isEmpty()) {
+        QString text = problems.mid(0, MaxListedProblems).join(QLatin1Char('\n'));
+        if (problems.size() > MaxListedProblems)
+            text += QLatin1Char('\n') + QCoreApplication::translate("schedy::editors", "… and %n more", nullptr,
+                                                                      int(problems.size() - MaxListedProblems));
+        return {text, true};
+    }
+    if (!connected)
+        return {tr("Not connected to a server."), true};
+    return {};
+}
+
+void showFooter(QLabel *label, const QString &text, bool error, bool hint)
+{
+    label->setText(text);
+    // The dialog's colours: the label's own WindowText may be a former red.
+    const QPalette &dialog = label->window()->palette();
+    QPalette p = label->palette();
+    p.setColor(QPalette::WindowText, error  ? QColor(0xc6, 0x28, 0x28)
+                                     : hint ? dialog.color(QPalette::PlaceholderText)
+                                            : dialog.color(QPalette::WindowText));
+    label->setPalette(p);
+}
+
 } // namespace schedy::editors

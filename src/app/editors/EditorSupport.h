@@ -17,6 +17,18 @@ class QWidget;
 // differ. The wire format itself stays in the core codec.
 namespace schedy::editors {
 
+// The footer line of an editor dialog: its own status message if it has one,
+// else the first problems ("… and N more"), else "Not connected" when there
+// is no client. `error`: the text is shown in red.
+struct Footer
+{
+    QString text;
+    bool error = false;
+};
+Footer footer(const QString &status, bool statusIsError, const QStringList &problems, bool connected);
+// Shows a footer: red for an error, grey for a hint, plain otherwise.
+void showFooter(QLabel *label, const QString &text, bool error, bool hint = false);
+
 // A number as the editors show it: the shortest text that reads back to the
 // same double ("0.1", "1e-06", "5.0").
 QString numberText(double value);

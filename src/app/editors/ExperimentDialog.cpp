@@ -362,18 +362,7 @@ void ExperimentDialog::updateState()
         all.isEmpty()
             ? QString()
             : tr("To %1 it, first:\n%2").arg(verb, all.mid(0, MaxListedProblems).join(QLatin1Char('\n'))));
-    QString text = m_status;
-    bool error = m_statusIsError;
-    if (text.isEmpty() && !problems.isEmpty()) {
-        text = problems.mid(0, MaxListedProblems).join(QLatin1Char('\n'));
-        if (problems.size() > MaxListedProblems)
-            text +=
-                QLatin1Char('\n') + tr("… and %n more", nullptr, int(problems.size() - MaxListedProblems));
-        error = true;
-    } else if (text.isEmpty() && !m_client) {
-        text = tr("Not connected to a server.");
-        error = true;
-    }
+    auto [text, error] = editors::footer(m_status, m_statusIsError, problems, m_client);
     // Only incomplete so far: a hint in grey, not an error.
     const bool hint = text.isEmpty() && !all.isEmpty();
     if (hint) {
@@ -381,12 +370,7 @@ void ExperimentDialog::updateState()
                    ? tr("Name the experiment to %1 it.").arg(verb)
                    : tr("Complete the form to %1 it; the button's tooltip lists what is missing.").arg(verb);
     }
-    m_ui->message->setText(text);
-    QPalette p = m_ui->message->palette();
-    p.setColor(QPalette::WindowText, error  ? QColor(0xc6, 0x28, 0x28)
-                                     : hint ? palette().color(QPalette::PlaceholderText)
-                                            : palette().color(QPalette::WindowText));
-    m_ui->message->setPalette(p);
+    editors::showFooter(m_ui->message, text, error, hint);
 }
 
 void ExperimentDialog::onUserEdited()

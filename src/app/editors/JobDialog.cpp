@@ -18,7 +18,6 @@
 namespace schedy {
 
 namespace {
-constexpr int MaxListedProblems = 3;
 
 QString statusHint(JobStatus s)
 {
@@ -236,23 +235,8 @@ void JobDialog::updateState()
     m_ui->statusHint->setText(statusHint(JobStatus(m_ui->statusCombo->currentData().toInt())));
     m_saveButton->setEnabled(canSave());
     const QStringList problems = this->problems();
-    QString text = m_status;
-    bool error = m_statusIsError;
-    if (text.isEmpty() && !problems.isEmpty()) {
-        text = problems.mid(0, MaxListedProblems).join(QLatin1Char('\n'));
-        if (problems.size() > MaxListedProblems)
-            text +=
-                QLatin1Char('\n') + tr("… and %n more", nullptr, int(problems.size() - MaxListedProblems));
-        error = true;
-    } else if (text.isEmpty() && !m_client) {
-        text = tr("Not connected to a server.");
-        error = true;
-    }
-    m_ui->message->setText(text);
-    QPalette p = m_ui->message->palette();
-    p.setColor(QPalette::WindowText,
-               error ? QColor(0xc6, 0x28, 0x28) : palette().color(QPalette::WindowText));
-    m_ui->message->setPalette(p);
+    const editors::Footer f = editors::footer(m_status, m_statusIsError, problems, m_client);
+    editors::showFooter(m_ui->message, f.text, f.error);
 }
 
 void JobDialog::onUserEdited()
