@@ -920,26 +920,38 @@ void ExperimentView::togglePause()
     }
     // Shown from the listing, which has no ETags: read it. If it is what the page shows, its
     // ETag guards the save; otherwise someone changed it already.
+    readForStatus(shown, tr("Changing the status of %1"), [this, shown, wanted](const Experiment &current) {
+        if (definitionChanges(shown, current).isEmpty())
+            saveStatus(current, wanted);
+        else
+            showChangedMeanwhile(shown, current, wanted);
+    });
+}
+
+void ExperimentView::endStatusSave()
+{
+    m_savingStatus = false;
+    m_ui->pauseButton->setEnabled(true);
+}
+
+void ExperimentView::readForStatus(const Experiment &shown, const QString &failure,
+                                   const std::function<void(const Experiment &)> &then)
+{
     auto *call = m_client->experiment(shown.name);
-    connect(call, &CallBase::finished, this, [this, call, shown, wanted] {
-        if (shown.name != m_experiment.name) {
-            m_savingStatus = false;
-            m_ui->pauseButton->setEnabled(true);
+    connect(call, &CallBase::finished, this, [this, call, name = shown.name, failure, then] {
+        if (name != m_experiment.name) {
+            endStatusSave(); // another experiment is shown now
             return;
         }
         if (!call->ok()) {
-            m_savingStatus = false;
-            m_ui->pauseButton->setEnabled(true);
+            endStatusSave();
             if (call->error().httpStatus == 404)
-                Q_EMIT experimentDeleted(shown.name);
+                Q_EMIT experimentDeleted(name);
             else
-                Q_EMIT failed(tr("Changing the status of %1").arg(shown.name), call->error());
+                Q_EMIT failed(failure.arg(name), call->error());
             return;
         }
-        if (definitionChanges(shown, call->value()).isEmpty())
-            saveStatus(call->value(), wanted);
-        else
-            showChangedMeanwhile(shown, call->value(), wanted);
+        then(call->value());
     });
 }
 
@@ -954,13 +966,11 @@ void ExperimentView::saveStatus(const Experiment &base, ExperimentStatus wanted)
                                                                    : WriteCondition::IfMatch);
     connect(call, &CallBase::finished, this, [this, call, base, wanted] {
         if (base.name != m_experiment.name) {
-            m_savingStatus = false;
-            m_ui->pauseButton->setEnabled(true);
+            endStatusSave();
             return;
         }
         if (call->ok()) {
-            m_savingStatus = false;
-            m_ui->pauseButton->setEnabled(true);
+            endStatusSave();
             Experiment saved = call->value();
             if (!saved.jobCounts)
                 saved.jobCounts = m_experiment.jobCounts;
@@ -971,8 +981,7 @@ void ExperimentView::saveStatus(const Experiment &base, ExperimentStatus wanted)
         } else if (call->error().kind == ClientError::Kind::UnsafeUpdate) {
             reloadChanged(base, wanted); // 412: changed (or deleted) since the version shown
         } else {
-            m_savingStatus = false;
-            m_ui->pauseButton->setEnabled(true);
+            endStatusSave();
             Q_EMIT failed(tr("Changing the status of %1").arg(base.name), call->error());
         }
     });
@@ -980,24 +989,8 @@ void ExperimentView::saveStatus(const Experiment &base, ExperimentStatus wanted)
 
 void ExperimentView::reloadChanged(const Experiment &shown, ExperimentStatus wanted)
 {
-    auto *call = m_client->experiment(shown.name);
-    connect(call, &CallBase::finished, this, [this, call, shown, wanted] {
-        if (shown.name != m_experiment.name) {
-            m_savingStatus = false;
-            m_ui->pauseButton->setEnabled(true);
-            return;
-        }
-        if (!call->ok()) {
-            m_savingStatus = false;
-            m_ui->pauseButton->setEnabled(true);
-            if (call->error().httpStatus == 404)
-                Q_EMIT experimentDeleted(shown.name);
-            else
-                Q_EMIT failed(tr("Reading %1 after a change made meanwhile").arg(shown.name), call->error());
-            return;
-        }
-        showChangedMeanwhile(shown, call->value(), wanted);
-    });
+    readForStatus(shown, tr("Reading %1 after a change made meanwhile"),
+                  [this, shown, wanted](const Experiment &current) { showChangedMeanwhile(shown, current, wanted); });
 }
 
 QStringList ExperimentView::definitionChanges(const Experiment &before, const Experiment &after)
@@ -1015,8 +1008,7 @@ QStringList ExperimentView::definitionChanges(const Experiment &before, const Ex
 void ExperimentView::showChangedMeanwhile(const Experiment &shown, const Experiment &current,
                                           ExperimentStatus wanted)
 {
-    m_savingStatus = false;
-    m_ui->pauseButton->setEnabled(true);
+    endStatusSave();
     // The page shows the current version; nothing of the page (filters, selection, scroll) is reset.
     Experiment now = current;
     if (!now.jobCounts)

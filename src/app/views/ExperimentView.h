@@ -10,6 +10,7 @@
 #include <QTimer>
 #include <QWidget>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -178,6 +179,10 @@ private:
     // Pause/Resume with If-Match of the version shown (read first when the page has no ETag);
     // a 412 reloads the experiment and says so in the strip above the table.
     void saveStatus(const Experiment &base, ExperimentStatus wanted);
+    void endStatusSave();
+    // Reads the experiment shown; `then` gets it unless it is gone, failed, or no longer shown.
+    void readForStatus(const Experiment &shown, const QString &failure,
+                       const std::function<void(const Experiment &)> &then);
     void reloadChanged(const Experiment &shown, ExperimentStatus wanted);
     void showChangedMeanwhile(const Experiment &shown, const Experiment &current, ExperimentStatus wanted);
     void hideChangedMeanwhile();
