@@ -554,6 +554,31 @@ private slots:
         QCOMPARE(f.selection.selectedRows().size(), 2);
     }
 
+    void keysZoomPanAndReset()
+    {
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(ChartsPanel::Chart::History);
+        HistoryChart *history = f.panel.historyChart();
+        auto *x = qobject_cast<QValueAxis *>(history->axisX());
+        const double width = x->max() - x->min();
+        QTest::keyClick(history, Qt::Key_Plus);
+        QVERIFY(history->isZoomed());
+        QVERIFY(x->max() - x->min() < width);
+        const double min = x->min();
+        QTest::keyClick(history, Qt::Key_Right);
+        QVERIFY(x->min() > min);
+        QTest::keyClick(history, Qt::Key_Escape);
+        QVERIFY(!history->isZoomed());
+
+        f.panel.setCurrentChart(ChartsPanel::Chart::Parallel);
+        ParallelCoordinatesChart *parallel = f.panel.parallelChart();
+        QTest::keyClick(parallel, Qt::Key_Plus);
+        QVERIFY(parallel->isZoomed());
+        QTest::keyClick(parallel, Qt::Key_Home);
+        QVERIFY(!parallel->isZoomed());
+    }
+
     void liveUpdatesKeepZoomAndCoalesce()
     {
         Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QPointF>
 #include <QRectF>
 #include <QSize>
 #include <QString>
@@ -21,5 +22,41 @@ public:
     virtual void resetZoom() = 0;
     virtual bool isZoomed() const = 0;
 };
+
+// The charts' keyboard zoom: + and - zoom about `center`, the arrows pan by
+// 40 px, 0, Home and Esc reset. False for any other key (the caller passes it
+// on to its base class).
+template <typename Chart>
+bool navigateByKey(Chart &chart, int key, const QPointF &center)
+{
+    switch (key) {
+    case Qt::Key_Plus:
+    case Qt::Key_Equal:
+        chart.zoomBy(1.25, center);
+        return true;
+    case Qt::Key_Minus:
+        chart.zoomBy(0.8, center);
+        return true;
+    case Qt::Key_Left:
+        chart.pan(-40, 0);
+        return true;
+    case Qt::Key_Right:
+        chart.pan(40, 0);
+        return true;
+    case Qt::Key_Up:
+        chart.pan(0, 40);
+        return true;
+    case Qt::Key_Down:
+        chart.pan(0, -40);
+        return true;
+    case Qt::Key_0:
+    case Qt::Key_Home:
+    case Qt::Key_Escape:
+        chart.resetZoom();
+        return true;
+    default:
+        return false;
+    }
+}
 
 } // namespace schedy::charts

@@ -883,33 +883,7 @@ void ParallelCoordinatesChart::wheelEvent(QWheelEvent *event)
 
 void ParallelCoordinatesChart::keyPressEvent(QKeyEvent *event)
 {
-    const QPointF center = plotRect(rect()).center();
-    switch (event->key()) {
-    case Qt::Key_Plus:
-    case Qt::Key_Equal:
-        zoomBy(1.25, center);
-        break;
-    case Qt::Key_Minus:
-        zoomBy(0.8, center);
-        break;
-    case Qt::Key_Left:
-        pan(-40, 0);
-        break;
-    case Qt::Key_Right:
-        pan(40, 0);
-        break;
-    case Qt::Key_Up:
-        pan(0, 40);
-        break;
-    case Qt::Key_Down:
-        pan(0, -40);
-        break;
-    case Qt::Key_0:
-    case Qt::Key_Home:
-    case Qt::Key_Escape:
-        resetZoom();
-        break;
-    default:
+    if (!navigateByKey(*this, event->key(), plotRect(rect()).center())) {
         QWidget::keyPressEvent(event);
         return;
     }

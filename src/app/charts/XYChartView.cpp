@@ -557,33 +557,7 @@ void XYChartView::wheelEvent(QWheelEvent *event)
 
 void XYChartView::keyPressEvent(QKeyEvent *event)
 {
-    const QPointF center = chart()->plotArea().center();
-    switch (event->key()) {
-    case Qt::Key_Plus:
-    case Qt::Key_Equal:
-        zoomBy(1.25, center);
-        break;
-    case Qt::Key_Minus:
-        zoomBy(0.8, center);
-        break;
-    case Qt::Key_Left:
-        pan(-40, 0);
-        break;
-    case Qt::Key_Right:
-        pan(40, 0);
-        break;
-    case Qt::Key_Up:
-        pan(0, 40);
-        break;
-    case Qt::Key_Down:
-        pan(0, -40);
-        break;
-    case Qt::Key_0:
-    case Qt::Key_Home:
-    case Qt::Key_Escape:
-        resetZoom();
-        break;
-    default:
+    if (!navigateByKey(*this, event->key(), chart()->plotArea().center())) {
         QChartView::keyPressEvent(event);
         return;
     }
