@@ -314,7 +314,8 @@ double median(QList<double> v)
 }
 
 // One authenticated GET, waited for; the body, or "" with the error in *error.
-QByteArray getBody(QNetworkAccessManager &nam, const QUrl &url, const QByteArray &bearer, QString *error = nullptr)
+QByteArray getBody(QNetworkAccessManager &nam, const QUrl &url, const QByteArray &bearer,
+                   QString *error = nullptr)
 {
     QNetworkRequest request(url);
     request.setRawHeader("Authorization", "Bearer " + bearer);

@@ -48,7 +48,8 @@ QCborMap values(const char *prefix, int n, int seed)
 {
     QCborMap m;
     for (int i = 0; i < n; ++i)
-        m.insert(QString::fromLatin1(prefix) + QString::number(i), (seed * 7919 + i * 104729) % 100000 / 1000.0);
+        m.insert(QString::fromLatin1(prefix) + QString::number(i),
+                 (seed * 7919 + i * 104729) % 100000 / 1000.0);
     return m;
 }
 
@@ -68,7 +69,8 @@ int main(int argc, char **argv)
         QString error;
         if (!store.open(&error))
             qFatal("%s", qPrintable(error));
-        auto user = server::addUser(store, QStringLiteral("local@schedy.localhost"), {}, QStringLiteral("http://x/"), &error);
+        auto user = server::addUser(store, QStringLiteral("local@schedy.localhost"), {},
+                                    QStringLiteral("http://x/"), &error);
         const qint64 userId = store.userByEmail(QStringLiteral("local@schedy.localhost"))->id;
         Experiment e;
         e.name = QStringLiteral("big");
@@ -154,7 +156,8 @@ int main(int argc, char **argv)
     std::printf("first rows shown             %.0f ms\n", firstRows);
     std::printf("scroll to the end            %.0f ms\n", scrollEnd);
     std::printf("refresh, %lld changed: UI    %.1f ms\n", static_cast<long long>(items.size()), refreshUi);
-    std::printf("peak memory (VmHWM)          %.0f MB (%.0f MB before opening)\n", peakRssKb() / 1024.0, baseKb / 1024.0);
+    std::printf("peak memory (VmHWM)          %.0f MB (%.0f MB before opening)\n", peakRssKb() / 1024.0,
+                baseKb / 1024.0);
     local.stop();
     return 0;
 }

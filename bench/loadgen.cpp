@@ -70,8 +70,7 @@ public:
     Connection(uint32_t addressBe, uint16_t port)
         : m_address(addressBe)
         , m_port(port)
-    {
-    }
+    {}
     ~Connection() { close(); }
     Connection(const Connection &) = delete;
     Connection &operator=(const Connection &) = delete;
@@ -318,7 +317,8 @@ size_t skipValue(const std::string &s, size_t i)
         }
         return std::string::npos;
     }
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !std::isspace(static_cast<unsigned char>(s[i])))
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
+           !std::isspace(static_cast<unsigned char>(s[i])))
         ++i;
     return i;
 }
@@ -378,9 +378,9 @@ struct Shared
 {
     uint32_t address = 0;
     uint16_t port = 0;
-    std::string prefix;     // "/" or "/api/": the root's path
-    std::string experiment; // percent-encoded segment
-    std::string auth;       // "Authorization: Bearer ...\r\n"
+    std::string prefix;       // "/" or "/api/": the root's path
+    std::string experiment;   // percent-encoded segment
+    std::string auth;         // "Authorization: Bearer ...\r\n"
     long long cycleLimit = 0; // 0: run for the time limit
     bool manual = false;
     std::atomic<int> phase{int(Phase::Warmup)};
@@ -401,7 +401,10 @@ struct WorkerStats
     std::string firstError;
 };
 
-uint32_t clampUs(int64_t us) { return us < 0 ? 0u : us > int64_t(UINT32_MAX) ? UINT32_MAX : uint32_t(us); }
+uint32_t clampUs(int64_t us)
+{
+    return us < 0 ? 0u : us > int64_t(UINT32_MAX) ? UINT32_MAX : uint32_t(us);
+}
 
 void workerLoop(Shared &sh, WorkerStats &st, unsigned seed)
 {
@@ -559,8 +562,8 @@ CpuSample sampleCpu(int serverPid)
     const double tick = double(sysconf(_SC_CLK_TCK));
     if (FILE *f = std::fopen("/proc/stat", "r")) {
         unsigned long long v[8] = {};
-        if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-                        &v[6], &v[7]) == 8)
+        if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                        &v[5], &v[6], &v[7]) == 8)
             c.machineBusy = double(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / tick; // all but idle and iowait
         std::fclose(f);
     }
@@ -574,14 +577,16 @@ CpuSample sampleCpu(int serverPid)
             // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
             if (const char *p = std::strrchr(buffer, ')')) {
                 unsigned long long utime = 0, stime = 0;
-                if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2)
+                if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                                &stime) == 2)
                     c.server = double(utime + stime) / tick;
             }
         }
     }
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
-    c.self = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    c.self = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+             double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     return c;
 }
 
@@ -602,16 +607,20 @@ int main(int argc, char **argv)
         "Runs K concurrent Schedy workers (nextjob -> claim RUNNING -> report DONE) against a server on "
         "127.0.0.1 and prints cycles/s and latency percentiles."));
     parser.addHelpOption();
-    const QCommandLineOption rootOpt(QStringLiteral("root"), QStringLiteral("Server root URL (default: the config's)."),
+    const QCommandLineOption rootOpt(QStringLiteral("root"),
+                                     QStringLiteral("Server root URL (default: the config's)."),
                                      QStringLiteral("URL"));
-    const QCommandLineOption configOpt(QStringLiteral("config"), QStringLiteral("Client config (client.json)."),
-                                       QStringLiteral("FILE"), schedy::ClientConfig::defaultPath());
-    const QCommandLineOption workersOpt(QStringLiteral("workers"), QStringLiteral("Concurrent workers (1-256)."),
-                                        QStringLiteral("K"), QStringLiteral("8"));
+    const QCommandLineOption configOpt(QStringLiteral("config"),
+                                       QStringLiteral("Client config (client.json)."), QStringLiteral("FILE"),
+                                       schedy::ClientConfig::defaultPath());
+    const QCommandLineOption workersOpt(QStringLiteral("workers"),
+                                        QStringLiteral("Concurrent workers (1-256)."), QStringLiteral("K"),
+                                        QStringLiteral("8"));
     const QCommandLineOption secondsOpt(QStringLiteral("seconds"), QStringLiteral("Measured duration."),
                                         QStringLiteral("S"), QStringLiteral("10"));
     const QCommandLineOption cyclesOpt(QStringLiteral("cycles"),
-                                       QStringLiteral("Run exactly N cycles instead of a duration."), QStringLiteral("N"));
+                                       QStringLiteral("Run exactly N cycles instead of a duration."),
+                                       QStringLiteral("N"));
     const QCommandLineOption warmupOpt(QStringLiteral("warmup"),
                                        QStringLiteral("Unmeasured seconds before the measured duration."),
                                        QStringLiteral("S"), QStringLiteral("1"));
@@ -621,16 +630,18 @@ int main(int argc, char **argv)
                                           QStringLiteral("random (RandomSearch, 3 hyperparameters) or manual "
                                                          "(jobs POSTed beforehand)."),
                                           QStringLiteral("KIND"), QStringLiteral("random"));
-    const QCommandLineOption jobsOpt(QStringLiteral("manual-jobs"),
-                                     QStringLiteral("Jobs to POST beforehand with --scheduler manual (default: "
-                                                    "--cycles, or 4000 per measured second)."),
-                                     QStringLiteral("N"));
-    const QCommandLineOption serverPidOpt(QStringLiteral("server-pid"),
-                                          QStringLiteral("Also report the CPU time of this process (the server)."),
-                                          QStringLiteral("PID"));
-    const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("Also print one JSON line of figures."));
-    parser.addOptions({rootOpt, configOpt, workersOpt, secondsOpt, cyclesOpt, warmupOpt, experimentOpt, schedulerOpt,
-                       jobsOpt, serverPidOpt, jsonOpt});
+    const QCommandLineOption jobsOpt(
+        QStringLiteral("manual-jobs"),
+        QStringLiteral("Jobs to POST beforehand with --scheduler manual (default: "
+                       "--cycles, or 4000 per measured second)."),
+        QStringLiteral("N"));
+    const QCommandLineOption serverPidOpt(
+        QStringLiteral("server-pid"),
+        QStringLiteral("Also report the CPU time of this process (the server)."), QStringLiteral("PID"));
+    const QCommandLineOption jsonOpt(QStringLiteral("json"),
+                                     QStringLiteral("Also print one JSON line of figures."));
+    parser.addOptions({rootOpt, configOpt, workersOpt, secondsOpt, cyclesOpt, warmupOpt, experimentOpt,
+                       schedulerOpt, jobsOpt, serverPidOpt, jsonOpt});
     parser.process(app);
 
     QString error;
@@ -685,11 +696,12 @@ int main(int argc, char **argv)
     // Log in.
     Connection setup(sh.address, sh.port);
     Response r = setup.request("POST", sh.prefix + "token/", std::string(),
-                               "{\"email\":" + jsonString(config->email) + ",\"token\":" +
-                                   jsonString(config->token) + "}");
+                               "{\"email\":" + jsonString(config->email) +
+                                   ",\"token\":" + jsonString(config->token) + "}");
     if (r.status != 200)
-        return die("login failed: " + (r.status ? "HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 150)
-                                                 : setup.lastError));
+        return die("login failed: " + (r.status
+                                           ? "HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 150)
+                                           : setup.lastError));
     const std::string bearer = topLevelValue(r.body, "token");
     if (bearer.size() < 3)
         return die("login answered without a token");
@@ -706,8 +718,8 @@ int main(int argc, char **argv)
     r = setup.request("PUT", experimentPath, sh.auth,
                       "{\"status\":\"RUNNING\",\"scheduler\":" + schedulerJson + "}");
     if (r.status != 200 && r.status != 201)
-        return die("creating the experiment failed: HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 150) +
-                   setup.lastError);
+        return die("creating the experiment failed: HTTP " + std::to_string(r.status) + " " +
+                   r.body.substr(0, 150) + setup.lastError);
 
     if (sh.manual) {
         long long jobs = cycles ? cycles : (long long)(4000 * (seconds + warmup));
@@ -730,7 +742,8 @@ int main(int argc, char **argv)
                                   "{\"hyperparameters\":{\"lr\":%g,\"dropout\":%g,\"layers\":%d}}",
                                   1e-4 * (1 + (left.load() % 97)), 0.1 * (i % 8), 1 + i % 5);
                     if (c.request("POST", path, sh.auth, body).status != 201 && failures.fetch_add(1) == 0)
-                        std::fprintf(stderr, "schedy-loadgen: posting a job failed (%s)\n", c.lastError.c_str());
+                        std::fprintf(stderr, "schedy-loadgen: posting a job failed (%s)\n",
+                                     c.lastError.c_str());
                 }
             });
         }
@@ -741,10 +754,11 @@ int main(int argc, char **argv)
     }
     setup.close();
 
-    std::printf("schedy-loadgen: %d workers, %s scheduler, experiment '%s', %s\n", workers,
-                sh.manual ? "manual" : "random", experiment.toUtf8().constData(),
-                cycles ? (std::to_string(cycles) + " cycles").c_str()
-                       : (std::to_string(seconds) + " s after " + std::to_string(warmup) + " s of warm-up").c_str());
+    std::printf(
+        "schedy-loadgen: %d workers, %s scheduler, experiment '%s', %s\n", workers,
+        sh.manual ? "manual" : "random", experiment.toUtf8().constData(),
+        cycles ? (std::to_string(cycles) + " cycles").c_str()
+               : (std::to_string(seconds) + " s after " + std::to_string(warmup) + " s of warm-up").c_str());
     std::fflush(stdout);
 
     std::vector<WorkerStats> stats(static_cast<size_t>(workers));
@@ -796,8 +810,10 @@ int main(int argc, char **argv)
 
     const double cps = all.cycles / elapsed;
     const double rps = all.requests / elapsed;
-    const double reqP50 = percentile(requests, 50), reqP99 = percentile(requests, 99), reqMax = maxOf(requests);
-    const double cycP50 = percentile(all.cycle, 50), cycP99 = percentile(all.cycle, 99), cycMax = maxOf(all.cycle);
+    const double reqP50 = percentile(requests, 50), reqP99 = percentile(requests, 99),
+                 reqMax = maxOf(requests);
+    const double cycP50 = percentile(all.cycle, 50), cycP99 = percentile(all.cycle, 99),
+                 cycMax = maxOf(all.cycle);
     std::printf("elapsed            %.2f s\n", elapsed);
     std::printf("cycles             %lld  (%.0f cycles/s)\n", all.cycles, cps);
     std::printf("requests           %lld  (%.0f requests/s)\n", all.requests, rps);
@@ -808,13 +824,15 @@ int main(int argc, char **argv)
                     percentile(all.request[k], 50), percentile(all.request[k], 99), maxOf(all.request[k]));
     std::printf("cycle latency      p50 %.2f ms   p99 %.2f ms   max %.2f ms\n", cycP50, cycP99, cycMax);
     std::printf("412 (lost claims)  %lld\n", all.preconditionFailed);
-    std::printf("errors             %lld%s%s\n", all.errors, all.firstError.empty() ? "" : "  first: ",
-                all.firstError.c_str());
+    std::printf("errors             %lld%s%s\n", all.errors,
+                all.firstError.empty() ? "" : "  first: ", all.firstError.c_str());
     if (sh.manual)
         std::printf("empty queue (204)  %lld\n", all.noJob);
     // CPU over the measured window, in cores (1.0 = one core busy all the time).
-    const double machine = cpuStart.machineBusy >= 0 ? (cpuEnd.machineBusy - cpuStart.machineBusy) / elapsed : -1;
-    const double server = cpuStart.server >= 0 && cpuEnd.server >= 0 ? (cpuEnd.server - cpuStart.server) / elapsed : -1;
+    const double machine =
+        cpuStart.machineBusy >= 0 ? (cpuEnd.machineBusy - cpuStart.machineBusy) / elapsed : -1;
+    const double server =
+        cpuStart.server >= 0 && cpuEnd.server >= 0 ? (cpuEnd.server - cpuStart.server) / elapsed : -1;
     const double self = (cpuEnd.self - cpuStart.self) / elapsed;
     const double other = machine >= 0 ? machine - self - std::max(server, 0.0) : -1;
     if (machine >= 0) {
@@ -825,13 +843,14 @@ int main(int argc, char **argv)
                     other > 0.15 ? "   (other work was running: figures are noisy)" : "");
     }
     if (parser.isSet(jsonOpt)) {
-        std::printf("{\"workers\":%d,\"seconds\":%.3f,\"cycles\":%lld,\"cyclesPerSecond\":%.1f,"
-                    "\"requests\":%lld,\"requestsPerSecond\":%.1f,\"requestP50Ms\":%.3f,\"requestP99Ms\":%.3f,"
-                    "\"requestMaxMs\":%.3f,\"cycleP50Ms\":%.3f,\"cycleP99Ms\":%.3f,\"cycleMaxMs\":%.3f,"
-                    "\"preconditionFailed\":%lld,\"errors\":%lld,\"cpuMachine\":%.3f,\"cpuServer\":%.3f,"
-                    "\"cpuLoadgen\":%.3f,\"cpuOther\":%.3f}\n",
-                    workers, elapsed, all.cycles, cps, all.requests, rps, reqP50, reqP99, reqMax, cycP50, cycP99,
-                    cycMax, all.preconditionFailed, all.errors, machine, server, self, other);
+        std::printf(
+            "{\"workers\":%d,\"seconds\":%.3f,\"cycles\":%lld,\"cyclesPerSecond\":%.1f,"
+            "\"requests\":%lld,\"requestsPerSecond\":%.1f,\"requestP50Ms\":%.3f,\"requestP99Ms\":%.3f,"
+            "\"requestMaxMs\":%.3f,\"cycleP50Ms\":%.3f,\"cycleP99Ms\":%.3f,\"cycleMaxMs\":%.3f,"
+            "\"preconditionFailed\":%lld,\"errors\":%lld,\"cpuMachine\":%.3f,\"cpuServer\":%.3f,"
+            "\"cpuLoadgen\":%.3f,\"cpuOther\":%.3f}\n",
+            workers, elapsed, all.cycles, cps, all.requests, rps, reqP50, reqP99, reqMax, cycP50, cycP99,
+            cycMax, all.preconditionFailed, all.errors, machine, server, self, other);
     }
     return all.errors ? 3 : 0;
 }

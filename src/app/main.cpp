@@ -17,10 +17,12 @@ int main(int argc, char **argv)
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/schedy.svg")));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Schedy dashboard: browse and monitor hyperparameter searches."));
+    parser.setApplicationDescription(
+        QStringLiteral("Schedy dashboard: browse and monitor hyperparameter searches."));
     parser.addHelpOption();
     parser.addVersionOption();
-    QCommandLineOption connection(QStringLiteral("connection"), QStringLiteral("Connect to this saved connection."),
+    QCommandLineOption connection(QStringLiteral("connection"),
+                                  QStringLiteral("Connect to this saved connection."),
                                   QStringLiteral("name"));
     QCommandLineOption local(QStringLiteral("local"), QStringLiteral("Use the embedded local server."));
     parser.addOptions({connection, local});

@@ -6,8 +6,7 @@ namespace schedy::cli {
 
 ArgParser::ArgParser(QList<OptionSpec> options)
     : m_options(std::move(options))
-{
-}
+{}
 
 bool ArgParser::looksLikeOption(const QString &arg)
 {
@@ -97,7 +96,8 @@ bool ArgParser::parse(const QStringList &args, QString *error)
             const qsizetype before = values.size();
             if (hasAttached)
                 values << attached;
-            while (i + 1 < args.size() && !looksLikeOption(args.at(i + 1)) && args.at(i + 1) != QLatin1String("--"))
+            while (i + 1 < args.size() && !looksLikeOption(args.at(i + 1)) &&
+                   args.at(i + 1) != QLatin1String("--"))
                 values << args.at(++i);
             if (values.size() == before)
                 return fail(QStringLiteral("%1 expects at least one argument").arg(name));

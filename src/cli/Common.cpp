@@ -34,11 +34,13 @@ int exitCodeFor(const ClientError &error)
 QString describe(const ClientError &error)
 {
     using K = ClientError::Kind;
-    const QString status = error.httpStatus > 0 ? QStringLiteral(" (HTTP %1)").arg(error.httpStatus) : QString();
+    const QString status =
+        error.httpStatus > 0 ? QStringLiteral(" (HTTP %1)").arg(error.httpStatus) : QString();
     QString what;
     switch (error.kind) {
     case K::ClientRequest:
-        what = error.httpStatus == 404 ? QStringLiteral("not found") : QStringLiteral("refused by the server");
+        what =
+            error.httpStatus == 404 ? QStringLiteral("not found") : QStringLiteral("refused by the server");
         break;
     case K::Authentication:
         what = QStringLiteral("authentication failed");
@@ -68,7 +70,10 @@ void writeOutBytes(const QByteArray &bytes)
     std::fflush(stdout);
 }
 
-void writeOut(const QString &text) { writeOutBytes(text.toUtf8()); }
+void writeOut(const QString &text)
+{
+    writeOutBytes(text.toUtf8());
+}
 
 void writeErr(const QString &text)
 {

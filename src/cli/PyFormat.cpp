@@ -40,8 +40,8 @@ qsizetype readDigits(const std::u32string &s, qsizetype i, std::string *out)
         if (d >= 0) {
             out->push_back(char('0' + d));
             ++i;
-        } else if (s[size_t(i)] == U'_' && i > start && i + 1 < qsizetype(s.size())
-                   && digitValue(s[size_t(i + 1)]) >= 0) {
+        } else if (s[size_t(i)] == U'_' && i > start && i + 1 < qsizetype(s.size()) &&
+                   digitValue(s[size_t(i + 1)]) >= 0) {
             ++i;
         } else {
             break;
@@ -94,13 +94,27 @@ void appendPyJson(QString &out, const QCborValue &v)
         for (const QChar c : s) {
             const char16_t u = c.unicode();
             switch (u) {
-            case '"': out += QStringLiteral("\\\""); break;
-            case '\\': out += QStringLiteral("\\\\"); break;
-            case '\n': out += QStringLiteral("\\n"); break;
-            case '\r': out += QStringLiteral("\\r"); break;
-            case '\t': out += QStringLiteral("\\t"); break;
-            case '\b': out += QStringLiteral("\\b"); break;
-            case '\f': out += QStringLiteral("\\f"); break;
+            case '"':
+                out += QStringLiteral("\\\"");
+                break;
+            case '\\':
+                out += QStringLiteral("\\\\");
+                break;
+            case '\n':
+                out += QStringLiteral("\\n");
+                break;
+            case '\r':
+                out += QStringLiteral("\\r");
+                break;
+            case '\t':
+                out += QStringLiteral("\\t");
+                break;
+            case '\b':
+                out += QStringLiteral("\\b");
+                break;
+            case '\f':
+                out += QStringLiteral("\\f");
+                break;
             default:
                 if (u < 0x20 || u > 0x7e)
                     out += QStringLiteral("\\u%1").arg(uint(u), 4, 16, QLatin1Char('0'));

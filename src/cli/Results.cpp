@@ -30,7 +30,8 @@ void ResultsScanner::finish()
         m_pending.clear();
     }
     if (m_inBlock) {
-        problem(QStringLiteral("the output ended inside a results block (no \"%1\" line); its values were dropped")
+        problem(QStringLiteral(
+                    "the output ended inside a results block (no \"%1\" line); its values were dropped")
                     .arg(EndMarker));
         m_inBlock = false;
         m_block = QCborMap();
@@ -121,7 +122,8 @@ bool ResultsScanner::parseLine(const QString &line, QCborMap *out, QString *erro
         value = json::parse(valueText.toUtf8(), &pe);
         if (pe.isError() || valueText.isEmpty()) {
             *error = QStringLiteral("the value of \"%1\" is not JSON (%2): %3 (text must be quoted: \"...\")")
-                         .arg(name, valueText.isEmpty() ? QStringLiteral("empty") : pe.message, valueText.left(80));
+                         .arg(name, valueText.isEmpty() ? QStringLiteral("empty") : pe.message,
+                              valueText.left(80));
             return false;
         }
     }
@@ -141,10 +143,11 @@ QString checkFormatters(const QStringList &command)
                     .arg(a + 1)
                     .arg(arg);
             const QChar f = arg.at(i + 1);
-            if (f != QLatin1Char('e') && f != QLatin1Char('j') && f != QLatin1Char('h') && f != QLatin1Char('r')
-                && f != QLatin1Char('%'))
-                return QStringLiteral("argument %1 (%2): unknown formatter %%3 (use %e, %j, %h, %r, or %% for a "
-                                      "literal %)")
+            if (f != QLatin1Char('e') && f != QLatin1Char('j') && f != QLatin1Char('h') &&
+                f != QLatin1Char('r') && f != QLatin1Char('%'))
+                return QStringLiteral(
+                           "argument %1 (%2): unknown formatter %%3 (use %e, %j, %h, %r, or %% for a "
+                           "literal %)")
                     .arg(a + 1)
                     .arg(arg, f);
             ++i;

@@ -23,8 +23,7 @@ Runner::Runner(Client *client, RunOptions options)
     : m_client(client)
     , m_blocking(client)
     , m_options(std::move(options))
-{
-}
+{}
 
 void Runner::note(const QString &message) const
 {
@@ -138,9 +137,10 @@ std::optional<Job> Runner::claim(int *exitCode)
         }
         return claimed;
     }
-    *exitCode = failWith(ExitConflict, QStringLiteral("gave up claiming a job of \"%1\": other workers kept taking "
-                                                      "them first")
-                                           .arg(exp));
+    *exitCode =
+        failWith(ExitConflict, QStringLiteral("gave up claiming a job of \"%1\": other workers kept taking "
+                                              "them first")
+                                   .arg(exp));
     return std::nullopt;
 }
 
@@ -197,7 +197,8 @@ void Runner::reportSoon()
             return;
         }
         if (call->error().kind != ClientError::Kind::UnsafeUpdate) {
-            note(QStringLiteral("job %1: intermediate results not sent: %2").arg(m_job.id, describe(call->error())));
+            note(QStringLiteral("job %1: intermediate results not sent: %2")
+                     .arg(m_job.id, describe(call->error())));
             reportFinished();
             return;
         }
@@ -209,8 +210,9 @@ void Runner::reportSoon()
                 m_reportPending = true;
             } else {
                 m_abandoned = true;
-                m_abandonReason = get->ok() ? QStringLiteral("it is now %1").arg(toString(get->value().status))
-                                            : describe(get->error());
+                m_abandonReason = get->ok()
+                                      ? QStringLiteral("it is now %1").arg(toString(get->value().status))
+                                      : describe(get->error());
                 note(QStringLiteral("job %1 was changed elsewhere (%2): stopping its command")
                          .arg(m_job.id, m_abandonReason));
                 stopCommand(SIGTERM);
@@ -305,7 +307,8 @@ Runner::Outcome Runner::runJob(Job job, int *exitCode)
         stopCommand(m_signal);
     if (!startFailed && process.state() != QProcess::NotRunning)
         loop.exec();
-    else if (process.state() == QProcess::NotRunning && !startFailed && process.error() == QProcess::FailedToStart) {
+    else if (process.state() == QProcess::NotRunning && !startFailed &&
+             process.error() == QProcess::FailedToStart) {
         startFailed = true;
         startError = process.errorString();
     }
@@ -331,8 +334,8 @@ Runner::Outcome Runner::runJob(Job job, int *exitCode)
 
     QString failure;
     if (m_signal)
-        failure = QStringLiteral("interrupted by %1").arg(m_signal == SIGINT ? QStringLiteral("SIGINT")
-                                                                               : QStringLiteral("SIGTERM"));
+        failure = QStringLiteral("interrupted by %1")
+                      .arg(m_signal == SIGINT ? QStringLiteral("SIGINT") : QStringLiteral("SIGTERM"));
     else if (startFailed)
         failure = QStringLiteral("cannot run %1: %2").arg(args.first(), startError);
     else if (process.exitStatus() == QProcess::CrashExit)

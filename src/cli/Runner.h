@@ -16,12 +16,12 @@ struct RunOptions
 {
     QString experiment;
     QStringList command;
-    QString configPath;           // passed to the command as SCHEDY_CONFIG
-    bool once = false;            // at most one job
+    QString configPath; // passed to the command as SCHEDY_CONFIG
+    bool once = false;  // at most one job
     bool allowEmptyResults = false;
-    bool ignoreErrors = false;    // a failed job does not stop the worker
-    std::optional<double> wait;   // seconds between asks when there is no job
-    int maxJobs = 0;              // 0: no limit
+    bool ignoreErrors = false;  // a failed job does not stop the worker
+    std::optional<double> wait; // seconds between asks when there is no job
+    int maxJobs = 0;            // 0: no limit
     bool quiet = false;
 };
 
@@ -53,7 +53,7 @@ private:
     BlockingClient m_blocking;
     RunOptions m_options;
     int m_signal = 0;
-    int m_signals = 0;          // signals received
+    int m_signals = 0; // signals received
     int m_signalsToCommand = 0;
     QPointer<QEventLoop> m_loop; // the wait in progress, ended by a signal
     // The job being run.

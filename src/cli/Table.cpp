@@ -15,7 +15,10 @@ const QString TableData::DefaultCategory = QStringLiteral("schedy");
 
 namespace {
 
-bool isNone(const QCborValue &v) { return v.isUndefined() || v.isNull(); }
+bool isNone(const QCborValue &v)
+{
+    return v.isUndefined() || v.isNull();
+}
 
 // tabulate's types, from the least to the most generic.
 enum CellType { NoneType = 0, BoolType = 1, IntType = 2, FloatType = 3, TextType = 5 };
@@ -29,7 +32,8 @@ bool isNumberText(const QString &s, double *value = nullptr)
         *value = d;
     if (std::isinf(d) || std::isnan(d)) {
         const QString lower = s.toLower();
-        return lower == QLatin1String("inf") || lower == QLatin1String("-inf") || lower == QLatin1String("nan");
+        return lower == QLatin1String("inf") || lower == QLatin1String("-inf") ||
+               lower == QLatin1String("nan");
     }
     return true;
 }
@@ -147,8 +151,8 @@ int compareValues(const QCborValue &a, const QCborValue &b)
     case 1: {
         const QList<uint> x = a.toString().toUcs4(), y = b.toString().toUcs4();
         return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end())
-            ? -1
-            : (std::lexicographical_compare(y.begin(), y.end(), x.begin(), x.end()) ? 1 : 0);
+                   ? -1
+                   : (std::lexicographical_compare(y.begin(), y.end(), x.begin(), x.end()) ? 1 : 0);
     }
     case 2: {
         const QCborArray x = a.toArray(), y = b.toArray();
@@ -203,7 +207,8 @@ QStringList TableData::headerNames(bool explicitNames) const
         QHash<QString, int> used;
         for (int idx = 0; idx < m_columns.size(); ++idx) {
             const Column &c = m_columns.at(idx);
-            const int withoutExp = used.contains(c.name) ? used.value(c.name) : (used.insert(c.name, idx), idx);
+            const int withoutExp =
+                used.contains(c.name) ? used.value(c.name) : (used.insert(c.name, idx), idx);
             const QString full = c.category + QLatin1Char('.') + c.name;
             const int withExp = used.contains(full) ? used.value(full) : (used.insert(full, idx), idx);
             if (withoutExp != idx || withExp != idx) {
@@ -369,7 +374,8 @@ QString tabulate(const QList<QList<QCborValue>> &rows, const QStringList &header
     }
     QStringList headerCells;
     for (qsizetype c = 0; c < headers.size(); ++c)
-        headerCells << (numeric.value(c) ? padLeft(headers.at(c), widths[c]) : padRight(headers.at(c), widths[c]));
+        headerCells << (numeric.value(c) ? padLeft(headers.at(c), widths[c])
+                                         : padRight(headers.at(c), widths[c]));
 
     QStringList lines;
     const bool psql = format == TableFormat::Psql;
@@ -420,8 +426,8 @@ TableData experimentTable(const QList<Experiment> &experiments)
                 const QCborMap m = encoded.toMap();
                 const QCborValue args = m.isEmpty() ? QCborValue() : m.begin().value();
                 row.append({{QStringLiteral("hyperparameter"), d.name},
-                            QString(toString(d.distribution.kind) + QStringLiteral(" (") + py::jsonDumps(args)
-                                    + QLatin1Char(')'))});
+                            QString(toString(d.distribution.kind) + QStringLiteral(" (") +
+                                    py::jsonDumps(args) + QLatin1Char(')'))});
             }
         }
         data.addRow(row);

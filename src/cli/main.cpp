@@ -31,7 +31,8 @@ int main(int argc, char **argv)
             value = arg.section(QLatin1Char('='), 1);
         } else if (name == QLatin1String("--config") || name == QLatin1String("--retries")) {
             if (args.isEmpty()) {
-                writeErr(QStringLiteral("schedy: error: %1 expects a value (see 'schedy --help')\n").arg(name));
+                writeErr(
+                    QStringLiteral("schedy: error: %1 expects a value (see 'schedy --help')\n").arg(name));
                 return ExitUsage;
             }
             value = args.takeFirst();
@@ -42,11 +43,13 @@ int main(int argc, char **argv)
             bool ok = false;
             global.retries = value.toInt(&ok);
             if (!ok || global.retries < 0) {
-                writeErr(QStringLiteral("schedy: error: --retries needs a number >= 0 (see 'schedy --help')\n"));
+                writeErr(
+                    QStringLiteral("schedy: error: --retries needs a number >= 0 (see 'schedy --help')\n"));
                 return ExitUsage;
             }
         } else {
-            writeErr(QStringLiteral("schedy: error: unrecognized argument: %1 (see 'schedy --help')\n").arg(arg));
+            writeErr(
+                QStringLiteral("schedy: error: unrecognized argument: %1 (see 'schedy --help')\n").arg(arg));
             return ExitUsage;
         }
     }

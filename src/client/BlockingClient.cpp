@@ -7,16 +7,13 @@ namespace schedy {
 BlockingClient::BlockingClient(const ClientConfig &config)
     : m_owned(std::make_unique<Client>(config))
     , m_client(m_owned.get())
-{
-}
+{}
 
 BlockingClient::BlockingClient(Client *client)
     : m_client(client)
-{
-}
+{}
 
-template <typename T>
-std::optional<T> BlockingClient::wait(Call<T> *call)
+template <typename T> std::optional<T> BlockingClient::wait(Call<T> *call)
 {
     call->setAutoDelete(false);
     if (!call->isFinished()) {
@@ -52,7 +49,10 @@ std::optional<QList<Experiment>> BlockingClient::allExperiments()
     }
 }
 
-std::optional<Experiment> BlockingClient::experiment(const QString &name) { return wait(m_client->experiment(name)); }
+std::optional<Experiment> BlockingClient::experiment(const QString &name)
+{
+    return wait(m_client->experiment(name));
+}
 
 std::optional<Experiment> BlockingClient::createExperiment(const Experiment &e)
 {
@@ -92,7 +92,10 @@ std::optional<Job> BlockingClient::addJob(const QString &experiment, const JobWr
     return wait(m_client->addJob(experiment, job));
 }
 
-std::optional<Job> BlockingClient::nextJob(const QString &experiment) { return wait(m_client->nextJob(experiment)); }
+std::optional<Job> BlockingClient::nextJob(const QString &experiment)
+{
+    return wait(m_client->nextJob(experiment));
+}
 
 std::optional<Job> BlockingClient::putJob(const QString &experiment, const QString &id, const JobWrite &job,
                                           WriteCondition condition, const QByteArray &etag)
@@ -105,9 +108,15 @@ bool BlockingClient::deleteJob(const QString &experiment, const QString &id, boo
     return wait(m_client->deleteJob(experiment, id, mustExist)).has_value();
 }
 
-bool BlockingClient::login() { return wait(m_client->login()).value_or(false); }
+bool BlockingClient::login()
+{
+    return wait(m_client->login()).value_or(false);
+}
 
-std::optional<ClientConfig> BlockingClient::resetToken() { return wait(m_client->resetToken()); }
+std::optional<ClientConfig> BlockingClient::resetToken()
+{
+    return wait(m_client->resetToken());
+}
 
 std::optional<ClientConfig> BlockingClient::generateToken(const QString &root, const QString &email,
                                                           const QString &password, ClientError *error)

@@ -44,8 +44,7 @@ public:
                                                      const QString &password, ClientError *error);
 
 private:
-    template <typename T>
-    std::optional<T> wait(Call<T> *call);
+    template <typename T> std::optional<T> wait(Call<T> *call);
 
     std::unique_ptr<Client> m_owned;
     Client *m_client;

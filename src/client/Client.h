@@ -75,8 +75,7 @@ private:
     bool m_timedOut = false;
 };
 
-template <typename T>
-class Call : public CallBase
+template <typename T> class Call : public CallBase
 {
 public:
     const T &value() const { return m_value; }
@@ -88,8 +87,7 @@ private:
     Call(Client *client, Parser parser)
         : CallBase(client)
         , m_parser(std::move(parser))
-    {
-    }
+    {}
     ClientError parse(int status, const QByteArray &body, QNetworkReply *reply) override
     {
         return m_parser(status, body, reply, m_value);
@@ -115,10 +113,10 @@ struct JobPage
 // A job listing: the protocol's paging plus the server's extensions.
 struct JobListQuery
 {
-    QString start;          // cursor of the page to fetch; empty: the first
-    int limit = 0;          // 0: the server's default
+    QString start; // cursor of the page to fetch; empty: the first
+    int limit = 0; // 0: the server's default
     QList<JobStatus> statuses;
-    QString sort;           // id, status, createdAt, modifiedAt, hyperparameters.NAME, results.NAME
+    QString sort; // id, status, createdAt, modifiedAt, hyperparameters.NAME, results.NAME
     bool descending = false;
     std::optional<double> modifiedSince;
     QString idContains;
@@ -126,11 +124,11 @@ struct JobListQuery
 
 struct RetryPolicy
 {
-    int maxAttempts = 10;      // including the first
-    double baseDelay = 0.4;    // seconds before the second attempt; doubles each time
-    double maxDelay = 30.0;    // cap of one wait
-    double jitter = 0.25;      // +- this fraction of each wait
-    int timeoutMs = 30000;     // per attempt
+    int maxAttempts = 10;   // including the first
+    double baseDelay = 0.4; // seconds before the second attempt; doubles each time
+    double maxDelay = 30.0; // cap of one wait
+    double jitter = 0.25;   // +- this fraction of each wait
+    int timeoutMs = 30000;  // per attempt
 };
 
 enum class WriteCondition { Unconditional, IfMatch, CreateOnly };

@@ -16,19 +16,20 @@ bool WorkerJob::put(JobStatus status)
     return true;
 }
 
-bool WorkerJob::report() { return put(JobStatus::Running); }
+bool WorkerJob::report()
+{
+    return put(JobStatus::Running);
+}
 
 Worker::Worker(const ClientConfig &config, QString experiment)
     : m_client(config)
     , m_experiment(std::move(experiment))
-{
-}
+{}
 
 Worker::Worker(Client *client, QString experiment)
     : m_client(client)
     , m_experiment(std::move(experiment))
-{
-}
+{}
 
 bool Worker::runNext(const std::function<void(WorkerJob &)> &body)
 {

@@ -23,8 +23,7 @@ private:
     WorkerJob(BlockingClient &client, Job job)
         : m_client(client)
         , m_job(std::move(job))
-    {
-    }
+    {}
     bool put(JobStatus status);
     BlockingClient &m_client;
     Job m_job;

@@ -3,10 +3,10 @@
 #include "Json.h"
 #include "SaveFile.h"
 
+#include <QCborMap>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QCborMap>
 
 namespace schedy {
 
@@ -51,8 +51,8 @@ std::optional<ClientConfig> ClientConfig::fromJson(const QByteArray &text, QStri
     }
     c.root = normalizedRoot(o.value(QStringLiteral("root")).toString());
     const QUrl url(c.root);
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
-        || url.host().isEmpty())
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")) ||
+        url.host().isEmpty())
         return fail(QStringLiteral("\"root\" must be an http or https URL"));
     c.email = o.value(QStringLiteral("email")).toString();
     c.token = o.value(QStringLiteral("token")).toString();
@@ -72,10 +72,10 @@ std::optional<ClientConfig> ClientConfig::fromJson(const QByteArray &text, QStri
 QByteArray ClientConfig::toJson() const
 {
     QCborMap o{{QStringLiteral("root"), root},
-                  {QStringLiteral("email"), email},
-                  {QStringLiteral("token"), token},
-                  {QStringLiteral("token_type"),
-                   tokenType == TokenType::ApiToken ? QStringLiteral("api_token") : QStringLiteral("password")}};
+               {QStringLiteral("email"), email},
+               {QStringLiteral("token"), token},
+               {QStringLiteral("token_type"),
+                tokenType == TokenType::ApiToken ? QStringLiteral("api_token") : QStringLiteral("password")}};
     return json::writeIndented(o) + '\n';
 }
 
@@ -89,7 +89,8 @@ bool ClientConfig::save(const QString &path, QString *error) const
                 *error = QStringLiteral("cannot create %1").arg(dir.path());
             return false;
         }
-        QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        QFile::setPermissions(dir.path(),
+                              QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     }
     const QFileDevice::Permissions ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
     if (!SaveFile::write(path, toJson(), error, ownerOnly))

@@ -15,20 +15,31 @@ QString join(const QString &path, const QString &key)
 QString typeName(const QCborValue &v)
 {
     switch (v.type()) {
-    case QCborValue::Null: return QStringLiteral("null");
+    case QCborValue::Null:
+        return QStringLiteral("null");
     case QCborValue::True:
-    case QCborValue::False: return QStringLiteral("a boolean");
+    case QCborValue::False:
+        return QStringLiteral("a boolean");
     case QCborValue::Integer:
-    case QCborValue::Double: return QStringLiteral("a number");
-    case QCborValue::String: return QStringLiteral("a string");
-    case QCborValue::Array: return QStringLiteral("a list");
-    case QCborValue::Map: return QStringLiteral("an object");
-    case QCborValue::Undefined: return QStringLiteral("missing");
-    default: return QStringLiteral("an unsupported value");
+    case QCborValue::Double:
+        return QStringLiteral("a number");
+    case QCborValue::String:
+        return QStringLiteral("a string");
+    case QCborValue::Array:
+        return QStringLiteral("a list");
+    case QCborValue::Map:
+        return QStringLiteral("an object");
+    case QCborValue::Undefined:
+        return QStringLiteral("missing");
+    default:
+        return QStringLiteral("an unsupported value");
     }
 }
 
-DecodeError err(const QString &path, const QString &reason) { return DecodeError{path, reason}; }
+DecodeError err(const QString &path, const QString &reason)
+{
+    return DecodeError{path, reason};
+}
 
 DecodeError wrongType(const QString &path, const QString &expected, const QCborValue &got)
 {
@@ -38,8 +49,7 @@ DecodeError wrongType(const QString &path, const QString &expected, const QCborV
 }
 
 // A finite number, integer or float.
-std::optional<DecodeError> readNumber(const QCborMap &o, const QString &key, const QString &path,
-                                      double *out)
+std::optional<DecodeError> readNumber(const QCborMap &o, const QString &key, const QString &path, double *out)
 {
     const QCborValue v = o.value(key);
     const QString p = join(path, key);
@@ -73,7 +83,8 @@ std::optional<DecodeError> singleKey(const QCborValue &v, const QString &path, c
         return wrongType(path, QStringLiteral("an object with one key naming the %1").arg(what), v);
     const QCborMap o = v.toMap();
     if (o.size() != 1)
-        return err(path, QStringLiteral("must have exactly one key naming the %1, not %2").arg(what).arg(o.size()));
+        return err(path,
+                   QStringLiteral("must have exactly one key naming the %1, not %2").arg(what).arg(o.size()));
     *key = o.begin().key().toString();
     *arg = o.begin().value();
     return std::nullopt;
@@ -92,7 +103,10 @@ std::optional<DecodeError> readPositiveInteger(const QCborValue &v, const QStrin
     return std::nullopt;
 }
 
-QCborValue encodeNumber(double d) { return QCborValue(d); }
+QCborValue encodeNumber(double d)
+{
+    return QCborValue(d);
+}
 
 } // namespace
 
@@ -144,8 +158,8 @@ QCborMap encode(const PbtSettings &pbt)
         QCborMap explore;
         for (const Perturb &p : pbt.explore) {
             explore.insert(p.name, QCborMap{{QStringLiteral("perturb"),
-                                                QCborMap{{QStringLiteral("minFactor"), p.minFactor},
-                                                            {QStringLiteral("maxFactor"), p.maxFactor}}}});
+                                             QCborMap{{QStringLiteral("minFactor"), p.minFactor},
+                                                      {QStringLiteral("maxFactor"), p.maxFactor}}}});
         }
         o.insert(QStringLiteral("explore"), explore);
     }
@@ -219,8 +233,8 @@ QCborMap encode(const Job &j)
 QCborMap encode(const JobWrite &j)
 {
     return QCborMap{{QStringLiteral("status"), toString(j.status)},
-                       {QStringLiteral("hyperparameters"), j.hyperparameters},
-                       {QStringLiteral("results"), j.results}};
+                    {QStringLiteral("hyperparameters"), j.hyperparameters},
+                    {QStringLiteral("results"), j.results}};
 }
 
 Decoded<Distribution> decodeDistribution(const QCborValue &v, const QString &path)
@@ -526,9 +540,10 @@ std::optional<DecodeError> readStatus(const QCborMap &o, JobStatus *out, bool re
         return wrongType(QStringLiteral("status"), QStringLiteral("a job status"), status);
     const auto st = jobStatusFromString(status.toString());
     if (!st) {
-        return err(QStringLiteral("status"),
-                   QStringLiteral("unknown job status \"%1\" (expected QUEUED, RUNNING, CRASHED, PRUNED or DONE)")
-                       .arg(status.toString().left(40)));
+        return err(
+            QStringLiteral("status"),
+            QStringLiteral("unknown job status \"%1\" (expected QUEUED, RUNNING, CRASHED, PRUNED or DONE)")
+                .arg(status.toString().left(40)));
     }
     *out = *st;
     return std::nullopt;
@@ -593,8 +608,7 @@ Decoded<JobWrite> decodeJobWrite(const QCborValue &v, bool statusRequired)
 }
 
 namespace {
-template <typename T, typename F>
-Decoded<Page<T>> decodePage(const QCborValue &v, F decodeItem)
+template <typename T, typename F> Decoded<Page<T>> decodePage(const QCborValue &v, F decodeItem)
 {
     if (!v.isMap())
         return wrongType({}, QStringLiteral("a page object"), v);
@@ -609,7 +623,8 @@ Decoded<Page<T>> decodePage(const QCborValue &v, F decodeItem)
         auto item = decodeItem(a.at(i));
         if (!item) {
             DecodeError e = item.error();
-            e.path = QStringLiteral("items[%1]").arg(i) + (e.path.isEmpty() ? QString() : QLatin1Char('.') + e.path);
+            e.path = QStringLiteral("items[%1]").arg(i) +
+                     (e.path.isEmpty() ? QString() : QLatin1Char('.') + e.path);
             return e;
         }
         page.items.append(std::move(item.value()));
@@ -635,11 +650,13 @@ Decoded<Page<Job>> decodeJobPage(const QCborValue &v)
 
 QCborMap encodePage(const QCborArray &items, const QString &next)
 {
-    return QCborMap{{QStringLiteral("items"), items},
-                       {QStringLiteral("next"), next.isEmpty() ? QCborValue(QCborValue::Null) : QCborValue(next)}};
+    return QCborMap{
+        {QStringLiteral("items"), items},
+        {QStringLiteral("next"), next.isEmpty() ? QCborValue(QCborValue::Null) : QCborValue(next)}};
 }
 
-QByteArray writeJobDocument(const Job &j, const QByteArray &hyperparametersJson, const QByteArray &resultsJson)
+QByteArray writeJobDocument(const Job &j, const QByteArray &hyperparametersJson,
+                            const QByteArray &resultsJson)
 {
     QByteArray out;
     out.reserve(96 + hyperparametersJson.size() + resultsJson.size());
@@ -682,7 +699,8 @@ Decoded<QCborValue> parseJson(const QByteArray &body)
     json::ParseError pe;
     QCborValue v = json::parse(body, &pe);
     if (pe.isError())
-        return DecodeError{{}, QStringLiteral("malformed JSON at byte %1: %2").arg(pe.offset).arg(pe.message)};
+        return DecodeError{{},
+                           QStringLiteral("malformed JSON at byte %1: %2").arg(pe.offset).arg(pe.message)};
     return v;
 }
 

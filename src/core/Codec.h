@@ -1,7 +1,7 @@
 #pragma once
 
-#include "Types.h"
 #include "Json.h"
+#include "Types.h"
 
 #include <QByteArray>
 #include <QCborMap>
@@ -21,12 +21,15 @@ struct DecodeError
     QString message() const { return path.isEmpty() ? reason : path + QStringLiteral(": ") + reason; }
 };
 
-template <typename T>
-class Decoded
+template <typename T> class Decoded
 {
 public:
-    Decoded(T value) : m_v(std::move(value)) {}
-    Decoded(DecodeError error) : m_v(std::move(error)) {}
+    Decoded(T value)
+        : m_v(std::move(value))
+    {}
+    Decoded(DecodeError error)
+        : m_v(std::move(error))
+    {}
     bool ok() const { return m_v.index() == 0; }
     explicit operator bool() const { return ok(); }
     const T &value() const { return std::get<0>(m_v); }
@@ -66,7 +69,8 @@ QCborMap encodePage(const QCborArray &items, const QString &next);
 
 // The wire text of a job whose hyperparameters and results are already JSON
 // text (as the server stores them); equal to json::write(encode(job)).
-QByteArray writeJobDocument(const Job &job, const QByteArray &hyperparametersJson, const QByteArray &resultsJson);
+QByteArray writeJobDocument(const Job &job, const QByteArray &hyperparametersJson,
+                            const QByteArray &resultsJson);
 
 // Text helpers: parse then decode, with a JSON syntax error reported as such.
 Decoded<QCborValue> parseJson(const QByteArray &body);

@@ -8,13 +8,11 @@ namespace schedy {
 
 Sampler::Sampler(quint64 seed)
     : m_engine(seed)
-{
-}
+{}
 
 Sampler::Sampler()
     : m_engine(QRandomGenerator::system()->generate64())
-{
-}
+{}
 
 double Sampler::uniform01()
 {

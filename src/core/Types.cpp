@@ -10,11 +10,16 @@ QString toString(ExperimentStatus status)
 QString toString(JobStatus status)
 {
     switch (status) {
-    case JobStatus::Queued: return QStringLiteral("QUEUED");
-    case JobStatus::Running: return QStringLiteral("RUNNING");
-    case JobStatus::Crashed: return QStringLiteral("CRASHED");
-    case JobStatus::Pruned: return QStringLiteral("PRUNED");
-    case JobStatus::Done: return QStringLiteral("DONE");
+    case JobStatus::Queued:
+        return QStringLiteral("QUEUED");
+    case JobStatus::Running:
+        return QStringLiteral("RUNNING");
+    case JobStatus::Crashed:
+        return QStringLiteral("CRASHED");
+    case JobStatus::Pruned:
+        return QStringLiteral("PRUNED");
+    case JobStatus::Done:
+        return QStringLiteral("DONE");
     }
     return {};
 }
@@ -100,11 +105,16 @@ bool operator==(const Distribution &a, const Distribution &b)
 QString toString(Distribution::Kind kind)
 {
     switch (kind) {
-    case Distribution::Kind::Uniform: return QStringLiteral("uniform");
-    case Distribution::Kind::LogUniform: return QStringLiteral("loguniform");
-    case Distribution::Kind::Normal: return QStringLiteral("normal");
-    case Distribution::Kind::Choice: return QStringLiteral("choice");
-    case Distribution::Kind::Const: return QStringLiteral("const");
+    case Distribution::Kind::Uniform:
+        return QStringLiteral("uniform");
+    case Distribution::Kind::LogUniform:
+        return QStringLiteral("loguniform");
+    case Distribution::Kind::Normal:
+        return QStringLiteral("normal");
+    case Distribution::Kind::Choice:
+        return QStringLiteral("choice");
+    case Distribution::Kind::Const:
+        return QStringLiteral("const");
     }
     return {};
 }
@@ -121,9 +131,9 @@ std::optional<Distribution::Kind> distributionKindFromString(const QString &key)
 
 bool operator==(const PbtSettings &a, const PbtSettings &b)
 {
-    return a.objective == b.objective && a.qualityResultName == b.qualityResultName
-        && a.truncate == b.truncate && a.explore == b.explore && a.init == b.init
-        && a.numParallel == b.numParallel && a.maxGenerations == b.maxGenerations;
+    return a.objective == b.objective && a.qualityResultName == b.qualityResultName &&
+           a.truncate == b.truncate && a.explore == b.explore && a.init == b.init &&
+           a.numParallel == b.numParallel && a.maxGenerations == b.maxGenerations;
 }
 
 bool operator==(const Scheduler &a, const Scheduler &b)
@@ -131,9 +141,12 @@ bool operator==(const Scheduler &a, const Scheduler &b)
     if (a.kind != b.kind)
         return false;
     switch (a.kind) {
-    case Scheduler::Kind::Manual: return true;
-    case Scheduler::Kind::RandomSearch: return a.distributions == b.distributions;
-    case Scheduler::Kind::Pbt: return a.pbt == b.pbt;
+    case Scheduler::Kind::Manual:
+        return true;
+    case Scheduler::Kind::RandomSearch:
+        return a.distributions == b.distributions;
+    case Scheduler::Kind::Pbt:
+        return a.pbt == b.pbt;
     }
     return false;
 }
@@ -141,9 +154,12 @@ bool operator==(const Scheduler &a, const Scheduler &b)
 QString toString(Scheduler::Kind kind)
 {
     switch (kind) {
-    case Scheduler::Kind::Manual: return QStringLiteral("Manual");
-    case Scheduler::Kind::RandomSearch: return QStringLiteral("RandomSearch");
-    case Scheduler::Kind::Pbt: return QStringLiteral("PBT");
+    case Scheduler::Kind::Manual:
+        return QStringLiteral("Manual");
+    case Scheduler::Kind::RandomSearch:
+        return QStringLiteral("RandomSearch");
+    case Scheduler::Kind::Pbt:
+        return QStringLiteral("PBT");
     }
     return {};
 }

@@ -15,7 +15,10 @@ namespace {
 
 const QByteArray JsonType = "application/json; charset=utf-8";
 
-bool methodIs(const HttpRequest &r, const char *m) { return r.method == m; }
+bool methodIs(const HttpRequest &r, const char *m)
+{
+    return r.method == m;
+}
 
 // Form-decoding of a query string: '+' is a space (Python's urlencode).
 QList<QPair<QString, QString>> parseQuery(const QByteArray &query)
@@ -95,8 +98,7 @@ Api::Api(Store &store, ApiOptions options)
     , m_options(std::move(options))
     , m_signer(store.secret(), m_options.tokenLifetime)
     , m_clock([] { return QDateTime::currentSecsSinceEpoch(); })
-{
-}
+{}
 
 HttpResponse Api::json(int status, const QByteArray &body)
 {
@@ -115,17 +117,22 @@ HttpResponse Api::error(int status, const QString &message)
 HttpResponse Api::storeError(StoreStatus status, const QString &message)
 {
     switch (status) {
-    case StoreStatus::NotFound: return error(404, message);
-    case StoreStatus::PreconditionFailed: return error(412, message);
-    case StoreStatus::Invalid: return error(400, message);
+    case StoreStatus::NotFound:
+        return error(404, message);
+    case StoreStatus::PreconditionFailed:
+        return error(412, message);
+    case StoreStatus::Invalid:
+        return error(400, message);
     case StoreStatus::Busy: {
         HttpResponse r = error(503, message);
         r.headers.append({QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1")});
         return r;
     }
-    case StoreStatus::Error: return error(500, message);
+    case StoreStatus::Error:
+        return error(500, message);
     case StoreStatus::Ok:
-    case StoreStatus::Created: break;
+    case StoreStatus::Created:
+        break;
     }
     return error(500, message);
 }
@@ -155,8 +162,9 @@ HttpResponse Api::handle(const HttpRequest &request)
     for (const QByteArray &m : allowed.split(','))
         methodOk = methodOk || m.trimmed() == request.method;
     if (!methodOk) {
-        HttpResponse r = error(405, QStringLiteral("method %1 not allowed here (allowed: %2)")
-                                        .arg(QString::fromLatin1(request.method.left(20)), QString::fromLatin1(allowed)));
+        HttpResponse r =
+            error(405, QStringLiteral("method %1 not allowed here (allowed: %2)")
+                           .arg(QString::fromLatin1(request.method.left(20)), QString::fromLatin1(allowed)));
         r.headers.append({"Allow", allowed});
         return r;
     }
@@ -180,10 +188,14 @@ HttpResponse Api::route(const HttpRequest &request, const QList<QString> &segmen
         return error(401, QStringLiteral("authentication required: Authorization must be 'Bearer TOKEN'"));
     BearerClaims claims;
     switch (m_signer.verify(authorization.mid(7).trimmed(), m_clock(), &claims)) {
-    case TokenSigner::Check::Valid: break;
-    case TokenSigner::Check::Expired: return error(401, QStringLiteral("bearer token expired; authenticate again"));
-    case TokenSigner::Check::Malformed: return error(401, QStringLiteral("malformed bearer token"));
-    case TokenSigner::Check::BadSignature: return error(401, QStringLiteral("invalid bearer token"));
+    case TokenSigner::Check::Valid:
+        break;
+    case TokenSigner::Check::Expired:
+        return error(401, QStringLiteral("bearer token expired; authenticate again"));
+    case TokenSigner::Check::Malformed:
+        return error(401, QStringLiteral("malformed bearer token"));
+    case TokenSigner::Check::BadSignature:
+        return error(401, QStringLiteral("invalid bearer token"));
     }
     const qint64 user = claims.userId;
 
@@ -239,7 +251,8 @@ HttpResponse Api::login(const HttpRequest &request, bool password)
     bool ok = false;
     if (user) {
         ok = password ? !user->passwordHash.isEmpty() && verifyPassword(token.toString(), user->passwordHash)
-                      : !user->tokenHash.isEmpty() && constantTimeEquals(hashApiToken(token.toString()), user->tokenHash);
+                      : !user->tokenHash.isEmpty() &&
+                            constantTimeEquals(hashApiToken(token.toString()), user->tokenHash);
     }
     if (!ok) {
         return error(403, password ? QStringLiteral("wrong email or password")
@@ -316,7 +329,8 @@ HttpResponse Api::putExperiment(qint64 user, const QString &name, const HttpRequ
         return error(400, decoded.error().message());
     Experiment e = decoded.value();
     if (!e.name.isEmpty() && e.name != name)
-        return error(400, QStringLiteral("name: '%1' does not match the name in the URL").arg(e.name.left(50)));
+        return error(400,
+                     QStringLiteral("name: '%1' does not match the name in the URL").arg(e.name.left(50)));
     e.name = name;
     // Extension: If-Match with an experiment's ETag saves only over that version. The
     // original client sends no ETag here; If-Match: * compares nothing, as it always has.
@@ -371,7 +385,8 @@ HttpResponse Api::listJobs(qint64 user, const QString &name, const HttpRequest &
             const auto js = jobStatusFromString(s.trimmed());
             if (!js) {
                 return error(400, QStringLiteral("status: unknown job status '%1' (expected QUEUED, RUNNING, "
-                                                 "CRASHED, PRUNED or DONE)").arg(s.left(40)));
+                                                 "CRASHED, PRUNED or DONE)")
+                                      .arg(s.left(40)));
             }
             query.statuses.append(*js);
         }

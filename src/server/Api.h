@@ -17,10 +17,10 @@ using HeaderList = QList<QPair<QByteArray, QByteArray>>;
 
 struct HttpRequest
 {
-    QByteArray method;   // "GET", "PUT", ...
-    QByteArray path;     // still percent-encoded
-    QByteArray query;    // raw query string, without '?'
-    HeaderList headers;  // names as received
+    QByteArray method;  // "GET", "PUT", ...
+    QByteArray path;    // still percent-encoded
+    QByteArray query;   // raw query string, without '?'
+    HeaderList headers; // names as received
     QByteArray body;
     QByteArray header(const QByteArray &name) const; // case-insensitive; empty if absent
 };
@@ -34,9 +34,9 @@ struct HttpResponse
 
 struct ApiOptions
 {
-    QString publicUrl;            // root reported by resettoken/
-    QByteArray pathPrefix;        // e.g. "/api" when the root carries a path
-    qint64 tokenLifetime = 3600;  // seconds
+    QString publicUrl;           // root reported by resettoken/
+    QByteArray pathPrefix;       // e.g. "/api" when the root carries a path
+    qint64 tokenLifetime = 3600; // seconds
     qint64 maxBodyBytes = 16 * 1024 * 1024;
 };
 

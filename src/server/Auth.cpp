@@ -67,8 +67,7 @@ QByteArray hashApiToken(const QString &token)
 TokenSigner::TokenSigner(QByteArray secret, qint64 lifetimeSeconds)
     : m_secret(std::move(secret))
     , m_lifetime(lifetimeSeconds)
-{
-}
+{}
 
 QByteArray TokenSigner::issue(qint64 userId, const QString &email, qint64 now, qint64 *expiresAt) const
 {
@@ -114,7 +113,8 @@ TokenSigner::Check TokenSigner::verify(const QByteArray &token, qint64 now, Bear
     return check;
 }
 
-TokenSigner::Check TokenSigner::verifySignature(const QByteArray &token, qint64 now, BearerClaims *claims) const
+TokenSigner::Check TokenSigner::verifySignature(const QByteArray &token, qint64 now,
+                                                BearerClaims *claims) const
 {
     const QList<QByteArray> parts = token.split('.');
     if (parts.size() != 3)

@@ -78,8 +78,10 @@ const std::vector<Table> &tables()
 
 const Table &jobCountsTable()
 {
-    static const Table t{"job_counts", "experiment_id",
-                         {{"experiment_id", Type::Int, false}, {"status", Type::Int, false}, {"n", Type::Int, false}}};
+    static const Table t{
+        "job_counts",
+        "experiment_id",
+        {{"experiment_id", Type::Int, false}, {"status", Type::Int, false}, {"n", Type::Int, false}}};
     return t;
 }
 
@@ -97,9 +99,12 @@ QVariant typed(const QVariant &v, const Column &c)
     if (v.isNull()) {
         if (c.nullable) {
             switch (c.type) {
-            case Type::Int: return QVariant(QMetaType::fromType<qlonglong>());
-            case Type::Real: return QVariant(QMetaType::fromType<double>());
-            case Type::Text: return QVariant(QMetaType::fromType<QString>());
+            case Type::Int:
+                return QVariant(QMetaType::fromType<qlonglong>());
+            case Type::Real:
+                return QVariant(QMetaType::fromType<double>());
+            case Type::Text:
+                return QVariant(QMetaType::fromType<QString>());
             }
         }
         if (c.type == Type::Text)
@@ -107,8 +112,10 @@ QVariant typed(const QVariant &v, const Column &c)
         return QVariant(qlonglong(0));
     }
     switch (c.type) {
-    case Type::Int: return QVariant(v.toLongLong());
-    case Type::Real: return QVariant(v.toDouble());
+    case Type::Int:
+        return QVariant(v.toLongLong());
+    case Type::Real:
+        return QVariant(v.toDouble());
     case Type::Text: {
         const QString s = v.toString();
         return s.isNull() ? QStringLiteral("") : s;
@@ -125,8 +132,12 @@ void canonical(QByteArray &out, const QVariant &v, const Column &c)
         return;
     }
     switch (c.type) {
-    case Type::Int: out += 'I' + QByteArray::number(v.toLongLong()); break;
-    case Type::Real: out += 'R' + QByteArray::number(v.toDouble(), 'g', 17); break;
+    case Type::Int:
+        out += 'I' + QByteArray::number(v.toLongLong());
+        break;
+    case Type::Real:
+        out += 'R' + QByteArray::number(v.toDouble(), 'g', 17);
+        break;
     case Type::Text: {
         const QByteArray s = v.toString().toUtf8();
         out += 'T' + QByteArray::number(s.size()) + ':' + s;
@@ -150,8 +161,7 @@ public:
     Copier(const CopyOptions &options, QString *error)
         : m_options(options)
         , m_error(error)
-    {
-    }
+    {}
 
     bool run(QList<CopiedTable> *report);
 
@@ -215,8 +225,10 @@ bool Copier::checksum(Side &side, const Table &t, const QString &where, qint64 *
 {
     QSqlQuery q(side.db);
     q.setForwardOnly(true);
-    const QString order = &t == &jobCountsTable() ? QStringLiteral("experiment_id, status") : QLatin1String(t.key);
-    if (!q.exec(QStringLiteral("SELECT %1 FROM %2%3 ORDER BY %4").arg(columnList(t), QLatin1String(t.name), where, order)))
+    const QString order =
+        &t == &jobCountsTable() ? QStringLiteral("experiment_id, status") : QLatin1String(t.key);
+    if (!q.exec(QStringLiteral("SELECT %1 FROM %2%3 ORDER BY %4")
+                    .arg(columnList(t), QLatin1String(t.name), where, order)))
         return failQuery(QStringLiteral("%1: reading %2").arg(side.label, QLatin1String(t.name)), q);
     QCryptographicHash hash(QCryptographicHash::Sha256);
     QByteArray line;
@@ -240,15 +252,26 @@ bool Copier::sequenceOf(Side &side, const Table &t, qint64 *value)
     QVariant v;
     if (side.pg) {
         QVariant name;
-        if (!scalar(side, QStringLiteral("SELECT pg_get_serial_sequence('%1', '%2')").arg(QLatin1String(t.name), QLatin1String(t.key)), &name))
+        if (!scalar(side,
+                    QStringLiteral("SELECT pg_get_serial_sequence('%1', '%2')")
+                        .arg(QLatin1String(t.name), QLatin1String(t.key)),
+                    &name))
             return false;
-        if (!scalar(side, QStringLiteral("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %1").arg(name.toString()), &v))
+        if (!scalar(side,
+                    QStringLiteral("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %1")
+                        .arg(name.toString()),
+                    &v))
             return false;
-    } else if (!scalar(side, QStringLiteral("SELECT seq FROM sqlite_sequence WHERE name = '%1'").arg(QLatin1String(t.name)), &v)) {
+    } else if (!scalar(side,
+                       QStringLiteral("SELECT seq FROM sqlite_sequence WHERE name = '%1'")
+                           .arg(QLatin1String(t.name)),
+                       &v)) {
         return false;
     }
     QVariant max;
-    if (!scalar(side, QStringLiteral("SELECT MAX(%1) FROM %2").arg(QLatin1String(t.key), QLatin1String(t.name)), &max))
+    if (!scalar(side,
+                QStringLiteral("SELECT MAX(%1) FROM %2").arg(QLatin1String(t.key), QLatin1String(t.name)),
+                &max))
         return false;
     *value = std::max(v.toLongLong(), max.toLongLong());
     return true;
@@ -263,10 +286,13 @@ bool Copier::setSequence(Side &side, const Table &t, qint64 value)
                               .arg(std::max<qint64>(value, 1))
                               .arg(value > 0 ? QStringLiteral("true") : QStringLiteral("false")));
     }
-    if (!exec(side, QStringLiteral("DELETE FROM sqlite_sequence WHERE name = '%1'").arg(QLatin1String(t.name))))
+    if (!exec(side,
+              QStringLiteral("DELETE FROM sqlite_sequence WHERE name = '%1'").arg(QLatin1String(t.name))))
         return false;
     return value <= 0 ||
-        exec(side, QStringLiteral("INSERT INTO sqlite_sequence (name, seq) VALUES ('%1', %2)").arg(QLatin1String(t.name)).arg(value));
+           exec(side, QStringLiteral("INSERT INTO sqlite_sequence (name, seq) VALUES ('%1', %2)")
+                          .arg(QLatin1String(t.name))
+                          .arg(value));
 }
 
 bool Copier::secretOf(Side &side, QVariant *value)
@@ -284,12 +310,15 @@ bool Copier::copyTable(const Table &t, qint64 *rows)
     auto insertFor = [&](int n) -> QSqlQuery * {
         auto &q = inserts[n];
         if (!q) {
-            QString row = QStringLiteral("(") + QStringList(width, QStringLiteral("?")).join(QLatin1Char(',')) + QLatin1Char(')');
-            const QString sql = QStringLiteral("INSERT INTO %1 (%2) VALUES ").arg(QLatin1String(t.name), columnList(t)) +
+            QString row = QStringLiteral("(") +
+                          QStringList(width, QStringLiteral("?")).join(QLatin1Char(',')) + QLatin1Char(')');
+            const QString sql =
+                QStringLiteral("INSERT INTO %1 (%2) VALUES ").arg(QLatin1String(t.name), columnList(t)) +
                 QStringList(n, row).join(QLatin1Char(','));
             q = std::make_shared<QSqlQuery>(m_to.db);
             if (!q->prepare(sql)) {
-                failQuery(QStringLiteral("target: preparing the insert into %1").arg(QLatin1String(t.name)), *q);
+                failQuery(QStringLiteral("target: preparing the insert into %1").arg(QLatin1String(t.name)),
+                          *q);
                 return nullptr;
             }
         }
@@ -315,7 +344,8 @@ bool Copier::copyTable(const Table &t, qint64 *rows)
 
     QSqlQuery src(m_from.db);
     src.setForwardOnly(true);
-    if (!src.exec(QStringLiteral("SELECT %1 FROM %2 ORDER BY %3").arg(columnList(t), QLatin1String(t.name), QLatin1String(t.key))))
+    if (!src.exec(QStringLiteral("SELECT %1 FROM %2 ORDER BY %3")
+                      .arg(columnList(t), QLatin1String(t.name), QLatin1String(t.key))))
         return failQuery(QStringLiteral("source: reading %1").arg(QLatin1String(t.name)), src);
     *rows = 0;
     while (src.next()) {
@@ -337,7 +367,8 @@ bool Copier::run(QList<CopiedTable> *report)
 {
     if (m_options.from == m_options.to)
         return fail(QStringLiteral("--from and --to name the same database"));
-    if (!open(m_from, m_options.from, QStringLiteral("source")) || !open(m_to, m_options.to, QStringLiteral("target")))
+    if (!open(m_from, m_options.from, QStringLiteral("source")) ||
+        !open(m_to, m_options.to, QStringLiteral("target")))
         return false;
 
     // The source in one snapshot; the target in one transaction.
@@ -359,7 +390,8 @@ bool Copier::run(QList<CopiedTable> *report)
         }
     } rollback{this, &committed};
 
-    if (m_to.pg && !exec(m_to, QStringLiteral("LOCK TABLE users, experiments, jobs, job_counts IN EXCLUSIVE MODE")))
+    if (m_to.pg &&
+        !exec(m_to, QStringLiteral("LOCK TABLE users, experiments, jobs, job_counts IN EXCLUSIVE MODE")))
         return false;
     QVariant users, experiments, jobs;
     if (!scalar(m_to, QStringLiteral("SELECT COUNT(*) FROM users"), &users) ||
@@ -379,10 +411,11 @@ bool Copier::run(QList<CopiedTable> *report)
                 .arg(users.toLongLong())
                 .arg(experiments.toLongLong())
                 .arg(jobs.toLongLong()));
-        const QStringList wipe = m_to.pg
-            ? QStringList{QStringLiteral("TRUNCATE jobs, job_counts, experiments, users")}
-            : QStringList{QStringLiteral("DELETE FROM jobs"), QStringLiteral("DELETE FROM job_counts"),
-                          QStringLiteral("DELETE FROM experiments"), QStringLiteral("DELETE FROM users")};
+        const QStringList wipe =
+            m_to.pg
+                ? QStringList{QStringLiteral("TRUNCATE jobs, job_counts, experiments, users")}
+                : QStringList{QStringLiteral("DELETE FROM jobs"), QStringLiteral("DELETE FROM job_counts"),
+                              QStringLiteral("DELETE FROM experiments"), QStringLiteral("DELETE FROM users")};
         for (const QString &sql : wipe) {
             if (!exec(m_to, sql))
                 return false;
@@ -442,7 +475,10 @@ bool Copier::run(QList<CopiedTable> *report)
         if (!sequenceOf(m_from, t, &a) || !sequenceOf(m_to, t, &b))
             return false;
         if (a != b)
-            differences << QStringLiteral("%1: source sequence at %2, target at %3").arg(QLatin1String(t.name)).arg(a).arg(b);
+            differences << QStringLiteral("%1: source sequence at %2, target at %3")
+                               .arg(QLatin1String(t.name))
+                               .arg(a)
+                               .arg(b);
     }
     QVariant targetSecret;
     if (!secretOf(m_to, &targetSecret))
@@ -450,7 +486,8 @@ bool Copier::run(QList<CopiedTable> *report)
     if (secret.toString() != targetSecret.toString())
         differences << QStringLiteral("the token signing secret differs");
     if (!differences.isEmpty())
-        return fail(QStringLiteral("verification failed, nothing was kept:\n  ") + differences.join(QStringLiteral("\n  ")));
+        return fail(QStringLiteral("verification failed, nothing was kept:\n  ") +
+                    differences.join(QStringLiteral("\n  ")));
 
     QSqlQuery commit(m_to.db);
     if (!commit.exec(QStringLiteral("COMMIT")))

@@ -12,15 +12,15 @@ namespace schedy::server {
 struct CopiedTable
 {
     QString table;
-    qint64 rows = 0;        // rows in the source, and (verified) in the target
-    QByteArray checksum;    // SHA-256 (hex) of the rows in key order, equal on both sides
+    qint64 rows = 0;     // rows in the source, and (verified) in the target
+    QByteArray checksum; // SHA-256 (hex) of the rows in key order, equal on both sides
 };
 
 struct CopyOptions
 {
     QString from; // sqlite:PATH or postgresql://...
     QString to;
-    bool force = false; // replace what the target holds instead of refusing it
+    bool force = false;                            // replace what the target holds instead of refusing it
     std::function<void(const QString &)> progress; // one line per step (may be empty)
 };
 

@@ -29,7 +29,8 @@ QCborMap perturb(const QCborMap &hyperparameters, const QList<Perturb> &explore,
         const QCborValue v = out.value(p.name);
         if (!json::isNumber(v))
             continue;
-        const double factor = p.minFactor == p.maxFactor ? p.minFactor : sampler.uniform(p.minFactor, p.maxFactor);
+        const double factor =
+            p.minFactor == p.maxFactor ? p.minFactor : sampler.uniform(p.minFactor, p.maxFactor);
         if (v.isInteger())
             out.insert(p.name, qint64(std::llround(double(v.toInteger()) * factor)));
         else
@@ -74,7 +75,8 @@ PbtDecision planPbt(const QList<PbtJob> &jobs, const PbtSettings &settings, Samp
     }
     if (!picked) {
         // Rule 7.
-        decision.kind = settings.maxGenerations && !busy ? PbtDecision::Kind::Finished : PbtDecision::Kind::Wait;
+        decision.kind =
+            settings.maxGenerations && !busy ? PbtDecision::Kind::Finished : PbtDecision::Kind::Wait;
         return decision;
     }
 
@@ -85,7 +87,8 @@ PbtDecision planPbt(const QList<PbtJob> &jobs, const PbtSettings &settings, Samp
             continue;
         const QString member = j.member.isEmpty() ? j.id : j.member;
         const PbtJob *&slot = latest[member];
-        if (!slot || j.generation > slot->generation || (j.generation == slot->generation && j.seq > slot->seq))
+        if (!slot || j.generation > slot->generation ||
+            (j.generation == slot->generation && j.seq > slot->seq))
             slot = &j;
     }
     QList<const PbtJob *> ranked = latest.values();

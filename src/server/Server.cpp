@@ -6,8 +6,7 @@ namespace schedy::server {
 
 Server::Server(QObject *parent)
     : QObject(parent)
-{
-}
+{}
 
 Server::~Server()
 {
@@ -71,7 +70,8 @@ std::optional<ClientConfig> addUser(Store &store, const QString &email, const QS
     const QString emailError = checkName(email, QStringLiteral("email"));
     if (!emailError.isEmpty() || !email.contains(QLatin1Char('@'))) {
         if (error)
-            *error = emailError.isEmpty() ? QStringLiteral("'%1' is not an email address").arg(email) : emailError;
+            *error =
+                emailError.isEmpty() ? QStringLiteral("'%1' is not an email address").arg(email) : emailError;
         return std::nullopt;
     }
     const QByteArray token = randomToken();

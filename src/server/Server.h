@@ -15,10 +15,10 @@ namespace schedy::server {
 
 struct ServerOptions
 {
-    QString databaseUrl;                 // empty: SqlStore::defaultSqliteUrl()
+    QString databaseUrl; // empty: SqlStore::defaultSqliteUrl()
     QHostAddress address = QHostAddress::LocalHost;
-    quint16 port = 8080;                 // 0: any free port
-    QString publicUrl;                   // empty: built from the listening address
+    quint16 port = 8080; // 0: any free port
+    QString publicUrl;   // empty: built from the listening address
     qint64 maxBodyBytes = 16 * 1024 * 1024;
     double leaseSeconds = 5.0;
     qint64 tokenLifetime = 3600;

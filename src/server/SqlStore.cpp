@@ -28,10 +28,19 @@ namespace {
 QAtomicInteger<int> connectionCounter;
 
 // A null QString binds as SQL NULL; NOT NULL text columns want ''.
-QString nonNull(const QByteArray &latin1) { return latin1.isEmpty() ? QStringLiteral("") : QString::fromLatin1(latin1); }
+QString nonNull(const QByteArray &latin1)
+{
+    return latin1.isEmpty() ? QStringLiteral("") : QString::fromLatin1(latin1);
+}
 
-int statusCode(JobStatus s) { return int(s); }
-JobStatus statusFrom(int code) { return code >= 0 && code < JobStatusCount ? JobStatus(code) : JobStatus::Queued; }
+int statusCode(JobStatus s)
+{
+    return int(s);
+}
+JobStatus statusFrom(int code)
+{
+    return code >= 0 && code < JobStatusCount ? JobStatus(code) : JobStatus::Queued;
+}
 
 // Schema migrations, in order; entry i brings the schema to version i + 1.
 struct Migration
@@ -215,8 +224,8 @@ QString encodeCursor(const QCborArray &parts)
 
 std::optional<QCborArray> decodeCursor(const QString &cursor)
 {
-    const auto decoded = QByteArray::fromBase64Encoding(cursor.toLatin1(), QByteArray::Base64UrlEncoding |
-                                                                               QByteArray::AbortOnBase64DecodingErrors);
+    const auto decoded = QByteArray::fromBase64Encoding(
+        cursor.toLatin1(), QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded)
         return std::nullopt;
     json::ParseError e;
@@ -230,20 +239,33 @@ QString sortTag(const JobSort &s)
 {
     QString tag;
     switch (s.field) {
-    case JobSort::Field::Default: tag = QStringLiteral("seq"); break;
-    case JobSort::Field::Id: tag = QStringLiteral("id"); break;
-    case JobSort::Field::Status: tag = QStringLiteral("status"); break;
-    case JobSort::Field::CreatedAt: tag = QStringLiteral("seq"); break;
-    case JobSort::Field::ModifiedAt: tag = QStringLiteral("modified"); break;
-    case JobSort::Field::Hyperparameter: tag = QStringLiteral("h:") + s.name; break;
-    case JobSort::Field::Result: tag = QStringLiteral("r:") + s.name; break;
+    case JobSort::Field::Default:
+        tag = QStringLiteral("seq");
+        break;
+    case JobSort::Field::Id:
+        tag = QStringLiteral("id");
+        break;
+    case JobSort::Field::Status:
+        tag = QStringLiteral("status");
+        break;
+    case JobSort::Field::CreatedAt:
+        tag = QStringLiteral("seq");
+        break;
+    case JobSort::Field::ModifiedAt:
+        tag = QStringLiteral("modified");
+        break;
+    case JobSort::Field::Hyperparameter:
+        tag = QStringLiteral("h:") + s.name;
+        break;
+    case JobSort::Field::Result:
+        tag = QStringLiteral("r:") + s.name;
+        break;
     }
     return tag + (s.descending ? QStringLiteral(":desc") : QStringLiteral(":asc"));
 }
 
 // The answer for an experiment that is missing or another user's (the same, so names do not leak).
-template <typename T>
-StoreResult<T> noExperiment(const QString &name)
+template <typename T> StoreResult<T> noExperiment(const QString &name)
 {
     return StoreResult<T>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(name));
 }
@@ -264,9 +286,10 @@ public:
         : m_store(store)
     {
         const bool sqlite = store.m_dialect == Dialect::SQLite;
-        const QString begin = sqlite ? (write ? QStringLiteral("BEGIN IMMEDIATE") : QStringLiteral("BEGIN"))
-                                     : (write ? QStringLiteral("BEGIN")
-                                              : QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+        const QString begin =
+            sqlite ? (write ? QStringLiteral("BEGIN IMMEDIATE") : QStringLiteral("BEGIN"))
+                   : (write ? QStringLiteral("BEGIN")
+                            : QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
         m_ok = store.execRaw(begin);
         if (!m_ok && !sqlite && store.reconnect())
             m_ok = store.execRaw(begin);
@@ -315,8 +338,7 @@ private:
 SqlStore::SqlStore(const QString &url)
     : m_url(url)
     , m_connectionName(QStringLiteral("schedy-store-%1").arg(connectionCounter.fetchAndAddRelaxed(1)))
-{
-}
+{}
 
 SqlStore::~SqlStore()
 {
@@ -337,7 +359,10 @@ QString SqlStore::defaultSqliteUrl()
     return QStringLiteral("sqlite:") + base + QStringLiteral("/schedy.sqlite3");
 }
 
-int SqlStore::latestSchemaVersion() { return int(std::size(Migrations)); }
+int SqlStore::latestSchemaVersion()
+{
+    return int(std::size(Migrations));
+}
 
 bool SqlStore::open(QString *error)
 {
@@ -359,7 +384,8 @@ bool SqlStore::open(QString *error)
         m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName);
         m_db.setDatabaseName(path);
         m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
-    } else if (m_url.startsWith(QLatin1String("postgresql:")) || m_url.startsWith(QLatin1String("postgres:"))) {
+    } else if (m_url.startsWith(QLatin1String("postgresql:")) ||
+               m_url.startsWith(QLatin1String("postgres:"))) {
         m_dialect = Dialect::PostgreSQL;
         const QUrl url(m_url);
         if (!url.isValid())
@@ -379,7 +405,8 @@ bool SqlStore::open(QString *error)
         QStringList options;
         for (const auto &[key, value] : QUrlQuery(url).queryItems(QUrl::FullyDecoded)) {
             QString v = value;
-            v.replace(QLatin1Char('\\'), QLatin1String("\\\\")).replace(QLatin1Char('\''), QLatin1String("\\'"));
+            v.replace(QLatin1Char('\\'), QLatin1String("\\\\"))
+                .replace(QLatin1Char('\''), QLatin1String("\\'"));
             options << key + QStringLiteral("='") + v + QLatin1Char('\'');
         }
         if (!options.isEmpty())
@@ -389,7 +416,8 @@ bool SqlStore::open(QString *error)
                         .arg(m_url));
     }
     if (!m_db.isValid())
-        return fail(QStringLiteral("the Qt SQL driver for %1 is not installed").arg(m_url.section(QLatin1Char(':'), 0, 0)));
+        return fail(QStringLiteral("the Qt SQL driver for %1 is not installed")
+                        .arg(m_url.section(QLatin1Char(':'), 0, 0)));
     if (!m_db.open())
         return fail(QStringLiteral("cannot open the database: %1").arg(m_db.lastError().text()));
     if (m_dialect == Dialect::PostgreSQL && !configurePostgres())
@@ -397,8 +425,9 @@ bool SqlStore::open(QString *error)
     if (m_dialect == Dialect::SQLite) {
         // WAL lets readers proceed while a worker writes; NORMAL sync is durable
         // against process crashes, which is what a clean stop needs.
-        for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
-                                   "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536"}) {
+        for (const char *pragma :
+             {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+              "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536"}) {
             if (!execRaw(QLatin1String(pragma)))
                 return fail(QStringLiteral("cannot configure SQLite: %1").arg(m_lastError));
         }
@@ -446,7 +475,8 @@ void SqlStore::noteError(const QSqlError &error)
     // processes inserting the same key, and a foreign key violation (a job
     // inserted as its experiment is deleted): the transaction is rolled back and
     // may simply run again (see retrying()), which then decides on what won.
-    m_lastErrorRetryable = m_dialect == Dialect::PostgreSQL &&
+    m_lastErrorRetryable =
+        m_dialect == Dialect::PostgreSQL &&
         (code == QLatin1String("40001") || code == QLatin1String("40P01") || code == QLatin1String("55P03") ||
          code == QLatin1String("23505") || code == QLatin1String("23503"));
     m_lastErrorBusy = code == QLatin1String("5") || m_lastErrorRetryable;
@@ -457,7 +487,7 @@ bool SqlStore::configurePostgres()
     // NOTICEs (such as "relation meta already exists, skipping") are not worth
     // a line on the server's stderr; the name shows in pg_stat_activity.
     return execRaw(QStringLiteral("SET client_min_messages = warning")) &&
-        execRaw(QStringLiteral("SET application_name = 'schedy-server'"));
+           execRaw(QStringLiteral("SET application_name = 'schedy-server'"));
 }
 
 bool SqlStore::reconnect()
@@ -478,8 +508,7 @@ bool SqlStore::reconnect()
     return configurePostgres();
 }
 
-template <typename F>
-auto SqlStore::retrying(F attempt) -> decltype(attempt())
+template <typename F> auto SqlStore::retrying(F attempt) -> decltype(attempt())
 {
     // A transaction that PostgreSQL rolled back because of a concurrent one
     // (another process) runs again from the start; nothing of it was applied.
@@ -490,14 +519,15 @@ auto SqlStore::retrying(F attempt) -> decltype(attempt())
         const bool failed = r.status == StoreStatus::Busy || r.status == StoreStatus::Error;
         if (!failed || !m_lastErrorRetryable || i == MaxAttempts)
             return r;
-        std::this_thread::sleep_for(std::chrono::microseconds(200 * (1 << std::min(i, 5)) +
-                                                              std::rand() % 1000));
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(200 * (1 << std::min(i, 5)) + std::rand() % 1000));
     }
 }
 
 bool SqlStore::migrate(QString *error)
 {
-    const QString createMeta = QStringLiteral("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    const QString createMeta =
+        QStringLiteral("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     if (m_dialect == Dialect::SQLite && !execRaw(createMeta)) {
         if (error)
             *error = QStringLiteral("cannot create the meta table: %1").arg(m_lastError);
@@ -514,7 +544,8 @@ bool SqlStore::migrate(QString *error)
         // a time (a transaction-scoped advisory lock, as even CREATE TABLE IF NOT
         // EXISTS races), the others then find the schema up to date.
         if (m_dialect == Dialect::PostgreSQL &&
-            (!execRaw(QStringLiteral("SELECT pg_advisory_xact_lock(7453290918245561)")) || !execRaw(createMeta))) {
+            (!execRaw(QStringLiteral("SELECT pg_advisory_xact_lock(7453290918245561)")) ||
+             !execRaw(createMeta))) {
             if (error)
                 *error = QStringLiteral("cannot create the meta table: %1").arg(m_lastError);
             return false;
@@ -536,7 +567,9 @@ bool SqlStore::migrate(QString *error)
         for (const QString &statement : splitStatements(script)) {
             if (!execRaw(statement)) {
                 if (error)
-                    *error = QStringLiteral("migration to version %1 failed: %2").arg(version + 1).arg(m_lastError);
+                    *error = QStringLiteral("migration to version %1 failed: %2")
+                                 .arg(version + 1)
+                                 .arg(m_lastError);
                 return false;
             }
         }
@@ -546,7 +579,8 @@ bool SqlStore::migrate(QString *error)
         q.addBindValue(QString::number(version + 1));
         if (!q.exec() || !tx.commit()) {
             if (error)
-                *error = QStringLiteral("migration to version %1 failed: %2").arg(version + 1).arg(m_lastError);
+                *error =
+                    QStringLiteral("migration to version %1 failed: %2").arg(version + 1).arg(m_lastError);
             return false;
         }
     }
@@ -590,11 +624,11 @@ bool SqlStore::exec(QSqlQuery &q)
     return false;
 }
 
-template <typename T>
-StoreResult<T> SqlStore::failure()
+template <typename T> StoreResult<T> SqlStore::failure()
 {
     if (m_lastErrorBusy)
-        return StoreResult<T>::fail(StoreStatus::Busy, QStringLiteral("the database is busy; nothing was changed"));
+        return StoreResult<T>::fail(StoreStatus::Busy,
+                                    QStringLiteral("the database is busy; nothing was changed"));
     return StoreResult<T>::fail(StoreStatus::Error, QStringLiteral("database error; nothing was changed"));
 }
 
@@ -619,9 +653,10 @@ QByteArray SqlStore::secret()
         }
         q.finish();
         // First start: create it; another process may win the race, hence the re-read.
-        QSqlQuery &insert = prepared(m_dialect == Dialect::SQLite
-                                         ? "INSERT OR IGNORE INTO meta (key, value) VALUES ('jwt_secret', ?)"
-                                         : "INSERT INTO meta (key, value) VALUES ('jwt_secret', ?) ON CONFLICT DO NOTHING");
+        QSqlQuery &insert =
+            prepared(m_dialect == Dialect::SQLite
+                         ? "INSERT OR IGNORE INTO meta (key, value) VALUES ('jwt_secret', ?)"
+                         : "INSERT INTO meta (key, value) VALUES ('jwt_secret', ?) ON CONFLICT DO NOTHING");
         QByteArray raw = QByteArray::fromBase64(randomToken(48), QByteArray::Base64UrlEncoding);
         insert.addBindValue(QString::fromLatin1(raw.toBase64()));
         exec(insert);
@@ -644,8 +679,10 @@ StoreResult<User> SqlStore::addUserOnce(const QString &email, const QByteArray &
     if (!tx.ok())
         return failure<User>();
     if (findUserByEmail(email))
-        return StoreResult<User>::fail(StoreStatus::PreconditionFailed, QStringLiteral("user %1 exists").arg(email));
-    QSqlQuery &q = prepared("INSERT INTO users (email, password_hash, token_hash, created_at) VALUES (?, ?, ?, ?)");
+        return StoreResult<User>::fail(StoreStatus::PreconditionFailed,
+                                       QStringLiteral("user %1 exists").arg(email));
+    QSqlQuery &q =
+        prepared("INSERT INTO users (email, password_hash, token_hash, created_at) VALUES (?, ?, ?, ?)");
     q.addBindValue(email);
     q.addBindValue(nonNull(passwordHash));
     q.addBindValue(nonNull(tokenHash));
@@ -689,14 +726,16 @@ std::optional<User> SqlStore::userById(qint64 id)
 bool SqlStore::setTokenHash(qint64 userId, const QByteArray &tokenHash)
 {
     Transaction tx(*this);
-    return tx.ok() && updateUserHash(userId, "UPDATE users SET token_hash = ? WHERE id = ?", tokenHash) && tx.commit();
+    return tx.ok() && updateUserHash(userId, "UPDATE users SET token_hash = ? WHERE id = ?", tokenHash) &&
+           tx.commit();
 }
 
 bool SqlStore::setPasswordHash(qint64 userId, const QByteArray &passwordHash)
 {
     Transaction tx(*this);
-    return tx.ok() && updateUserHash(userId, "UPDATE users SET password_hash = ? WHERE id = ?", passwordHash) &&
-        tx.commit();
+    return tx.ok() &&
+           updateUserHash(userId, "UPDATE users SET password_hash = ? WHERE id = ?", passwordHash) &&
+           tx.commit();
 }
 
 std::optional<User> SqlStore::findUserByEmail(const QString &email)
@@ -739,7 +778,8 @@ bool SqlStore::updateUserHash(qint64 userId, const char *sql, const QByteArray &
 
 // ---- experiments -------------------------------------------------------------
 
-std::optional<SqlStore::ExperimentRow> SqlStore::findExperiment(qint64 user, const QString &name, bool forUpdate)
+std::optional<SqlStore::ExperimentRow> SqlStore::findExperiment(qint64 user, const QString &name,
+                                                                bool forUpdate)
 {
     QSqlQuery &q =
         forUpdate && m_dialect == Dialect::PostgreSQL
@@ -821,8 +861,10 @@ StoreResult<ExperimentListing> SqlStore::listExperiments(qint64 user, const QStr
     qint64 after = 0;
     if (!cursor.isEmpty()) {
         const auto parts = decodeCursor(cursor);
-        if (!parts || parts->size() != 2 || parts->at(0).toString() != QLatin1String("e") || !parts->at(1).isInteger())
-            return StoreResult<ExperimentListing>::fail(StoreStatus::Invalid, QStringLiteral("start: invalid cursor"));
+        if (!parts || parts->size() != 2 || parts->at(0).toString() != QLatin1String("e") ||
+            !parts->at(1).isInteger())
+            return StoreResult<ExperimentListing>::fail(StoreStatus::Invalid,
+                                                        QStringLiteral("start: invalid cursor"));
         after = parts->at(1).toInteger();
     }
     Transaction tx(*this, false);
@@ -919,8 +961,9 @@ StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experimen
     }
     if (row) {
         if (c == Condition::IfNoneMatchAny) {
-            return StoreResult<Experiment>::fail(StoreStatus::PreconditionFailed,
-                                                 QStringLiteral("experiment '%1' already exists").arg(e.name));
+            return StoreResult<Experiment>::fail(
+                StoreStatus::PreconditionFailed,
+                QStringLiteral("experiment '%1' already exists").arg(e.name));
         }
         QSqlQuery &q = prepared("UPDATE experiments SET status = ?, scheduler = ?, modified_at = ?, version "
                                 "= version + 1 WHERE id = ?");
@@ -933,8 +976,9 @@ StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experimen
         q.finish();
         r.status = StoreStatus::Ok;
     } else {
-        QSqlQuery &q = prepared("INSERT INTO experiments (user_id, name, status, scheduler, created_at, modified_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?)");
+        QSqlQuery &q =
+            prepared("INSERT INTO experiments (user_id, name, status, scheduler, created_at, modified_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?)");
         q.addBindValue(user);
         q.addBindValue(e.name);
         q.addBindValue(e.status == ExperimentStatus::Running ? 0 : 1);
@@ -969,8 +1013,9 @@ StoreResult<qint64> SqlStore::deleteExperimentOnce(qint64 user, const QString &n
     if (!row)
         return noExperiment<qint64>(name);
     const auto counts = countsOf(row->id);
-    for (const char *sql : {"DELETE FROM job_counts WHERE experiment_id = ?", "DELETE FROM jobs WHERE experiment_id = ?",
-                            "DELETE FROM job_counts WHERE experiment_id = ?", "DELETE FROM experiments WHERE id = ?"}) {
+    for (const char *sql :
+         {"DELETE FROM job_counts WHERE experiment_id = ?", "DELETE FROM jobs WHERE experiment_id = ?",
+          "DELETE FROM job_counts WHERE experiment_id = ?", "DELETE FROM experiments WHERE id = ?"}) {
         QSqlQuery &q = prepared(sql);
         q.addBindValue(row->id);
         if (!exec(q))
@@ -987,7 +1032,9 @@ StoreResult<qint64> SqlStore::deleteExperimentOnce(qint64 user, const QString &n
 
 // ---- jobs --------------------------------------------------------------------
 
-#define JOB_COLUMNS "seq, job_id, status, hyperparameters, results, created_at, modified_at, version, generation, parent, member"
+#define JOB_COLUMNS                                                                                          \
+    "seq, job_id, status, hyperparameters, results, created_at, modified_at, version, generation, parent, "  \
+    "member"
 
 StoredJob SqlStore::jobFromQuery(QSqlQuery &q, const QString &experimentName) const
 {
@@ -1098,8 +1145,8 @@ StoreResult<StoredJob> SqlStore::job(qint64 user, const QString &experiment, con
         return failure<StoredJob>();
     if (!q.next()) {
         q.finish();
-        return StoreResult<StoredJob>::fail(StoreStatus::NotFound,
-                                            QStringLiteral("no job '%1' in experiment '%2'").arg(id, experiment));
+        return StoreResult<StoredJob>::fail(
+            StoreStatus::NotFound, QStringLiteral("no job '%1' in experiment '%2'").arg(id, experiment));
     }
     StoreResult<StoredJob> r;
     r.value = jobFromQuery(q, row->name);
@@ -1123,8 +1170,9 @@ StoreResult<StoredJob> SqlStore::createJobOnce(qint64 user, const QString &exper
         return noExperiment<StoredJob>(experiment);
     const QString id = newJobId(row->id, nullptr);
     const bool pbt = row->scheduler.kind == Scheduler::Kind::Pbt;
-    const qint64 seq = insertJob(row->id, id, w.status, json::write(w.hyperparameters), json::write(w.results),
-                                 pbt ? std::optional<qint64>(0) : std::nullopt, {}, pbt ? id : QString(), {}, 0);
+    const qint64 seq =
+        insertJob(row->id, id, w.status, json::write(w.hyperparameters), json::write(w.results),
+                  pbt ? std::optional<qint64>(0) : std::nullopt, {}, pbt ? id : QString(), {}, 0);
     if (!seq)
         return failure<StoredJob>();
     auto stored = loadJob(seq, row->name);
@@ -1158,8 +1206,10 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
     // On PostgreSQL the job row is locked before its ETag is compared: of two processes
     // claiming one job, the second waits, then reads the first one's version (READ
     // COMMITTED re-reads a locked row) and fails the If-Match.
-    QSqlQuery &q = pg ? prepared("SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ? FOR UPDATE")
-                      : prepared("SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ?");
+    QSqlQuery &q =
+        pg ? prepared(
+                 "SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ? FOR UPDATE")
+           : prepared("SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ?");
     q.addBindValue(row->id);
     q.addBindValue(id);
     if (!exec(q))
@@ -1179,8 +1229,9 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
                                                 QStringLiteral("job '%1' does not exist").arg(id));
         }
         if (etag != "*" && !constantTimeEquals(etag, etagOf(seq, version))) {
-            return StoreResult<StoredJob>::fail(StoreStatus::PreconditionFailed,
-                                                QStringLiteral("job '%1' was changed by someone else (ETag mismatch)").arg(id));
+            return StoreResult<StoredJob>::fail(
+                StoreStatus::PreconditionFailed,
+                QStringLiteral("job '%1' was changed by someone else (ETag mismatch)").arg(id));
         }
     }
 
@@ -1191,10 +1242,11 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
         const double t = now();
         // ready_at (the PBT queue order): set when the job becomes DONE, kept while it stays
         // DONE, cleared otherwise. RETURNING saves reading the job back.
-        QSqlQuery &u = prepared("UPDATE jobs SET status = ?, hyperparameters = ?, results = ?, modified_at = ?, "
-                                "version = version + 1, lease_until = 0, ready_at = CASE WHEN ? <> ? THEN NULL "
-                                "WHEN status = ? THEN COALESCE(ready_at, ?) ELSE ? END WHERE seq = ? "
-                                "RETURNING " JOB_COLUMNS);
+        QSqlQuery &u =
+            prepared("UPDATE jobs SET status = ?, hyperparameters = ?, results = ?, modified_at = ?, "
+                     "version = version + 1, lease_until = 0, ready_at = CASE WHEN ? <> ? THEN NULL "
+                     "WHEN status = ? THEN COALESCE(ready_at, ?) ELSE ? END WHERE seq = ? "
+                     "RETURNING " JOB_COLUMNS);
         const int done = statusCode(JobStatus::Done);
         u.addBindValue(statusCode(w.status));
         u.addBindValue(QString::fromUtf8(json::write(w.hyperparameters)));
@@ -1285,15 +1337,19 @@ std::optional<qint64> SqlStore::oldestQueued(qint64 experimentId, bool respectLe
     // oldest is waited for, and taken if it is still QUEUED once the claim is over.
     for (int attempt = 0; attempt < 4; ++attempt) {
         // One round trip: the oldest free job (locked), and the oldest at all.
-        QSqlQuery &q = respectLeases
-            ? prepared("WITH free AS (SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 AND lease_until <= ? "
-                       "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                       "SELECT (SELECT seq FROM free), (SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
-                       "AND lease_until <= ? ORDER BY seq LIMIT 1)")
-            : prepared("WITH free AS (SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
-                       "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                       "SELECT (SELECT seq FROM free), (SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
-                       "ORDER BY seq LIMIT 1)");
+        QSqlQuery &q =
+            respectLeases
+                ? prepared("WITH free AS (SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 AND "
+                           "lease_until <= ? "
+                           "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                           "SELECT (SELECT seq FROM free), (SELECT seq FROM jobs WHERE experiment_id = ? AND "
+                           "status = 0 "
+                           "AND lease_until <= ? ORDER BY seq LIMIT 1)")
+                : prepared("WITH free AS (SELECT seq FROM jobs WHERE experiment_id = ? AND status = 0 "
+                           "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                           "SELECT (SELECT seq FROM free), (SELECT seq FROM jobs WHERE experiment_id = ? AND "
+                           "status = 0 "
+                           "ORDER BY seq LIMIT 1)");
         for (int i = 0; i < 2; ++i) {
             q.addBindValue(experimentId);
             if (respectLeases)
@@ -1312,10 +1368,11 @@ std::optional<qint64> SqlStore::oldestQueued(qint64 experimentId, bool respectLe
         q.finish();
         if (!busy)
             return std::nullopt;
-        if (auto seq = run(respectLeases ? prepared("SELECT seq FROM jobs WHERE seq = ? AND status = 0 AND "
-                                                    "lease_until <= ? FOR UPDATE")
-                                         : prepared("SELECT seq FROM jobs WHERE seq = ? AND status = 0 FOR UPDATE"),
-                           *busy))
+        if (auto seq =
+                run(respectLeases ? prepared("SELECT seq FROM jobs WHERE seq = ? AND status = 0 AND "
+                                             "lease_until <= ? FOR UPDATE")
+                                  : prepared("SELECT seq FROM jobs WHERE seq = ? AND status = 0 FOR UPDATE"),
+                    *busy))
             return seq;
     }
     return std::nullopt;
@@ -1423,8 +1480,9 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
     const Scheduler &s = row->scheduler;
     if (s.kind == Scheduler::Kind::RandomSearch) {
         const QString id = newJobId(row->id, &sampler);
-        const qint64 seq = insertJob(row->id, id, JobStatus::Queued, json::write(sampler.sample(s.distributions)),
-                                     "{}", std::nullopt, {}, {}, {}, leaseUntil);
+        const qint64 seq =
+            insertJob(row->id, id, JobStatus::Queued, json::write(sampler.sample(s.distributions)), "{}",
+                      std::nullopt, {}, {}, {}, leaseUntil);
         if (!seq)
             return failure<StoredJob>();
         return handOut(seq, true);
@@ -1438,14 +1496,16 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
         switch (d.kind) {
         case PbtDecision::Kind::CreateInitial: {
             const QString id = newJobId(row->id, &sampler);
-            const qint64 seq = insertJob(row->id, id, JobStatus::Queued, json::write(sampler.sample(s.pbt.init)), "{}",
-                                         qint64(0), {}, id, {}, leaseUntil);
+            const qint64 seq =
+                insertJob(row->id, id, JobStatus::Queued, json::write(sampler.sample(s.pbt.init)), "{}",
+                          qint64(0), {}, id, {}, leaseUntil);
             if (!seq)
                 return failure<StoredJob>();
             return handOut(seq, true);
         }
         case PbtDecision::Kind::Continue: {
-            QSqlQuery &src = prepared("SELECT hyperparameters, results FROM jobs WHERE experiment_id = ? AND job_id = ?");
+            QSqlQuery &src =
+                prepared("SELECT hyperparameters, results FROM jobs WHERE experiment_id = ? AND job_id = ?");
             src.addBindValue(row->id);
             src.addBindValue(d.source);
             if (!exec(src) || !src.next()) {
@@ -1504,7 +1564,8 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
         cursor = decodeCursor(query.cursor);
         if (!cursor || cursor->isEmpty() || cursor->at(0).toString() != tag) {
             return StoreResult<JobListing>::fail(
-                StoreStatus::Invalid, QStringLiteral("start: invalid cursor, or one from a listing with another sort"));
+                StoreStatus::Invalid,
+                QStringLiteral("start: invalid cursor, or one from a listing with another sort"));
         }
     }
 
@@ -1528,7 +1589,8 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
         binds << *query.modifiedSince;
     }
     if (!query.idContains.isEmpty()) {
-        where += sqlite ? QStringLiteral(" AND instr(job_id, ?) > 0") : QStringLiteral(" AND strpos(job_id, ?) > 0");
+        where += sqlite ? QStringLiteral(" AND instr(job_id, ?) > 0")
+                        : QStringLiteral(" AND strpos(job_id, ?) > 0");
         binds << query.idContains;
     }
 
@@ -1550,29 +1612,39 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
     bool offsetPaging = false;
     switch (sort.field) {
     case Field::Default:
-    case Field::CreatedAt: break;
-    case Field::Id: keyExpr = QStringLiteral("job_id"); break;
-    case Field::Status: keyExpr = QStringLiteral("status"); break;
-    case Field::ModifiedAt: keyExpr = QStringLiteral("modified_at"); break;
+    case Field::CreatedAt:
+        break;
+    case Field::Id:
+        keyExpr = QStringLiteral("job_id");
+        break;
+    case Field::Status:
+        keyExpr = QStringLiteral("status");
+        break;
+    case Field::ModifiedAt:
+        keyExpr = QStringLiteral("modified_at");
+        break;
     case Field::Hyperparameter:
     case Field::Result: {
-        const QString column = sort.field == Field::Hyperparameter ? QStringLiteral("hyperparameters") : QStringLiteral("results");
+        const QString column = sort.field == Field::Hyperparameter ? QStringLiteral("hyperparameters")
+                                                                   : QStringLiteral("results");
         if (sqlite) {
             // Curves sort by their last value, as the dashboard shows them. SQLite before 3.42
             // refuses the NaN/Infinity we store: such documents are read with NaN as null.
-            const QString doc = QStringLiteral("(CASE WHEN json_valid(%1) THEN %1 ELSE "
-                                               "replace(replace(%1, 'NaN', 'null'), 'Infinity', '1e999') END)")
-                                    .arg(column);
+            const QString doc =
+                QStringLiteral("(CASE WHEN json_valid(%1) THEN %1 ELSE "
+                               "replace(replace(%1, 'NaN', 'null'), 'Infinity', '1e999') END)")
+                    .arg(column);
             keyExpr = QStringLiteral("COALESCE(json_extract(%1, ?), json_extract(%1, ?))").arg(doc);
         } else {
             // jsonb refuses NaN/Infinity too: bare ones (never inside a string, as our
             // writer is compact) read as null and +-1e999. JSON null sorts as missing, as
             // SQLite's json_extract makes it.
-            const QString doc = QStringLiteral(
-                "(CASE WHEN strpos(%1, 'NaN') > 0 OR strpos(%1, 'Infinity') > 0 THEN "
-                "regexp_replace(regexp_replace(%1, '(?<=[:,\\[])NaN(?=[,\\]}])', 'null', 'g'), "
-                "'(?<=[:,\\[])(-?)Infinity(?=[,\\]}])', '\\11e999', 'g') ELSE %1 END)::jsonb")
-                                    .arg(column);
+            const QString doc =
+                QStringLiteral(
+                    "(CASE WHEN strpos(%1, 'NaN') > 0 OR strpos(%1, 'Infinity') > 0 THEN "
+                    "regexp_replace(regexp_replace(%1, '(?<=[:,\\[])NaN(?=[,\\]}])', 'null', 'g'), "
+                    "'(?<=[:,\\[])(-?)Infinity(?=[,\\]}])', '\\11e999', 'g') ELSE %1 END)::jsonb")
+                    .arg(column);
             keyExpr = QStringLiteral("NULLIF(COALESCE((%1 -> ?) -> -1, %1 -> ?), 'null'::jsonb)").arg(doc);
         }
         offsetPaging = true;
@@ -1601,8 +1673,9 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
             const QCborValue key = cursor->at(1);
             sql += QStringLiteral(" AND (") + keyExpr + cmp + QStringLiteral("? OR (") + keyExpr +
                    QStringLiteral(" = ? AND seq") + cmp + QStringLiteral("?))");
-            const QVariant k = key.isInteger() ? QVariant(key.toInteger())
-                : key.isDouble() ? QVariant(key.toDouble()) : QVariant(key.toString());
+            const QVariant k = key.isInteger()  ? QVariant(key.toInteger())
+                               : key.isDouble() ? QVariant(key.toDouble())
+                                                : QVariant(key.toString());
             pageBinds << k << k << cursor->at(2).toInteger();
         }
     }
@@ -1614,7 +1687,8 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
             // Across types as SQLite orders json_extract's values: numbers, then strings,
             // then objects and arrays (jsonb alone puts strings first).
             sql += QStringLiteral("(CASE jsonb_typeof(") + keyExpr +
-                   QStringLiteral(") WHEN 'string' THEN 1 WHEN 'object' THEN 2 WHEN 'array' THEN 2 ELSE 0 END)") +
+                   QStringLiteral(
+                       ") WHEN 'string' THEN 1 WHEN 'object' THEN 2 WHEN 'array' THEN 2 ELSE 0 END)") +
                    dir + QStringLiteral(", ");
             pageBinds << keyBinds;
         }

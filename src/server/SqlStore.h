@@ -60,8 +60,8 @@ public:
     StoreResult<JobListing> listJobs(qint64 user, const QString &experiment, const JobQuery &q) override;
     StoreResult<StoredJob> job(qint64 user, const QString &experiment, const QString &id) override;
     StoreResult<StoredJob> createJob(qint64 user, const QString &experiment, const JobWrite &w) override;
-    StoreResult<StoredJob> putJob(qint64 user, const QString &experiment, const QString &id, const JobWrite &w,
-                                  Condition c, const QByteArray &etag) override;
+    StoreResult<StoredJob> putJob(qint64 user, const QString &experiment, const QString &id,
+                                  const JobWrite &w, Condition c, const QByteArray &etag) override;
     StoreResult<bool> deleteJob(qint64 user, const QString &experiment, const QString &id) override;
     StoreResult<StoredJob> nextJob(qint64 user, const QString &experiment, Sampler &sampler) override;
 
@@ -84,15 +84,15 @@ private:
     void noteError(const QSqlError &error);
     bool reconnect();
     bool configurePostgres();
-    template <typename F>
-    auto retrying(F attempt) -> decltype(attempt());
-    StoreResult<User> addUserOnce(const QString &email, const QByteArray &passwordHash, const QByteArray &tokenHash);
+    template <typename F> auto retrying(F attempt) -> decltype(attempt());
+    StoreResult<User> addUserOnce(const QString &email, const QByteArray &passwordHash,
+                                  const QByteArray &tokenHash);
     StoreResult<Experiment> putExperimentOnce(qint64 user, const Experiment &e, Condition c,
                                               const QByteArray &etag);
     StoreResult<qint64> deleteExperimentOnce(qint64 user, const QString &name);
     StoreResult<StoredJob> createJobOnce(qint64 user, const QString &experiment, const JobWrite &w);
-    StoreResult<StoredJob> putJobOnce(qint64 user, const QString &experiment, const QString &id, const JobWrite &w,
-                                      Condition c, const QByteArray &etag);
+    StoreResult<StoredJob> putJobOnce(qint64 user, const QString &experiment, const QString &id,
+                                      const JobWrite &w, Condition c, const QByteArray &etag);
     StoreResult<bool> deleteJobOnce(qint64 user, const QString &experiment, const QString &id);
     StoreResult<StoredJob> nextJobOnce(qint64 user, const QString &experiment, Sampler &sampler);
     std::optional<User> findUserByEmail(const QString &email);
@@ -100,8 +100,7 @@ private:
     bool updateUserHash(qint64 userId, const char *sql, const QByteArray &hash);
     bool migrate(QString *error);
     double now();
-    template <typename T>
-    StoreResult<T> failure();
+    template <typename T> StoreResult<T> failure();
     QString newJobId(qint64 experimentId, Sampler *sampler);
     bool jobIdExists(qint64 experimentId, const QString &id);
 

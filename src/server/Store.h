@@ -25,8 +25,7 @@ enum class StoreStatus {
     Error               // 500: nothing was applied
 };
 
-template <typename T>
-struct StoreResult
+template <typename T> struct StoreResult
 {
     StoreStatus status = StoreStatus::Ok;
     QString message;

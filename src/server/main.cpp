@@ -168,7 +168,8 @@ int main(int argc, char **argv)
         std::printf("copied %s -> %s, verified:\n", qPrintable(copy.from.section(QLatin1Char('@'), -1)),
                     qPrintable(copy.to.section(QLatin1Char('@'), -1)));
         for (const CopiedTable &t : report)
-            std::printf("  %-20s %10lld rows  sha256 %s\n", qPrintable(t.table), t.rows, t.checksum.constData());
+            std::printf("  %-20s %10lld rows  sha256 %s\n", qPrintable(t.table), t.rows,
+                        t.checksum.constData());
         return 0;
     }
 
@@ -201,11 +202,13 @@ int main(int argc, char **argv)
                 return usage(QStringLiteral("--public-url needs a URL"));
         } else if (args[i] == QLatin1String("--max-body-bytes")) {
             bool ok = false;
-            if (!takeValue(i, &value) || (options.maxBodyBytes = value.toLongLong(&ok), !ok) || options.maxBodyBytes < 1)
+            if (!takeValue(i, &value) || (options.maxBodyBytes = value.toLongLong(&ok), !ok) ||
+                options.maxBodyBytes < 1)
                 return usage(QStringLiteral("--max-body-bytes needs a positive number"));
         } else if (args[i] == QLatin1String("--lease-seconds")) {
             bool ok = false;
-            if (!takeValue(i, &value) || (options.leaseSeconds = value.toDouble(&ok), !ok) || options.leaseSeconds < 0)
+            if (!takeValue(i, &value) || (options.leaseSeconds = value.toDouble(&ok), !ok) ||
+                options.leaseSeconds < 0)
                 return usage(QStringLiteral("--lease-seconds needs a number of seconds"));
         } else if (args[i] == QLatin1String("--quiet")) {
             quiet = true;
@@ -253,7 +256,8 @@ int main(int argc, char **argv)
         });
     std::fprintf(stderr, "schedy-server %s listening on %s (database %s)\n", SCHEDY_VERSION,
                  qPrintable(server.rootUrl()),
-                 qPrintable(database.isEmpty() ? SqlStore::defaultSqliteUrl() : database.section(QLatin1Char('@'), -1)));
+                 qPrintable(database.isEmpty() ? SqlStore::defaultSqliteUrl()
+                                               : database.section(QLatin1Char('@'), -1)));
     std::fflush(stderr);
     const int rc = app.exec();
     std::fflush(stderr);

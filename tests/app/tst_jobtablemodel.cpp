@@ -26,10 +26,12 @@ class TestJobTableModel : public QObject
         QCborArray loss;
         for (int e = 0; e < 5; ++e)
             loss.append(1.0 / (e + 1 + i));
-        QCborMap body{{QStringLiteral("status"), QString::fromLatin1(status)},
-                      {QStringLiteral("hyperparameters"),
-                       QCborMap{{QStringLiteral("lr"), 0.001 * ((i * 37) % 250 + 1)}, {QStringLiteral("n"), qint64(i % 7)}}},
-                      {QStringLiteral("results"), QCborMap{{QStringLiteral("loss"), loss}, {QStringLiteral("acc"), 0.5 + i / 1000.0}}}};
+        QCborMap body{
+            {QStringLiteral("status"), QString::fromLatin1(status)},
+            {QStringLiteral("hyperparameters"), QCborMap{{QStringLiteral("lr"), 0.001 * ((i * 37) % 250 + 1)},
+                                                         {QStringLiteral("n"), qint64(i % 7)}}},
+            {QStringLiteral("results"),
+             QCborMap{{QStringLiteral("loss"), loss}, {QStringLiteral("acc"), 0.5 + i / 1000.0}}}};
         return json::write(body);
     }
 
@@ -41,9 +43,17 @@ private slots:
         m_config = m_server->addUser(QStringLiteral("models@example.com"));
         m_http = std::make_unique<HttpTestClient>(m_server->root());
         QVERIFY(m_http->login(m_config));
-        QCOMPARE(m_http->put(QStringLiteral("experiments/mnist/"), R"({"status":"RUNNING","scheduler":{"Manual":null}})").status, 201);
+        QCOMPARE(m_http
+                     ->put(QStringLiteral("experiments/mnist/"),
+                           R"({"status":"RUNNING","scheduler":{"Manual":null}})")
+                     .status,
+                 201);
         for (int i = 0; i < 250; ++i)
-            QCOMPARE(m_http->post(QStringLiteral("experiments/mnist/jobs/"), jobBody(i, i % 5 == 0 ? "RUNNING" : "DONE")).status, 201);
+            QCOMPARE(m_http
+                         ->post(QStringLiteral("experiments/mnist/jobs/"),
+                                jobBody(i, i % 5 == 0 ? "RUNNING" : "DONE"))
+                         .status,
+                     201);
     }
     void cleanup()
     {
@@ -68,10 +78,10 @@ private slots:
         QStringList keys;
         for (const auto &k : model.columnKeys())
             keys << k.key();
-        QCOMPARE(keys, (QStringList{QStringLiteral("id"), QStringLiteral("status"), QStringLiteral("createdAt"),
-                                    QStringLiteral("modifiedAt"), QStringLiteral("hyperparameters.lr"),
-                                    QStringLiteral("hyperparameters.n"), QStringLiteral("results.loss"),
-                                    QStringLiteral("results.acc")}));
+        QCOMPARE(keys, (QStringList{QStringLiteral("id"), QStringLiteral("status"),
+                                    QStringLiteral("createdAt"), QStringLiteral("modifiedAt"),
+                                    QStringLiteral("hyperparameters.lr"), QStringLiteral("hyperparameters.n"),
+                                    QStringLiteral("results.loss"), QStringLiteral("results.acc")}));
         // Newest first by default.
         QVERIFY(model.rowAt(0).createdAt >= model.rowAt(99).createdAt);
         while (model.canFetchMore({})) {
@@ -201,9 +211,10 @@ private slots:
         const QString id = model.rowAt(row).id;
         Reply current = m_http->get(QStringLiteral("experiments/mnist/jobs/%1/").arg(id));
         QCOMPARE(current.status, 200);
-        QCOMPARE(m_http->put(QStringLiteral("experiments/mnist/jobs/%1/").arg(id),
-                             R"({"status":"DONE","hyperparameters":{"lr":0.5,"n":1},"results":{"acc":0.99}})",
-                             {{"If-Match", current.header("ETag")}})
+        QCOMPARE(m_http
+                     ->put(QStringLiteral("experiments/mnist/jobs/%1/").arg(id),
+                           R"({"status":"DONE","hyperparameters":{"lr":0.5,"n":1},"results":{"acc":0.99}})",
+                           {{"If-Match", current.header("ETag")}})
                      .status,
                  200);
         const Reply added = m_http->post(QStringLiteral("experiments/mnist/jobs/"), jobBody(999, "QUEUED"));
@@ -219,8 +230,8 @@ private slots:
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
         model.applyChanges(changes->value().items);
-        QCOMPARE(reset.count(), 0);      // no reset: scroll and selection survive
-        QCOMPARE(inserted.count(), 1);   // the new job, on top (newest first)
+        QCOMPARE(reset.count(), 0);    // no reset: scroll and selection survive
+        QCOMPARE(inserted.count(), 1); // the new job, on top (newest first)
         QVERIFY(changed.count() >= 1);
         QCOMPARE(model.rowCount(), 251);
         QCOMPARE(model.rowAt(0).id, added.json.toMap().value(QStringLiteral("id")).toString());
@@ -238,8 +249,9 @@ private slots:
         QCOMPARE(model.rowCount(), 1);
         const QString queued = model.rowAt(0).id;
         Reply q = m_http->get(QStringLiteral("experiments/mnist/jobs/%1/").arg(queued));
-        QCOMPARE(m_http->put(QStringLiteral("experiments/mnist/jobs/%1/").arg(queued), R"({"status":"RUNNING"})",
-                             {{"If-Match", q.header("ETag")}})
+        QCOMPARE(m_http
+                     ->put(QStringLiteral("experiments/mnist/jobs/%1/").arg(queued),
+                           R"({"status":"RUNNING"})", {{"If-Match", q.header("ETag")}})
                      .status,
                  200);
         auto *more = client.changesSince(QStringLiteral("mnist"), model.latestModification());
@@ -266,7 +278,11 @@ private slots:
         QCOMPARE(model.index(0, ExperimentListModel::JobsColumn).data().toLongLong(), 250);
         QCOMPARE(model.index(0, ExperimentListModel::RunningColumn).data().toLongLong(), 50);
 
-        QCOMPARE(m_http->put(QStringLiteral("experiments/cifar/"), R"({"status":"DONE","scheduler":{"Manual":null}})").status, 201);
+        QCOMPARE(m_http
+                     ->put(QStringLiteral("experiments/cifar/"),
+                           R"({"status":"DONE","scheduler":{"Manual":null}})")
+                     .status,
+                 201);
         model.refresh();
         QVERIFY(loaded.wait(10000));
         QCOMPARE(model.rowCount(), 2);

@@ -24,7 +24,10 @@ using namespace schedy;
 namespace {
 
 volatile std::sig_atomic_t gotSignal = 0;
-void onSignal(int s) { gotSignal = s; }
+void onSignal(int s)
+{
+    gotSignal = s;
+}
 
 void say(const char *text)
 {
@@ -55,7 +58,8 @@ int main(int argc, char **argv)
         const double x = json::toDouble(hps.value(QStringLiteral("x")));
         std::printf("training job %s\n", argv[3]);
         std::printf("--- RESULTS ---\n");
-        std::printf("{\"loss\": %s, \"curve\": [3, 2.5]}\n", json::formatDouble((x - 1) * (x - 1)).toUtf8().constData());
+        std::printf("{\"loss\": %s, \"curve\": [3, 2.5]}\n",
+                    json::formatDouble((x - 1) * (x - 1)).toUtf8().constData());
         std::printf("  epochs: 2\n");
         std::printf("note: \"done\"\n");
         std::printf("--- END RESULTS ---\n");

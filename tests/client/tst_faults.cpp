@@ -46,10 +46,11 @@ struct PagedFetch
     explicit PagedFetch(Client *client)
         : fetcher(client, QStringLiteral("e"), pagesOf2())
     {
-        QObject::connect(&fetcher, &JobFetcher::pageFetched, &fetcher, [this](const QList<Job> &page, bool atEnd) {
-            jobs.append(page);
-            ends.append(atEnd);
-        });
+        QObject::connect(&fetcher, &JobFetcher::pageFetched, &fetcher,
+                         [this](const QList<Job> &page, bool atEnd) {
+                             jobs.append(page);
+                             ends.append(atEnd);
+                         });
     }
     static JobListQuery pagesOf2()
     {
@@ -628,12 +629,14 @@ private slots:
         // J3 changes after page 2 was read ahead.
         JobWrite done = job(2);
         done.status = JobStatus::Done;
-        QVERIFY(await(client->putJob(QStringLiteral("e"), QStringLiteral("J3"), done, WriteCondition::Unconditional))
+        QVERIFY(await(client->putJob(QStringLiteral("e"), QStringLiteral("J3"), done,
+                                     WriteCondition::Unconditional))
                     ->ok());
         f.fetcher.fetchMore();
         QVERIFY(f.fetched.wait(10000));
         QCOMPARE(server->count("GET", "jobs/?start=2"), 2);
-        QCOMPARE(idsOf(f.jobs), (QStringList{QStringLiteral("J1"), QStringLiteral("J2"), QStringLiteral("J3")}));
+        QCOMPARE(idsOf(f.jobs),
+                 (QStringList{QStringLiteral("J1"), QStringLiteral("J2"), QStringLiteral("J3")}));
         QCOMPARE(int(f.jobs.last().status), int(JobStatus::Done));
     }
 

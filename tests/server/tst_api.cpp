@@ -1589,7 +1589,8 @@ private slots:
             pg = std::make_unique<PostgresDatabase>();
             QVERIFY2(pg->ok(), qPrintable(pg->error()));
         }
-        const QString db = pg ? pg->url() : QStringLiteral("sqlite:") + dir.filePath(QStringLiteral("s.sqlite3"));
+        const QString db =
+            pg ? pg->url() : QStringLiteral("sqlite:") + dir.filePath(QStringLiteral("s.sqlite3"));
         const quint16 port = freePort();
         const QString root = QStringLiteral("http://127.0.0.1:%1/").arg(port);
 

@@ -288,7 +288,8 @@ private slots:
         QByteArray etag = r.header("ETag");
         const QList<QByteArray> bodies{DoneBody, RandomBody, ManualBody};
         for (int round = 0; round < 15; ++round) {
-            const QList<Reply> replies = sendAtOnce(roots, "PUT", path, bodies, http.bearer, {{"If-Match", etag}});
+            const QList<Reply> replies =
+                sendAtOnce(roots, "PUT", path, bodies, http.bearer, {{"If-Match", etag}});
             QList<int> statuses;
             const Reply *winner = nullptr;
             for (const Reply &x : replies) {

@@ -48,11 +48,11 @@ Run migrate(const QStringList &args)
 // Everything a user sees: experiment documents, and every job with its ETag.
 struct Snapshot
 {
-    QMap<QString, QByteArray> experiments; // name -> document without jobCounts... kept whole
-    QMap<QString, QByteArray> jobs;        // "experiment/id" -> document
-    QMap<QString, QByteArray> etags;       // "experiment/id" -> ETag
+    QMap<QString, QByteArray> experiments;     // name -> document without jobCounts... kept whole
+    QMap<QString, QByteArray> jobs;            // "experiment/id" -> document
+    QMap<QString, QByteArray> etags;           // "experiment/id" -> ETag
     QMap<QString, QByteArray> experimentEtags; // name -> ETag
-    QStringList pages;                     // raw pages of a paged walk (cursors included)
+    QStringList pages;                         // raw pages of a paged walk (cursors included)
 };
 
 bool snapshot(HttpTestClient &http, Snapshot *s)
@@ -77,7 +77,8 @@ bool snapshot(HttpTestClient &http, Snapshot *s)
             const QCborMap m = r.json.toMap();
             for (const QCborValue &j : m.value(QStringLiteral("items")).toArray()) {
                 const QString id = j.toMap().value(QStringLiteral("id")).toString();
-                const Reply one = http.get(expPath(name) + QStringLiteral("jobs/") + enc(id) + QLatin1Char('/'));
+                const Reply one =
+                    http.get(expPath(name) + QStringLiteral("jobs/") + enc(id) + QLatin1Char('/'));
                 if (one.status != 200)
                     return false;
                 s->jobs.insert(name + QLatin1Char('/') + id, one.body);
@@ -122,7 +123,8 @@ private slots:
         QVERIFY(http.login(me));
         const QByteArray oldBearer = http.bearer;
 
-        QCOMPARE(http.put(expPath(QStringLiteral("manual ü/x")), R"({"status": "RUNNING", "scheduler": {"Manual": null}})")
+        QCOMPARE(http.put(expPath(QStringLiteral("manual ü/x")),
+                          R"({"status": "RUNNING", "scheduler": {"Manual": null}})")
                      .status,
                  201);
         // Saved again: its ETag (version 2) must come along too.
@@ -132,23 +134,28 @@ private slots:
                  200);
         for (int i = 0; i < 30; ++i) {
             const QByteArray body = "{\"status\": \"" + QByteArray(i % 3 ? "DONE" : "QUEUED") +
-                "\", \"hyperparameters\": {\"i\": " + QByteArray::number(i) +
-                ", \"lr\": 0.1, \"big\": 9007199254740993, \"s\": \"\\u00e9\\ud83d\\ude00 'q' \\\"d\\\" \\\\\"}, "
-                "\"results\": {\"loss\": [1.0, NaN, 0.25, -Infinity], \"acc\": 0.30000000000000004, \"ok\": true, "
-                "\"nested\": {\"a\": [null, {}]}}}";
-            QCOMPARE(http.post(expPath(QStringLiteral("manual ü/x")) + QStringLiteral("jobs/"), body).status, 201);
+                                    "\", \"hyperparameters\": {\"i\": " + QByteArray::number(i) +
+                                    ", \"lr\": 0.1, \"big\": 9007199254740993, \"s\": "
+                                    "\"\\u00e9\\ud83d\\ude00 'q' \\\"d\\\" \\\\\"}, "
+                                    "\"results\": {\"loss\": [1.0, NaN, 0.25, -Infinity], \"acc\": "
+                                    "0.30000000000000004, \"ok\": true, "
+                                    "\"nested\": {\"a\": [null, {}]}}}";
+            QCOMPARE(http.post(expPath(QStringLiteral("manual ü/x")) + QStringLiteral("jobs/"), body).status,
+                     201);
         }
         QCOMPARE(http.put(expPath(QStringLiteral("manual ü/x")) + QStringLiteral("jobs/mine/"),
                           R"({"status": "CRASHED", "results": {"err": "boom"}})", {{"If-None-Match", "*"}})
                      .status,
                  201);
         // Deleted jobs, the newest one included: the next row number must still be past it.
-        QCOMPARE(http.put(expPath(QStringLiteral("manual ü/x")) + QStringLiteral("jobs/gone1/"), R"({"status": "QUEUED"})")
+        QCOMPARE(http.put(expPath(QStringLiteral("manual ü/x")) + QStringLiteral("jobs/gone1/"),
+                          R"({"status": "QUEUED"})")
                      .status,
                  201);
         QCOMPARE(http.del(expPath(QStringLiteral("manual ü/x")) + QStringLiteral("jobs/gone1/")).status, 204);
 
-        QCOMPARE(http.put(expPath(QStringLiteral("random")), R"({"status": "RUNNING", "scheduler": {"RandomSearch": {
+        QCOMPARE(http.put(expPath(QStringLiteral("random")),
+                          R"({"status": "RUNNING", "scheduler": {"RandomSearch": {
                      "x": {"uniform": {"low": 0.0, "high": 1.0}}, "c": {"choice": {"values": ["a", [1, 2], {"k": null}]}}}}})")
                      .status,
                  201);
@@ -159,7 +166,8 @@ private slots:
                 const QString id = next.json.toMap().value(QStringLiteral("id")).toString();
                 QCborMap body = next.json.toMap();
                 body.insert(QStringLiteral("status"), QStringLiteral("RUNNING"));
-                QCOMPARE(http.put(expPath(QStringLiteral("random")) + QStringLiteral("jobs/") + enc(id) + QLatin1Char('/'),
+                QCOMPARE(http.put(expPath(QStringLiteral("random")) + QStringLiteral("jobs/") + enc(id) +
+                                      QLatin1Char('/'),
                                   json::write(body), {{"If-Match", next.header("ETag")}})
                              .status,
                          200);
@@ -178,21 +186,28 @@ private slots:
             QCOMPARE(next.status, 200);
             QCborMap body = next.json.toMap();
             const QString path = expPath(QStringLiteral("pbt")) + QStringLiteral("jobs/") +
-                body.value(QStringLiteral("id")).toString() + QLatin1Char('/');
-            body.insert(QStringLiteral("status"), i == 5 ? QStringLiteral("CRASHED") : QStringLiteral("DONE"));
+                                 body.value(QStringLiteral("id")).toString() + QLatin1Char('/');
+            body.insert(QStringLiteral("status"),
+                        i == 5 ? QStringLiteral("CRASHED") : QStringLiteral("DONE"));
             QCborMap results = body.value(QStringLiteral("results")).toMap();
             results.insert(QStringLiteral("loss"), 1.0 / (i + 1.5));
             body.insert(QStringLiteral("results"), results);
             QCOMPARE(http.put(path, json::write(body), {{"If-Match", next.header("ETag")}}).status, 200);
         }
-        QCOMPARE(http.put(expPath(QStringLiteral("paused")), R"({"status": "DONE", "scheduler": {"Manual": null}})").status,
+        QCOMPARE(http.put(expPath(QStringLiteral("paused")),
+                          R"({"status": "DONE", "scheduler": {"Manual": null}})")
+                     .status,
                  201);
         HttpTestClient theirs(source->root());
         QVERIFY(theirs.login(other));
-        QCOMPARE(theirs.put(expPath(QStringLiteral("manual ü/x")), R"({"status": "RUNNING", "scheduler": {"Manual": null}})")
+        QCOMPARE(theirs
+                     .put(expPath(QStringLiteral("manual ü/x")),
+                          R"({"status": "RUNNING", "scheduler": {"Manual": null}})")
                      .status,
                  201);
-        QCOMPARE(theirs.post(expPath(QStringLiteral("manual ü/x")) + QStringLiteral("jobs/"), R"({"hyperparameters": {"t": 1}})")
+        QCOMPARE(theirs
+                     .post(expPath(QStringLiteral("manual ü/x")) + QStringLiteral("jobs/"),
+                           R"({"hyperparameters": {"t": 1}})")
                      .status,
                  201);
 
@@ -217,9 +232,11 @@ private slots:
         QVERIFY2(r.out.contains("users") && r.out.contains("experiments") && r.out.contains("jobs") &&
                      r.out.contains("sha256"),
                  r.out.constData());
-        QVERIFY2(QString::fromUtf8(r.out).contains(QRegularExpression(QStringLiteral("\\n\\s+jobs\\s+55 rows"))),
-                 r.out.constData());
-        QVERIFY2(!r.out.contains(pg.url().section(QLatin1Char('@'), 0, 0).toUtf8()), "the password is not printed");
+        QVERIFY2(
+            QString::fromUtf8(r.out).contains(QRegularExpression(QStringLiteral("\\n\\s+jobs\\s+55 rows"))),
+            r.out.constData());
+        QVERIFY2(!r.out.contains(pg.url().section(QLatin1Char('@'), 0, 0).toUtf8()),
+                 "the password is not printed");
 
         // A target with data is refused, and left as it is.
         r = migrate({QStringLiteral("--from"), sqliteUrl, QStringLiteral("--to"), pg.url()});
@@ -255,7 +272,9 @@ private slots:
                                         R"({"status": "QUEUED"})", {{"If-None-Match", "*"}});
         QCOMPARE(created.status, 201);
         QVERIFY(!before.etags.values().contains(created.header("ETag")));
-        auto rowOf = [](const QByteArray &etag) { return etag.mid(1).split('.').value(0).toLongLong(nullptr, 36); };
+        auto rowOf = [](const QByteArray &etag) {
+            return etag.mid(1).split('.').value(0).toLongLong(nullptr, 36);
+        };
         qint64 maxRow = 0;
         for (const QByteArray &e : std::as_const(before.etags))
             maxRow = std::max(maxRow, rowOf(e));
@@ -265,14 +284,18 @@ private slots:
         const Reply next = http2.get(expPath(QStringLiteral("pbt")) + QStringLiteral("nextjob/"));
         QCOMPARE(next.status, 200);
         QCOMPARE(next.json.toMap().value(QStringLiteral("generation")).toInteger(-1) >= 1, true);
-        QCOMPARE(http2.put(expPath(QStringLiteral("new")), R"({"status": "RUNNING", "scheduler": {"Manual": null}})").status,
+        QCOMPARE(http2
+                     .put(expPath(QStringLiteral("new")),
+                          R"({"status": "RUNNING", "scheduler": {"Manual": null}})")
+                     .status,
                  201);
         Snapshot changed;
         QVERIFY(snapshot(http2, &changed));
         target.reset();
 
         // --force replaces the target's contents with the source's.
-        r = migrate({QStringLiteral("--from"), sqliteUrl, QStringLiteral("--to"), pg.url(), QStringLiteral("--force")});
+        r = migrate({QStringLiteral("--from"), sqliteUrl, QStringLiteral("--to"), pg.url(),
+                     QStringLiteral("--force")});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY2(r.err.contains("--force"), r.err.constData());
         target = std::make_unique<TestServer>(options);
@@ -307,7 +330,8 @@ private slots:
             return lines.join(QLatin1Char('\n'));
         };
         const QString backDump = withoutZeroCounts(dumpTables(backUrl));
-        QVERIFY(backDump.contains(QLatin1String("== jobs\n")) && backDump.contains(QLatin1String("jwt_secret")));
+        QVERIFY(backDump.contains(QLatin1String("== jobs\n")) &&
+                backDump.contains(QLatin1String("jwt_secret")));
         QCOMPARE(backDump, withoutZeroCounts(dumpTables(sqliteUrl)));
         HttpTestClient http4(back->root());
         http4.bearer = oldBearer;

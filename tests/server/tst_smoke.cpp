@@ -18,12 +18,14 @@ private slots:
         HttpTestClient http(server.root());
         QVERIFY(http.login(config));
 
-        Reply r = http.put(QStringLiteral("experiments/%1/").arg(enc(QStringLiteral("a/b c"))),
-                           R"({"status": "RUNNING", "scheduler": {"Manual": null}})", {{"If-None-Match", "*"}});
+        Reply r =
+            http.put(QStringLiteral("experiments/%1/").arg(enc(QStringLiteral("a/b c"))),
+                     R"({"status": "RUNNING", "scheduler": {"Manual": null}})", {{"If-None-Match", "*"}});
         QCOMPARE(r.status, 201);
         QCOMPARE(r.json.toMap().value(QStringLiteral("name")).toString(), QStringLiteral("a/b c"));
 
-        r = http.post(QStringLiteral("experiments/a%2Fb%20c/jobs/"), R"({"hyperparameters": {"lr": 1.0, "n": 3}})");
+        r = http.post(QStringLiteral("experiments/a%2Fb%20c/jobs/"),
+                      R"({"hyperparameters": {"lr": 1.0, "n": 3}})");
         QCOMPARE(r.status, 201);
         const QString id = r.json.toMap().value(QStringLiteral("id")).toString();
 
@@ -35,11 +37,12 @@ private slots:
         QVERIFY(!etag.isEmpty());
 
         r = http.put(QStringLiteral("experiments/a%2Fb%20c/jobs/%1/").arg(id),
-                     R"({"status": "RUNNING", "hyperparameters": {"lr": 1.0, "n": 3}})", {{"If-Match", etag}});
+                     R"({"status": "RUNNING", "hyperparameters": {"lr": 1.0, "n": 3}})",
+                     {{"If-Match", etag}});
         QCOMPARE(r.status, 200);
         QVERIFY(r.header("ETag") != etag);
-        r = http.put(QStringLiteral("experiments/a%2Fb%20c/jobs/%1/").arg(id),
-                     R"({"status": "RUNNING"})", {{"If-Match", etag}});
+        r = http.put(QStringLiteral("experiments/a%2Fb%20c/jobs/%1/").arg(id), R"({"status": "RUNNING"})",
+                     {{"If-Match", etag}});
         QCOMPARE(r.status, 412);
 
         r = http.get(QStringLiteral("experiments/a%2Fb%20c/nextjob/"));

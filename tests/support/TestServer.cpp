@@ -280,7 +280,8 @@ QList<Reply> sendAtOnce(const QStringList &roots, const QByteArray &method, cons
         req.setRawHeader("Authorization", "Bearer " + bearer);
         for (auto it = headers.begin(); it != headers.end(); ++it)
             req.setRawHeader(it.key(), it.value());
-        replies << nam.sendCustomRequest(req, method, bodies.isEmpty() ? QByteArray() : bodies[i % bodies.size()]);
+        replies << nam.sendCustomRequest(req, method,
+                                         bodies.isEmpty() ? QByteArray() : bodies[i % bodies.size()]);
     }
     for (QNetworkReply *r : std::as_const(replies)) {
         QSignalSpy finished(r, &QNetworkReply::finished);

@@ -26,8 +26,7 @@ public:
 // The charts' keyboard zoom: + and - zoom about `center`, the arrows pan by
 // 40 px, 0, Home and Esc reset. False for any other key (the caller passes it
 // on to its base class).
-template <typename Chart>
-bool navigateByKey(Chart &chart, int key, const QPointF &center)
+template <typename Chart> bool navigateByKey(Chart &chart, int key, const QPointF &center)
 {
     switch (key) {
     case Qt::Key_Plus:

@@ -28,7 +28,8 @@ ConnectionManager::~ConnectionManager()
     delete m_local;
 }
 
-void ConnectionManager::setStorage(const QString &settingsFile, const QString &secretsFile, const QString &localDataDir)
+void ConnectionManager::setStorage(const QString &settingsFile, const QString &secretsFile,
+                                   const QString &localDataDir)
 {
     m_settingsFile = settingsFile;
     m_secretsFile = secretsFile;
@@ -60,8 +61,8 @@ QList<ConnectionProfile> ConnectionManager::profiles() const
         p.config.root = s.value(QStringLiteral("root")).toString();
         p.config.email = s.value(QStringLiteral("email")).toString();
         p.config.tokenType = s.value(QStringLiteral("tokenType")).toString() == QLatin1String("password")
-            ? ClientConfig::TokenType::Password
-            : ClientConfig::TokenType::ApiToken;
+                                 ? ClientConfig::TokenType::Password
+                                 : ClientConfig::TokenType::ApiToken;
         p.config.token = secrets.value(p.name).toString();
         if (!p.name.isEmpty())
             out.append(p);
@@ -199,7 +200,8 @@ void ConnectionManager::connectWith(const ConnectionProfile &profile)
         }
         setState(State::Starting, tr("Starting the local server…"));
         QSettings s(m_settingsFile, QSettings::IniFormat);
-        m_local->start(m_localDataDir, quint16(s.value(QStringLiteral("localPort"), LocalPortDefault).toUInt()));
+        m_local->start(m_localDataDir,
+                       quint16(s.value(QStringLiteral("localPort"), LocalPortDefault).toUInt()));
         return;
     }
     login();
@@ -229,12 +231,15 @@ void ConnectionManager::login()
         if (client != m_client.get())
             return; // superseded
         if (call->ok()) {
-            setState(State::Connected, tr("Connected to %1 as %2").arg(m_current.config.root, m_current.config.email));
+            setState(State::Connected,
+                     tr("Connected to %1 as %2").arg(m_current.config.root, m_current.config.email));
         } else if (call->error().kind == ClientError::Kind::Authentication) {
-            setState(State::CredentialsRefused, tr("%1 refused the credentials of %2: %3")
-                                                    .arg(m_current.config.root, m_current.config.email, call->error().message));
+            setState(State::CredentialsRefused,
+                     tr("%1 refused the credentials of %2: %3")
+                         .arg(m_current.config.root, m_current.config.email, call->error().message));
         } else {
-            setState(State::Unreachable, tr("Cannot reach %1: %2").arg(m_current.config.root, call->error().toString()));
+            setState(State::Unreachable,
+                     tr("Cannot reach %1: %2").arg(m_current.config.root, call->error().toString()));
         }
     });
 }

@@ -15,13 +15,17 @@ LocalServer::LocalServer(QObject *parent)
     m_thread.setObjectName(QStringLiteral("schedy-local-server"));
 }
 
-LocalServer::~LocalServer() { stop(); }
+LocalServer::~LocalServer()
+{
+    stop();
+}
 
 void LocalServer::start(const QString &dataDir, quint16 preferredPort)
 {
     if (m_running || m_thread.isRunning())
         return;
-    const QString dir = dataDir.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) : dataDir;
+    const QString dir =
+        dataDir.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) : dataDir;
     m_databasePath = dir + QStringLiteral("/local.sqlite3");
     const QString configPath = dir + QStringLiteral("/local-client.json");
     m_context = new QObject;
@@ -34,7 +38,8 @@ void LocalServer::start(const QString &dataDir, quint16 preferredPort)
             auto fail = [this](const QString &e) {
                 delete m_server;
                 m_server = nullptr;
-                QMetaObject::invokeMethod(this, [this, e] { Q_EMIT failed(e); }, Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    this, [this, e] { Q_EMIT failed(e); }, Qt::QueuedConnection);
             };
             if (!QDir().mkpath(dir))
                 return fail(tr("Cannot create %1").arg(dir));
@@ -62,8 +67,8 @@ void LocalServer::start(const QString &dataDir, quint16 preferredPort)
             if (!config) {
                 const QString email = QStringLiteral("local@schedy.localhost");
                 config = m_server->store()->userByEmail(email)
-                    ? server::resetUserToken(*m_server->store(), email, m_server->rootUrl(), &error)
-                    : server::addUser(*m_server->store(), email, {}, m_server->rootUrl(), &error);
+                             ? server::resetUserToken(*m_server->store(), email, m_server->rootUrl(), &error)
+                             : server::addUser(*m_server->store(), email, {}, m_server->rootUrl(), &error);
                 if (!config)
                     return fail(error);
             }

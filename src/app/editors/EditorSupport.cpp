@@ -290,8 +290,9 @@ Footer footer(const QString &status, bool statusIsError, const QStringList &prob
     if (!problems.isEmpty()) {
         QString text = problems.mid(0, MaxListedProblems).join(QLatin1Char('\n'));
         if (problems.size() > MaxListedProblems)
-            text += QLatin1Char('\n') + QCoreApplication::translate("schedy::editors", "… and %n more", nullptr,
-                                                                      int(problems.size() - MaxListedProblems));
+            text +=
+                QLatin1Char('\n') + QCoreApplication::translate("schedy::editors", "… and %n more", nullptr,
+                                                                int(problems.size() - MaxListedProblems));
         return {text, true};
     }
     if (!connected)

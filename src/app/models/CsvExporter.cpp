@@ -26,8 +26,8 @@ CsvExporter::~CsvExporter()
 
 QString CsvExporter::escape(const QString &field)
 {
-    if (!field.contains(QLatin1Char(',')) && !field.contains(QLatin1Char('"')) && !field.contains(QLatin1Char('\n')) &&
-        !field.contains(QLatin1Char('\r')))
+    if (!field.contains(QLatin1Char(',')) && !field.contains(QLatin1Char('"')) &&
+        !field.contains(QLatin1Char('\n')) && !field.contains(QLatin1Char('\r')))
         return field;
     QString f = field;
     f.replace(QLatin1Char('"'), QStringLiteral("\"\""));
@@ -61,9 +61,12 @@ QString CsvExporter::cell(const Job &job, const JobTableModel::ColumnKey &key) c
 {
     using S = JobTableModel::ColumnSource;
     switch (key.source) {
-    case S::Hyperparameter: return format::exact(job.hyperparameters.value(key.name));
-    case S::Result: return format::exact(job.results.value(key.name));
-    case S::Fixed: break;
+    case S::Hyperparameter:
+        return format::exact(job.hyperparameters.value(key.name));
+    case S::Result:
+        return format::exact(job.results.value(key.name));
+    case S::Fixed:
+        break;
     }
     if (key.name == QLatin1String("id"))
         return job.id;

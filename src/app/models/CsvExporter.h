@@ -19,8 +19,8 @@ class CsvExporter : public QObject
 {
     Q_OBJECT
 public:
-    CsvExporter(Client *client, QString experiment, JobListQuery query, QList<JobTableModel::ColumnKey> columns,
-                QString path, QObject *parent = nullptr);
+    CsvExporter(Client *client, QString experiment, JobListQuery query,
+                QList<JobTableModel::ColumnKey> columns, QString path, QObject *parent = nullptr);
     ~CsvExporter() override;
     void start();
     void cancel();
@@ -39,7 +39,8 @@ private:
     QString m_experiment;
     JobListQuery m_query;
     QList<JobTableModel::ColumnKey> m_columns;
-    std::unique_ptr<SaveFile> m_file; // not a QSaveFile: exporting to /dev/stdout or a FIFO must not replace it
+    std::unique_ptr<SaveFile>
+        m_file; // not a QSaveFile: exporting to /dev/stdout or a FIFO must not replace it
     QPointer<CallBase> m_inFlight;
     qint64 m_done = 0;
     qint64 m_total = -1;

@@ -17,8 +17,18 @@ class ExperimentListModel : public KeyedRowModel<Experiment>
 {
     Q_OBJECT
 public:
-    enum Columns { NameColumn, KindColumn, StatusColumn, JobsColumn, DoneColumn, RunningColumn, QueuedColumn,
-                   CrashedColumn, PrunedColumn, ColumnCount };
+    enum Columns {
+        NameColumn,
+        KindColumn,
+        StatusColumn,
+        JobsColumn,
+        DoneColumn,
+        RunningColumn,
+        QueuedColumn,
+        CrashedColumn,
+        PrunedColumn,
+        ColumnCount
+    };
     enum Roles { NameRole = Qt::UserRole + 1, KindRole, StatusRole, SortRole };
 
     explicit ExperimentListModel(QObject *parent = nullptr);

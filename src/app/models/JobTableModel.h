@@ -37,11 +37,11 @@ public:
     enum Columns { IdColumn, StatusColumn, CreatedColumn, ModifiedColumn, FixedColumnCount };
     enum Roles {
         JobIdRole = Qt::UserRole + 1,
-        StatusRole,     // int(JobStatus)
-        NumberRole,     // double, or invalid when not numeric (a curve gives its last value)
-        CurveRole,      // QList<double> for list-valued results
-        ValueRole,      // QCborValue
-        ColumnKeyRole,  // header: "hyperparameters.NAME", "results.NAME", or "id", "status", ...
+        StatusRole,      // int(JobStatus)
+        NumberRole,      // double, or invalid when not numeric (a curve gives its last value)
+        CurveRole,       // QList<double> for list-valued results
+        ValueRole,       // QCborValue
+        ColumnKeyRole,   // header: "hyperparameters.NAME", "results.NAME", or "id", "status", ...
         ColumnSourceRole // header: ColumnSource
     };
     enum class ColumnSource { Fixed, Hyperparameter, Result };
@@ -50,7 +50,10 @@ public:
         ColumnSource source = ColumnSource::Fixed;
         QString name;
         QString key() const;
-        friend bool operator==(const ColumnKey &a, const ColumnKey &b) { return a.source == b.source && a.name == b.name; }
+        friend bool operator==(const ColumnKey &a, const ColumnKey &b)
+        {
+            return a.source == b.source && a.name == b.name;
+        }
     };
 
     explicit JobTableModel(QObject *parent = nullptr);
@@ -128,8 +131,8 @@ private:
     int m_sortColumn = CreatedColumn;
     Qt::SortOrder m_sortOrder = Qt::DescendingOrder;
     // Dynamic columns: column (after the fixed ones) -> slot in JobRow::values.
-    QList<ColumnKey> m_slots;       // by slot
-    QList<int> m_columnSlots;       // by dynamic column
+    QList<ColumnKey> m_slots;                   // by slot
+    QList<int> m_columnSlots;                   // by dynamic column
     QHash<QString, int> m_slotOfHyperparameter; // by name: no key strings built per value
     QHash<QString, int> m_slotOfResult;
     int m_hyperparameterColumns = 0;

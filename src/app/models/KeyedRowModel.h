@@ -10,13 +10,15 @@ namespace schedy {
 // The boilerplate of a table whose rows have a unique key (an experiment's
 // name, a job's id): storage, lookup by key, and change notifications for
 // in-place updates, appends, inserts and removals. Subclasses add columns.
-template <typename Row>
-class KeyedRowModel : public QAbstractTableModel
+template <typename Row> class KeyedRowModel : public QAbstractTableModel
 {
 public:
     using QAbstractTableModel::QAbstractTableModel;
 
-    int rowCount(const QModelIndex &parent = {}) const override { return parent.isValid() ? 0 : int(m_rows.size()); }
+    int rowCount(const QModelIndex &parent = {}) const override
+    {
+        return parent.isValid() ? 0 : int(m_rows.size());
+    }
     const Row &rowAt(int row) const { return m_rows.at(row); }
     int rowOf(const QString &key) const { return m_index.value(key, -1); }
     const QList<Row> &rows() const { return m_rows; }

@@ -125,11 +125,16 @@ QString duration(double s)
 QColor statusColor(JobStatus status)
 {
     switch (status) {
-    case JobStatus::Queued: return QColor(0x80, 0x86, 0x8f);
-    case JobStatus::Running: return QColor(0x1e, 0x78, 0xd2);
-    case JobStatus::Crashed: return QColor(0xd3, 0x2f, 0x2f);
-    case JobStatus::Pruned: return QColor(0xe0, 0x8a, 0x00);
-    case JobStatus::Done: return QColor(0x2e, 0x8b, 0x3e);
+    case JobStatus::Queued:
+        return QColor(0x80, 0x86, 0x8f);
+    case JobStatus::Running:
+        return QColor(0x1e, 0x78, 0xd2);
+    case JobStatus::Crashed:
+        return QColor(0xd3, 0x2f, 0x2f);
+    case JobStatus::Pruned:
+        return QColor(0xe0, 0x8a, 0x00);
+    case JobStatus::Done:
+        return QColor(0x2e, 0x8b, 0x3e);
     }
     return {};
 }
@@ -137,11 +142,16 @@ QColor statusColor(JobStatus status)
 QString statusLabel(JobStatus status)
 {
     switch (status) {
-    case JobStatus::Queued: return QStringLiteral("Queued");
-    case JobStatus::Running: return QStringLiteral("Running");
-    case JobStatus::Crashed: return QStringLiteral("Crashed");
-    case JobStatus::Pruned: return QStringLiteral("Pruned");
-    case JobStatus::Done: return QStringLiteral("Done");
+    case JobStatus::Queued:
+        return QStringLiteral("Queued");
+    case JobStatus::Running:
+        return QStringLiteral("Running");
+    case JobStatus::Crashed:
+        return QStringLiteral("Crashed");
+    case JobStatus::Pruned:
+        return QStringLiteral("Pruned");
+    case JobStatus::Done:
+        return QStringLiteral("Done");
     }
     return {};
 }
@@ -149,9 +159,12 @@ QString statusLabel(JobStatus status)
 QString kindLabel(Scheduler::Kind kind)
 {
     switch (kind) {
-    case Scheduler::Kind::Manual: return QStringLiteral("Manual");
-    case Scheduler::Kind::RandomSearch: return QStringLiteral("Random search");
-    case Scheduler::Kind::Pbt: return QStringLiteral("PBT");
+    case Scheduler::Kind::Manual:
+        return QStringLiteral("Manual");
+    case Scheduler::Kind::RandomSearch:
+        return QStringLiteral("Random search");
+    case Scheduler::Kind::Pbt:
+        return QStringLiteral("PBT");
     }
     return {};
 }

@@ -27,7 +27,7 @@ QString timestamp(double secondsSinceEpoch);
 QString duration(double seconds);
 
 QColor statusColor(JobStatus status);
-QString statusLabel(JobStatus status); // "Done", "Running", ...
+QString statusLabel(JobStatus status);   // "Done", "Running", ...
 QString kindLabel(Scheduler::Kind kind); // "Manual", "Random search", "PBT"
 
 } // namespace schedy::format

@@ -247,7 +247,8 @@ ConnectionProfile ConnectionDialog::profileFromForm() const
     p.config.root = normalizedRoot(m_ui->root->text());
     p.config.email = m_ui->email->text().trimmed();
     p.config.token = m_ui->secret->text();
-    p.config.tokenType = m_ui->usePassword->isChecked() ? ClientConfig::TokenType::Password : ClientConfig::TokenType::ApiToken;
+    p.config.tokenType = m_ui->usePassword->isChecked() ? ClientConfig::TokenType::Password
+                                                        : ClientConfig::TokenType::ApiToken;
     return p;
 }
 
@@ -284,8 +285,8 @@ void ConnectionDialog::importConfig()
 {
     if (m_shown && kindOf(m_shown) == LocalItem)
         return;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Import client config"), ClientConfig::defaultPath(),
-                                                      tr("Client config (*.json)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Import client config"), ClientConfig::defaultPath(), tr("Client config (*.json)"));
     if (path.isEmpty())
         return;
     QString error;

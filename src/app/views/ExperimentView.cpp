@@ -989,8 +989,9 @@ void ExperimentView::saveStatus(const Experiment &base, ExperimentStatus wanted)
 
 void ExperimentView::reloadChanged(const Experiment &shown, ExperimentStatus wanted)
 {
-    readForStatus(shown, tr("Reading %1 after a change made meanwhile"),
-                  [this, shown, wanted](const Experiment &current) { showChangedMeanwhile(shown, current, wanted); });
+    readForStatus(
+        shown, tr("Reading %1 after a change made meanwhile"),
+        [this, shown, wanted](const Experiment &current) { showChangedMeanwhile(shown, current, wanted); });
 }
 
 QStringList ExperimentView::definitionChanges(const Experiment &before, const Experiment &after)

@@ -11,7 +11,8 @@
 
 namespace schedy {
 
-void JobCellDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const
+void JobCellDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option,
+                            const QModelIndex &index) const
 {
     if (index.column() == JobTableModel::StatusColumn) {
         QStyleOptionViewItem opt = option;
@@ -27,7 +28,8 @@ void JobCellDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
         painter->setPen(Qt::NoPen);
         painter->setBrush(color);
         painter->drawEllipse(QRect(r.left(), r.center().y() - d / 2, d, d));
-        painter->setPen(opt.state & QStyle::State_Selected ? opt.palette.highlightedText().color() : color.darker(115));
+        painter->setPen(opt.state & QStyle::State_Selected ? opt.palette.highlightedText().color()
+                                                           : color.darker(115));
         painter->drawText(r.adjusted(d + 6, 0, 0, 0), Qt::AlignVCenter | Qt::AlignLeft, text);
         painter->restore();
         return;
@@ -58,7 +60,7 @@ void JobCellDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
             }
             painter->setRenderHint(QPainter::Antialiasing);
             painter->setPen(QPen(opt.state & QStyle::State_Selected ? opt.palette.highlightedText().color()
-                                                                     : QColor(0x1e, 0x78, 0xd2),
+                                                                    : QColor(0x1e, 0x78, 0xd2),
                                  1.2));
             painter->drawPath(path);
         }

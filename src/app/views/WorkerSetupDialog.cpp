@@ -22,16 +22,18 @@ WorkerSetupDialog::WorkerSetupDialog(const ConnectionProfile &profile, QWidget *
     auto *intro = new QLabel(this);
     intro->setWordWrap(true);
     intro->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    intro->setText(tr("<p>Workers connect to <b>%1</b> as <b>%2</b>.</p>"
-                      "<p>The original Python client, the <tt>schedy</tt> command line and libschedy read their "
-                      "settings from <tt>~/.schedy/client.json</tt>:</p>")
-                       .arg(m_config.root.toHtmlEscaped(), m_config.email.toHtmlEscaped()));
+    intro->setText(
+        tr("<p>Workers connect to <b>%1</b> as <b>%2</b>.</p>"
+           "<p>The original Python client, the <tt>schedy</tt> command line and libschedy read their "
+           "settings from <tt>~/.schedy/client.json</tt>:</p>")
+            .arg(m_config.root.toHtmlEscaped(), m_config.email.toHtmlEscaped()));
     layout->addWidget(intro);
     auto *text = new QPlainTextEdit(QString::fromUtf8(m_config.toJson()), this);
     text->setReadOnly(true);
     text->setFont(QFont(QStringLiteral("monospace")));
     layout->addWidget(text);
-    auto *example = new QLabel(tr("<p>Then, for example: <tt>schedy run MyExperiment python train.py --lr %h</tt></p>"), this);
+    auto *example = new QLabel(
+        tr("<p>Then, for example: <tt>schedy run MyExperiment python train.py --lr %h</tt></p>"), this);
     example->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(example);
     m_message = new QLabel(this);
@@ -58,7 +60,8 @@ WorkerSetupDialog::WorkerSetupDialog(const ConnectionProfile &profile, QWidget *
     }
 }
 
-bool WorkerSetupDialog::writeConfig(QWidget *parent, const ClientConfig &config, const QString &path, QString *message)
+bool WorkerSetupDialog::writeConfig(QWidget *parent, const ClientConfig &config, const QString &path,
+                                    QString *message)
 {
     if (QFile::exists(path)) {
         QString error;
@@ -70,7 +73,8 @@ bool WorkerSetupDialog::writeConfig(QWidget *parent, const ClientConfig &config,
         const auto answer = QMessageBox::question(
             parent, tr("Replace client config?"),
             tr("%1 exists%2. Replace it? Workers using it will then connect to %3.")
-                .arg(path, existing ? tr(" (for %1 at %2)").arg(existing->email, existing->root) : QString(), config.root),
+                .arg(path, existing ? tr(" (for %1 at %2)").arg(existing->email, existing->root) : QString(),
+                     config.root),
             QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
         if (answer != QMessageBox::Yes) {
             *message = tr("%1 was left unchanged.").arg(path);

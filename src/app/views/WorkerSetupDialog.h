@@ -18,7 +18,8 @@ class WorkerSetupDialog : public QDialog
 public:
     WorkerSetupDialog(const ConnectionProfile &profile, QWidget *parent = nullptr);
     // Writes the config; asks before replacing a different existing file.
-    static bool writeConfig(QWidget *parent, const ClientConfig &config, const QString &path, QString *message);
+    static bool writeConfig(QWidget *parent, const ClientConfig &config, const QString &path,
+                            QString *message);
 
 private:
     ClientConfig m_config;
