@@ -298,8 +298,14 @@ AxisHint axisHint(const Experiment &experiment, const QString &hyperparameter)
     switch (d->kind) {
     case Distribution::Kind::LogUniform:
         hint.kind = AxisKind::Log;
+        hint.low = d->low;
+        hint.high = d->high;
         break;
     case Distribution::Kind::Uniform:
+        hint.low = d->low;
+        hint.high = d->high;
+        hint.kind = AxisKind::Linear;
+        break;
     case Distribution::Kind::Normal:
         hint.kind = AxisKind::Linear;
         break;

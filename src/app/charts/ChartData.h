@@ -161,6 +161,8 @@ struct AxisHint
     AxisKind kind = AxisKind::Linear;
     bool fromExperiment = false;  // false: decided by the values alone
     QList<QCborValue> categories; // choice values, in the experiment's order
+    double low = NaN;             // uniform, loguniform: the distribution's bounds
+    double high = NaN;
 };
 AxisHint axisHint(const Experiment &experiment, const QString &hyperparameter);
 // Hyperparameter names the experiment defines (distributions, PBT init and explore).
