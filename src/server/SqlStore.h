@@ -1,27 +1,29 @@
 #pragma once
 
-#include "PbtPlanner.h"
+#include "NextJob.h"
+#include "SqlConnection.h"
 #include "Store.h"
 
 #include <QHash>
-#include <QSqlDatabase>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QString>
-
-#include <memory>
 
 namespace schedy::server {
 
 // The store on QtSql: SQLite (one process) or PostgreSQL (any number of
 // server processes on one database). The SQL is kept to what both speak, with
-// the few differences behind `Dialect`. On PostgreSQL, writes that lost a race
-// with another process (deadlock, serialization failure, unique violation) are
-// run again from the start; see docs/deployment.md.
+// the few differences behind the dialect. On PostgreSQL, writes that lost a
+// race with another process (deadlock, serialization failure, unique
+// violation) are run again from the start; see docs/deployment.md.
+//
+// Its parts: SqlConnection (transactions and retry), SqlSchema (schema and
+// migrations), SqlListing (the listing query builder); the entities here
+// (SqlStore.cpp: users and experiments; SqlJobs.cpp: jobs); SqlScheduling.cpp
+// gathers the observations of the scheduling layer (scheduling/) and applies
+// its decisions.
 class SqlStore final : public Store
 {
 public:
-    enum class Dialect { SQLite, PostgreSQL };
+    using Dialect = SqlConnection::Dialect;
 
     // url: "sqlite:PATH" or "postgresql://USER:PASSWORD@HOST:PORT/DB".
     explicit SqlStore(const QString &url);
@@ -31,10 +33,10 @@ public:
 
     bool open(QString *error) override;
     QByteArray secret() override;
-    Dialect dialect() const { return m_dialect; }
+    Dialect dialect() const { return m_sql.dialect(); }
     // The open connection (for `schedy-server migrate` and tests); not for use
     // while an operation of this store runs.
-    QSqlDatabase database() const { return m_db; }
+    QSqlDatabase database() const { return m_sql.database(); }
     int schemaVersion();
     static int latestSchemaVersion();
     // Tests: open() migrates no further than this version, to build an old database.
@@ -76,15 +78,6 @@ private:
         double modifiedAt = 0;
         qint64 version = 1; // of status and scheduler; the ETag
     };
-    class Transaction;
-
-    QSqlQuery &prepared(const char *sql);
-    bool exec(QSqlQuery &q);
-    bool execRaw(const QString &sql);
-    void noteError(const QSqlError &error);
-    bool reconnect();
-    bool configurePostgres();
-    template <typename F> auto retrying(F attempt) -> decltype(attempt());
     StoreResult<User> addUserOnce(const QString &email, const QByteArray &passwordHash,
                                   const QByteArray &tokenHash);
     StoreResult<Experiment> putExperimentOnce(qint64 user, const Experiment &e, Condition c,
@@ -98,9 +91,6 @@ private:
     std::optional<User> findUserByEmail(const QString &email);
     std::optional<User> findUserById(qint64 id);
     bool updateUserHash(qint64 userId, const char *sql, const QByteArray &hash);
-    bool migrate(QString *error);
-    double now();
-    template <typename T> StoreResult<T> failure();
     QString newJobId(qint64 experimentId, Sampler *sampler);
     bool jobIdExists(qint64 experimentId, const QString &id);
 
@@ -117,23 +107,15 @@ private:
                      const QString &member, const QString &predecessor, double lease);
     std::optional<qint64> oldestQueued(qint64 experimentId, bool respectLeases);
     bool lease(qint64 seq);
+    // What the scheduling layer asks for, read inside the current transaction.
+    std::optional<NextJobObservations> observe(const ExperimentRow &row, const NextJobNeeds &needs);
     // The PBT view of an experiment's jobs, read inside the current transaction.
     std::optional<QList<PbtJob>> pbtPopulation(qint64 experimentId, const PbtSettings &settings);
-    // Rule 7 after a job left QUEUED/RUNNING: marks a finished population's experiment DONE.
-    bool finishPbtIfDone(const ExperimentRow &row);
+    // After a job left QUEUED/RUNNING: marks a finished experiment DONE (PBT rule 7).
+    bool finishIfDone(const ExperimentRow &row);
+    bool markExperimentDone(qint64 experimentId, double t);
 
-    QString m_url;
-    QString m_connectionName;
-    Dialect m_dialect = Dialect::SQLite;
-    QSqlDatabase m_db;
-    QHash<const char *, QSqlQuery> m_queries;
-    QSqlQuery m_unprepared; // handed out when a statement cannot be prepared
-    QString m_lastError;
-    bool m_lastErrorBusy = false;
-    bool m_lastErrorRetryable = false;
-    bool m_statementFailed = false; // in the current transaction
-    bool m_inTransaction = false;
-    double m_lastNow = 0;
+    SqlConnection m_sql;
     double m_leaseSeconds = 5.0;
     int m_schemaVersionLimit = -1; // none
     QHash<qint64, std::pair<double, Scheduler>> m_schedulerCache;

@@ -1,5 +1,8 @@
 #pragma once
 
+// Population Based Training (PROTOCOL.md section 5): which member to continue,
+// from which source, and the explore step. Pure and seedable.
+
 #include "Types.h"
 
 #include <QCborMap>

@@ -1,0 +1,340 @@
+// The entities of the store, part 2: jobs (reading, creating, replacing,
+// deleting, listing) and their rows.
+
+#include "SqlStore.h"
+
+#include "Auth.h"
+#include "Json.h"
+#include "Sampler.h"
+#include "SqlCodes.h"
+#include "SqlListing.h"
+#include "SqlStoreRows.h"
+
+#include <QVariant>
+
+namespace schedy::server {
+
+StoredJob SqlStore::jobFromQuery(QSqlQuery &q, const QString &experimentName) const
+{
+    StoredJob s;
+    const qint64 seq = q.value(0).toLongLong();
+    s.job.id = q.value(1).toString();
+    s.job.experiment = experimentName;
+    s.job.status = jobStatusFromCode(q.value(2).toInt());
+    s.hyperparametersJson = q.value(3).toString().toUtf8();
+    s.resultsJson = q.value(4).toString().toUtf8();
+    s.job.createdAt = q.value(5).toDouble();
+    s.job.modifiedAt = q.value(6).toDouble();
+    s.job.etag = etagOf(seq, q.value(7).toLongLong());
+    if (!q.value(8).isNull())
+        s.job.generation = q.value(8).toLongLong();
+    s.job.parent = q.value(9).toString();
+    s.job.member = q.value(10).toString();
+    return s;
+}
+
+std::optional<StoredJob> SqlStore::loadJob(qint64 seq, const QString &experimentName)
+{
+    QSqlQuery &q = m_sql.prepared("SELECT " SCHEDY_JOB_COLUMNS " FROM jobs WHERE seq = ?");
+    q.addBindValue(seq);
+    if (!m_sql.exec(q) || !q.next()) {
+        q.finish();
+        return std::nullopt;
+    }
+    StoredJob s = jobFromQuery(q, experimentName);
+    q.finish();
+    return s;
+}
+
+bool SqlStore::jobIdExists(qint64 experimentId, const QString &id)
+{
+    QSqlQuery &q = m_sql.prepared("SELECT 1 FROM jobs WHERE experiment_id = ? AND job_id = ?");
+    q.addBindValue(experimentId);
+    q.addBindValue(id);
+    const bool exists = m_sql.exec(q) && q.next();
+    q.finish();
+    return exists;
+}
+
+QString SqlStore::newJobId(qint64 experimentId, Sampler *sampler)
+{
+    // Six URL- and file-name-safe characters. The first is a letter that cannot
+    // start a number Python's float() accepts (not e, i, n), so that tools that
+    // sniff numbers (tabulate in the original CLI) leave ids alone.
+    static const char first[] = "ABCDFGHJKLMOPQRSTUVWXYZabcdfghjklmopqrstuvwxyz";
+    static const char rest[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    Sampler local;
+    Sampler &rng = sampler ? *sampler : local;
+    for (;;) {
+        QString id;
+        id += QLatin1Char(first[rng.index(qsizetype(sizeof(first) - 1))]);
+        for (int i = 0; i < 5; ++i)
+            id += QLatin1Char(rest[rng.index(qsizetype(sizeof(rest) - 1))]);
+        // PostgreSQL: a collision (one in 10^10 with a thousand jobs) is a unique violation,
+        // and the transaction runs again with another id; a round trip less per new job.
+        if (m_sql.isPostgres() || !jobIdExists(experimentId, id))
+            return id;
+    }
+}
+
+qint64 SqlStore::insertJob(qint64 experimentId, const QString &id, JobStatus status, const QByteArray &hp,
+                           const QByteArray &results, std::optional<qint64> generation, const QString &parent,
+                           const QString &member, const QString &predecessor, double lease)
+{
+    const double t = m_sql.now();
+    QSqlQuery &q = m_sql.prepared(
+        "INSERT INTO jobs (experiment_id, job_id, status, hyperparameters, results, created_at, modified_at, "
+        "version, generation, parent, member, predecessor, ready_at, lease_until) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) RETURNING seq");
+    q.addBindValue(experimentId);
+    q.addBindValue(id);
+    q.addBindValue(sqlcode::of(status));
+    q.addBindValue(QString::fromUtf8(hp));
+    q.addBindValue(QString::fromUtf8(results));
+    q.addBindValue(t);
+    q.addBindValue(t);
+    q.addBindValue(generation ? QVariant(*generation) : QVariant(QMetaType::fromType<qlonglong>()));
+    q.addBindValue(parent.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(parent));
+    q.addBindValue(member.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(member));
+    q.addBindValue(predecessor.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(predecessor));
+    q.addBindValue(status == JobStatus::Done ? QVariant(t) : QVariant(QMetaType::fromType<double>()));
+    q.addBindValue(lease);
+    if (!m_sql.exec(q) || !q.next()) {
+        q.finish();
+        return 0;
+    }
+    const qint64 seq = q.value(0).toLongLong();
+    q.finish();
+    return seq;
+}
+
+StoreResult<StoredJob> SqlStore::job(qint64 user, const QString &experiment, const QString &id)
+{
+    SqlConnection::Transaction tx(m_sql, false);
+    if (!tx.ok())
+        return m_sql.failure<StoredJob>();
+    auto row = findExperiment(user, experiment, false);
+    if (!row)
+        return noExperiment<StoredJob>(experiment);
+    QSqlQuery &q =
+        m_sql.prepared("SELECT " SCHEDY_JOB_COLUMNS " FROM jobs WHERE experiment_id = ? AND job_id = ?");
+    q.addBindValue(row->id);
+    q.addBindValue(id);
+    if (!m_sql.exec(q))
+        return m_sql.failure<StoredJob>();
+    if (!q.next()) {
+        q.finish();
+        return StoreResult<StoredJob>::fail(
+            StoreStatus::NotFound, QStringLiteral("no job '%1' in experiment '%2'").arg(id, experiment));
+    }
+    StoreResult<StoredJob> r;
+    r.value = jobFromQuery(q, row->name);
+    q.finish();
+    tx.commit();
+    return r;
+}
+
+StoreResult<StoredJob> SqlStore::createJob(qint64 user, const QString &experiment, const JobWrite &w)
+{
+    return m_sql.retrying([&] { return createJobOnce(user, experiment, w); });
+}
+
+StoreResult<StoredJob> SqlStore::createJobOnce(qint64 user, const QString &experiment, const JobWrite &w)
+{
+    SqlConnection::Transaction tx(m_sql);
+    if (!tx.ok())
+        return m_sql.failure<StoredJob>();
+    auto row = findExperimentToSchedule(user, experiment);
+    if (!row)
+        return noExperiment<StoredJob>(experiment);
+    const QString id = newJobId(row->id, nullptr);
+    const bool pbt = row->scheduler.kind == Scheduler::Kind::Pbt;
+    const qint64 seq =
+        insertJob(row->id, id, w.status, json::write(w.hyperparameters), json::write(w.results),
+                  pbt ? std::optional<qint64>(0) : std::nullopt, {}, pbt ? id : QString(), {}, 0);
+    if (!seq)
+        return m_sql.failure<StoredJob>();
+    auto stored = loadJob(seq, row->name);
+    if (!stored || !tx.commit())
+        return m_sql.failure<StoredJob>();
+    StoreResult<StoredJob> r;
+    r.status = StoreStatus::Created;
+    r.value = *stored;
+    return r;
+}
+
+StoreResult<StoredJob> SqlStore::putJob(qint64 user, const QString &experiment, const QString &id,
+                                        const JobWrite &w, Condition c, const QByteArray &etag)
+{
+    return m_sql.retrying([&] { return putJobOnce(user, experiment, id, w, c, etag); });
+}
+
+StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experiment, const QString &id,
+                                            const JobWrite &w, Condition c, const QByteArray &etag)
+{
+    SqlConnection::Transaction tx(m_sql);
+    if (!tx.ok())
+        return m_sql.failure<StoredJob>();
+    // A job leaving QUEUED/RUNNING may finish a PBT population (rule 7), and any change
+    // to a PBT job may change what nextJob decides: the experiment is locked for PBT.
+    const bool terminal = w.status != JobStatus::Queued && w.status != JobStatus::Running;
+    auto row = findExperimentToSchedule(user, experiment);
+    if (!row)
+        return noExperiment<StoredJob>(experiment);
+    const bool pg = m_sql.isPostgres();
+    // On PostgreSQL the job row is locked before its ETag is compared: of two processes
+    // claiming one job, the second waits, then reads the first one's version (READ
+    // COMMITTED re-reads a locked row) and fails the If-Match.
+    QSqlQuery &q =
+        pg ? m_sql.prepared(
+                 "SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ? FOR UPDATE")
+           : m_sql.prepared("SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ?");
+    q.addBindValue(row->id);
+    q.addBindValue(id);
+    if (!m_sql.exec(q))
+        return m_sql.failure<StoredJob>();
+    const bool exists = q.next();
+    const qint64 seq = exists ? q.value(0).toLongLong() : 0;
+    const qint64 version = exists ? q.value(1).toLongLong() : 0;
+    q.finish();
+
+    if (c == Condition::IfNoneMatchAny && exists) {
+        return StoreResult<StoredJob>::fail(StoreStatus::PreconditionFailed,
+                                            QStringLiteral("job '%1' already exists").arg(id));
+    }
+    if (c == Condition::IfMatch) {
+        if (!exists) {
+            return StoreResult<StoredJob>::fail(StoreStatus::PreconditionFailed,
+                                                QStringLiteral("job '%1' does not exist").arg(id));
+        }
+        if (etag != "*" && !constantTimeEquals(etag, etagOf(seq, version))) {
+            return StoreResult<StoredJob>::fail(
+                StoreStatus::PreconditionFailed,
+                QStringLiteral("job '%1' was changed by someone else (ETag mismatch)").arg(id));
+        }
+    }
+
+    StoreResult<StoredJob> r;
+    qint64 resultSeq = seq;
+    std::optional<StoredJob> updated;
+    if (exists) {
+        const double t = m_sql.now();
+        // ready_at (the PBT queue order): set when the job becomes DONE, kept while it stays
+        // DONE, cleared otherwise. RETURNING saves reading the job back.
+        QSqlQuery &u =
+            m_sql.prepared("UPDATE jobs SET status = ?, hyperparameters = ?, results = ?, modified_at = ?, "
+                           "version = version + 1, lease_until = 0, ready_at = CASE WHEN ? <> ? THEN NULL "
+                           "WHEN status = ? THEN COALESCE(ready_at, ?) ELSE ? END WHERE seq = ? "
+                           "RETURNING " SCHEDY_JOB_COLUMNS);
+        const int done = sqlcode::of(JobStatus::Done);
+        u.addBindValue(sqlcode::of(w.status));
+        u.addBindValue(QString::fromUtf8(json::write(w.hyperparameters)));
+        u.addBindValue(QString::fromUtf8(json::write(w.results)));
+        u.addBindValue(t);
+        u.addBindValue(sqlcode::of(w.status));
+        u.addBindValue(done);
+        u.addBindValue(done);
+        u.addBindValue(t);
+        u.addBindValue(t);
+        u.addBindValue(seq);
+        if (!m_sql.exec(u) || !u.next()) {
+            u.finish();
+            return m_sql.failure<StoredJob>();
+        }
+        updated = jobFromQuery(u, row->name);
+        u.finish();
+        r.status = StoreStatus::Ok;
+    } else {
+        const bool pbt = row->scheduler.kind == Scheduler::Kind::Pbt;
+        resultSeq = insertJob(row->id, id, w.status, json::write(w.hyperparameters), json::write(w.results),
+                              pbt ? std::optional<qint64>(0) : std::nullopt, {}, pbt ? id : QString(), {}, 0);
+        if (!resultSeq)
+            return m_sql.failure<StoredJob>();
+        r.status = StoreStatus::Created;
+    }
+    // Rule 7 applies as soon as the last job of a PBT population is reported, so the
+    // experiment shows DONE without waiting for a worker to ask again.
+    if (terminal && !finishIfDone(*row))
+        return m_sql.failure<StoredJob>();
+    auto stored = updated ? updated : loadJob(resultSeq, row->name);
+    if (!stored || !tx.commit())
+        return m_sql.failure<StoredJob>();
+    r.value = *stored;
+    return r;
+}
+
+StoreResult<bool> SqlStore::deleteJob(qint64 user, const QString &experiment, const QString &id)
+{
+    return m_sql.retrying([&] { return deleteJobOnce(user, experiment, id); });
+}
+
+StoreResult<bool> SqlStore::deleteJobOnce(qint64 user, const QString &experiment, const QString &id)
+{
+    SqlConnection::Transaction tx(m_sql);
+    if (!tx.ok())
+        return m_sql.failure<bool>();
+    auto row = findExperiment(user, experiment, false);
+    if (!row)
+        return noExperiment<bool>(experiment);
+    QSqlQuery &q = m_sql.prepared("DELETE FROM jobs WHERE experiment_id = ? AND job_id = ?");
+    q.addBindValue(row->id);
+    q.addBindValue(id);
+    if (!m_sql.exec(q))
+        return m_sql.failure<bool>();
+    const bool deleted = q.numRowsAffected() > 0;
+    q.finish();
+    if (!tx.commit())
+        return m_sql.failure<bool>();
+    StoreResult<bool> r;
+    r.value = deleted;
+    return r;
+}
+
+StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experiment, const JobQuery &query)
+{
+    const auto listing = JobListingSql::prepare(query, !m_sql.isPostgres());
+    if (!listing) {
+        return StoreResult<JobListing>::fail(
+            StoreStatus::Invalid,
+            QStringLiteral("start: invalid cursor, or one from a listing with another sort"));
+    }
+    SqlConnection::Transaction tx(m_sql, false);
+    if (!tx.ok())
+        return m_sql.failure<JobListing>();
+    auto row = findExperiment(user, experiment, false);
+    if (!row)
+        return noExperiment<JobListing>(experiment);
+    auto run = [&](QSqlQuery &q, const std::pair<QString, QVariantList> &sql) {
+        q.setForwardOnly(true);
+        q.prepare(sql.first);
+        for (const QVariant &b : sql.second)
+            q.addBindValue(b);
+        return m_sql.exec(q);
+    };
+
+    StoreResult<JobListing> r;
+    if (query.wantTotal) {
+        QSqlQuery c(m_sql.database());
+        if (!run(c, listing->countSql(row->id)))
+            return m_sql.failure<JobListing>();
+        if (c.next())
+            r.value.total = c.value(0).toLongLong();
+    }
+    QSqlQuery q(m_sql.database());
+    if (!run(q, listing->pageSql(row->id)))
+        return m_sql.failure<JobListing>();
+    QList<qint64> seqs;
+    while (q.next()) {
+        seqs.append(q.value(0).toLongLong());
+        r.value.items.append(jobFromQuery(q, row->name));
+    }
+    q.finish();
+    if (r.value.items.size() > query.limit) {
+        r.value.items.resize(query.limit);
+        r.value.next = listing->nextCursor(r.value.items.last(), seqs[query.limit - 1]);
+    }
+    tx.commit();
+    return r;
+}
+
+} // namespace schedy::server

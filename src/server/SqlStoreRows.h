@@ -1,0 +1,42 @@
+#pragma once
+
+// Small helpers shared by the store's entity files.
+
+#include "SqlCodes.h"
+#include "Store.h"
+
+#include <QByteArray>
+#include <QString>
+
+namespace schedy::server {
+
+// A null QString binds as SQL NULL; NOT NULL text columns want ''.
+inline QString nonNull(const QByteArray &latin1)
+{
+    return latin1.isEmpty() ? QStringLiteral("") : QString::fromLatin1(latin1);
+}
+
+// An unknown code (written by a newer program) reads as QUEUED, as before.
+inline JobStatus jobStatusFromCode(int code)
+{
+    return sqlcode::jobStatus(code).value_or(JobStatus::Queued);
+}
+
+inline QByteArray etagOf(qint64 seq, qint64 version)
+{
+    return '"' + QByteArray::number(seq, 36) + '.' + QByteArray::number(version, 36) + '"';
+}
+
+// An experiment's ETag: its row and version, marked so that it never equals a job's.
+inline QByteArray experimentEtagOf(qint64 id, qint64 version)
+{
+    return "\"e" + QByteArray::number(id, 36) + '.' + QByteArray::number(version, 36) + '"';
+}
+
+// The answer for an experiment that is missing or another user's (the same, so names do not leak).
+template <typename T> StoreResult<T> noExperiment(const QString &name)
+{
+    return StoreResult<T>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(name));
+}
+
+} // namespace schedy::server
