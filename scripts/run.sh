@@ -9,12 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/setup.sh dev
-
+# Only the program started is built (the tests are scripts/test.sh's), so the
+# first window appears as soon as it is.
 if [[ "${1:-}" != "--server" ]]; then
+  ./scripts/setup.sh dev schedy-dashboard
   exec build/dev/src/app/schedy-dashboard "$@"
 fi
 shift
+./scripts/setup.sh dev schedy-server
 
 server=build/dev/src/server/schedy-server
 email="${SCHEDY_EMAIL:-local@schedy.localhost}"

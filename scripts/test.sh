@@ -4,10 +4,20 @@
 # SQLite and on PostgreSQL: a throwaway PostgreSQL cluster is started for them
 # (installed from Debian's packages when missing) and stopped at the end. If it
 # cannot start, the run fails.
+#
+#   scripts/test.sh [--preset asan] [CTEST ARGS...]
+#
+# --preset asan builds with AddressSanitizer + UndefinedBehaviorSanitizer and
+# runs the core, client and server tests (CMakePresets.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/setup.sh ci
+preset=ci
+if [[ ${1:-} == --preset ]]; then
+  preset=${2:?--preset needs a name}
+  shift 2
+fi
+./scripts/setup.sh "$preset"
 
 # Tests get a private runtime dir and never touch the user's real config.
 export XDG_RUNTIME_DIR="$(mktemp -d)"
@@ -30,4 +40,4 @@ fi
 export SCHEDY_TEST_POSTGRES_URL
 
 echo "==> Testing"
-ctest --preset ci --parallel 2 "$@"
+ctest --preset "$preset" --parallel 2 "$@"
