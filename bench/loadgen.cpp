@@ -1,5 +1,5 @@
 // schedy-loadgen: K concurrent workers against a running schedy-server, each
-// running the worker loop of PROTOCOL.md section 5 as fast as it can:
+// running the worker loop of docs/protocol.md section 5 as fast as it can:
 //
 //   GET nextjob/ -> PUT jobs/ID/ {"status":"RUNNING"} + If-Match
 //                -> PUT jobs/ID/ {"status":"DONE","results":{...}} + If-Match

@@ -7,7 +7,7 @@
 
 namespace schedy {
 
-// ~/.schedy/client.json, as the original client stores it (PROTOCOL.md section 2).
+// ~/.schedy/client.json, as the original client stores it (docs/protocol.md section 2).
 struct ClientConfig
 {
     enum class TokenType { ApiToken, Password };

@@ -10,7 +10,7 @@
 #include <optional>
 #include <variant>
 
-// The wire codec: the only code that knows how documents of PROTOCOL.md
+// The wire codec: the only code that knows how documents of docs/protocol.md
 // section 3 look. Decoding validates everything and names the field at fault.
 namespace schedy {
 

@@ -9,7 +9,7 @@
 #include <array>
 #include <optional>
 
-// Domain values of the Schedy protocol (PROTOCOL.md section 3). Plain values:
+// Domain values of the Schedy protocol (docs/protocol.md section 3). Plain values:
 // cheap to copy, comparable, no JSON knowledge (that lives in Codec).
 namespace schedy {
 
@@ -159,7 +159,7 @@ template <typename T> struct Page
     QString next; // empty: no more pages
 };
 
-// Name rules of PROTOCOL.md section 1; returns an empty string when valid.
+// Name rules of docs/protocol.md section 1; returns an empty string when valid.
 QString checkName(const QString &name, const QString &what = QStringLiteral("name"));
 constexpr int MaxNameLength = 200;
 

@@ -1,4 +1,4 @@
-// schedy-server: the Schedy service (PROTOCOL.md section 6).
+// schedy-server: the Schedy service (docs/protocol.md section 6).
 #include "DatabaseCopy.h"
 #include "Server.h"
 

@@ -1,7 +1,7 @@
 // The editors offline: every distribution kind and every PBT setting goes
 // form -> core value -> wire JSON -> form unchanged; typing into the editors
 // produces the expected JSON and the expected validation messages; every wire
-// example of PROTOCOL.md loads into them.
+// example of docs/protocol.md loads into them.
 #include "Codec.h"
 #include "DistributionEditor.h"
 #include "DistributionPreview.h"
@@ -85,7 +85,7 @@ QStringList snapshot(PbtSettingsEditor &editor)
     return out;
 }
 
-// PROTOCOL.md section 7, verbatim (the documents that carry a scheduler).
+// docs/protocol.md section 7, verbatim (the documents that carry a scheduler).
 const char *const ManualExample = R"({"status": "RUNNING", "scheduler": {"Manual": null}})";
 const char *const RandomExample =
     R"({"name": "MinimizeRandom", "status": "RUNNING", "scheduler": {"RandomSearch": {
@@ -800,7 +800,7 @@ private slots:
         QCOMPARE(dialog.message(), QStringLiteral("Not connected to a server."));
     }
 
-    // ---- Every wire example of PROTOCOL.md loads into the editors ---------------------------------------
+    // ---- Every wire example of docs/protocol.md loads into the editors ----------------------------------
 
     void protocolExamplesLoad_data()
     {
@@ -853,7 +853,7 @@ private slots:
 
     void protocolDistributionTableLoads_data()
     {
-        // PROTOCOL.md section 3, the distribution table (with arguments filled in).
+        // docs/protocol.md section 3, the distribution table (with arguments filled in).
         QTest::addColumn<QByteArray>("document");
         QTest::newRow("uniform") << QByteArray(R"({"uniform": {"low": -1, "high": 1}})");
         QTest::newRow("loguniform") << QByteArray(R"({"loguniform": {"low": 0.001, "high": 10}})");

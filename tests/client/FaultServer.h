@@ -20,7 +20,7 @@ class QTcpSocket;
 // By default it answers like a (very small) Schedy service kept in memory:
 // POST token/ and passauth/ log in (counted), every other path needs one of
 // the bearers it issued (else 401), and experiments/NAME/, .../jobs/,
-// .../jobs/ID/ and .../nextjob/ behave as PROTOCOL.md says for Manual
+// .../jobs/ID/ and .../nextjob/ behave as docs/protocol.md says for Manual
 // experiments. Scripted faults replace the answer to the next matching
 // requests: drop the connection, answer some status, send malformed JSON,
 // truncate the body, or never answer.

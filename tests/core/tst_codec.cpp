@@ -69,7 +69,7 @@ QCborMap object(std::initializer_list<std::pair<const char *, QCborValue>> entri
 
 QByteArray protocolExample(int n)
 {
-    // PROTOCOL.md section 7, verbatim.
+    // docs/protocol.md section 7, verbatim.
     switch (n) {
     case 1:
         return R"({"status": "RUNNING", "scheduler": {"Manual": null}})";
@@ -500,7 +500,7 @@ private slots:
         QVERIFY(!experimentStatusFromString(QStringLiteral("running")));
     }
 
-    // ---- PROTOCOL.md section 7 -----------------------------------------------------------------------
+    // ---- docs/protocol.md section 7 -----------------------------------------------------------------------
 
     void protocolExamplesDecodeAndReencode_data()
     {

@@ -1,4 +1,4 @@
-// Every endpoint of PROTOCOL.md section 4 over real HTTP, with each condition
+// Every endpoint of docs/protocol.md section 4 over real HTTP, with each condition
 // and status code, plus authentication, paging, the listing extensions,
 // restarts, the schedy-server binary and the HTTP connection behaviour.
 #include "TestServer.h"

@@ -13,7 +13,7 @@ using namespace schedy::test;
 // Workers on their own threads (each with its own QNetworkAccessManager and
 // event loop, see ClaimWorkers.h) against the in-process server on the main
 // thread: nextjob -> claim (PUT RUNNING, If-Match; on 412 ask again) -> PUT
-// DONE. No job may be claimed twice (PROTOCOL.md section 5).
+// DONE. No job may be claimed twice (docs/protocol.md section 5).
 namespace {
 
 QString s(const char *text)

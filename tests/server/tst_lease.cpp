@@ -5,7 +5,7 @@
 using namespace schedy;
 using namespace schedy::server::scheduling;
 
-// Lost workers (PROTOCOL.md 8.3) on hand-made RUNNING jobs: which are lost at a
+// Lost workers (docs/protocol.md 8.3) on hand-made RUNNING jobs: which are lost at a
 // given time, and which get a replacement along a chain of at most `retries`.
 namespace {
 

@@ -9,7 +9,7 @@
 using namespace schedy;
 using namespace schedy::server;
 
-// Unit tests of the PBT decision logic (PROTOCOL.md section 5, rules 2-7) on
+// Unit tests of the PBT decision logic (docs/protocol.md section 5, rules 2-7) on
 // hand-made populations. Rule 1 (oldest QUEUED first) and the explore step
 // being applied only on exploit live in the store: tst_scheduling covers them.
 namespace {

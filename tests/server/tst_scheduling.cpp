@@ -11,7 +11,7 @@
 using namespace schedy;
 using namespace schedy::test;
 
-// The schedulers through HTTP (PROTOCOL.md section 5): what nextjob hands out,
+// The schedulers through HTTP (docs/protocol.md section 5): what nextjob hands out,
 // and how workers claim and report jobs. Tests that need a deterministic
 // hand-out order run with leaseSeconds = 0 (a QUEUED job is handed out again
 // until it is claimed).

@@ -18,7 +18,7 @@
 // Test support for many workers at once: each ClaimWorker runs on its own
 // thread with its own HttpTestClient (so its own QNetworkAccessManager and
 // event loop) and loops nextjob -> claim (PUT RUNNING, If-Match; on 412 ask
-// again) -> reports -> PUT DONE, as PROTOCOL.md section 5 describes. The
+// again) -> reports -> PUT DONE, as docs/protocol.md section 5 describes. The
 // server may be in this process: WorkerPool::run() keeps the main thread's
 // event loop running while it waits.
 namespace schedy::test {

@@ -13,7 +13,7 @@ class SchedulerJsonView;
 
 namespace schedy {
 
-// The scheduler definition as raw JSON (the "scheduler" value of PROTOCOL.md
+// The scheduler definition as raw JSON (the "scheduler" value of docs/protocol.md
 // section 3), editable. Text that the core codec accepts is announced with
 // schedulerEdited(); anything else says why, with line and column.
 class SchedulerJsonView : public QWidget

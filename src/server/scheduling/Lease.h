@@ -8,7 +8,7 @@
 #include <functional>
 #include <optional>
 
-// Lost workers (PROTOCOL.md section 8.3) as pure functions: which RUNNING jobs
+// Lost workers (docs/protocol.md section 8.3) as pure functions: which RUNNING jobs
 // are lost at a given time, and what takes their place. The store reads the
 // RUNNING jobs and applies the losses in one transaction.
 namespace schedy::server::scheduling {

@@ -6,7 +6,7 @@
 // asks for inside its transaction, calls decideNextJob(), and applies the
 // decision in that same transaction.
 //
-// The hand-out order every store follows (PROTOCOL.md section 5):
+// The hand-out order every store follows (docs/protocol.md section 5):
 //   1. a paused or finished experiment hands out nothing;
 //   2. the oldest QUEUED job nobody was just given (manual jobs, replacements);
 //   3. decideNextJob();

@@ -1,6 +1,6 @@
 #pragma once
 
-// Population Based Training (PROTOCOL.md section 5): which member to continue,
+// Population Based Training (docs/protocol.md section 5): which member to continue,
 // from which source, and the explore step. Pure and seedable.
 
 #include "Types.h"
@@ -17,7 +17,7 @@ class Sampler;
 
 namespace schedy::server {
 
-// What the PBT scheduler needs to know of a job (PROTOCOL.md section 5).
+// What the PBT scheduler needs to know of a job (docs/protocol.md section 5).
 struct PbtJob
 {
     qint64 seq = 0; // insertion order

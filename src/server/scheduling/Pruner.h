@@ -8,7 +8,7 @@
 
 #include <optional>
 
-// Early stopping (PROTOCOL.md section 8.2): Optuna's MedianPruner and
+// Early stopping (docs/protocol.md section 8.2): Optuna's MedianPruner and
 // SuccessiveHalvingPruner as pure functions. The store gathers the
 // observations inside the transaction of the PUT that lengthened the curve and
 // applies the outcome in that same transaction.
