@@ -11,7 +11,7 @@
 using namespace schedy;
 using namespace schedy::server;
 
-// Unit tests of the samplers of PROTOCOL.md section 8.1 (pure functions, no
+// Unit tests of the samplers of docs/protocol.md section 8.1 (pure functions, no
 // database): grid order and exhaustion, Sobol's first points against Joe and
 // Kuo's published ones, TPE's split, kernel widths and choice on tiny
 // histories worked out by hand.

@@ -1,6 +1,6 @@
 #pragma once
 
-// Grid search (PROTOCOL.md section 8.1): every combination of the
+// Grid search (docs/protocol.md section 8.1): every combination of the
 // hyperparameters' values, each point handed out once. Points are numbered
 // with the first hyperparameter varying slowest; which point comes next is
 // decided from the points the experiment's jobs hold, so a point whose job

@@ -1,6 +1,6 @@
 #pragma once
 
-// Scrambled Sobol sequence (PROTOCOL.md section 8.1): point `index` of a
+// Scrambled Sobol sequence (docs/protocol.md section 8.1): point `index` of a
 // sequence with Joe and Kuo's direction numbers (new-joe-kuo-6.21201), in
 // Gray-code order as their generator and scipy number it, scrambled by a
 // random linear matrix and a digital shift drawn from the seed (scipy's

@@ -1,6 +1,6 @@
 #pragma once
 
-// Tree-structured Parzen Estimator (PROTOCOL.md section 8.1), as Optuna 3.1's
+// Tree-structured Parzen Estimator (docs/protocol.md section 8.1), as Optuna 3.1's
 // TPESampler computes it with multivariate=True and constant_liar=True
 // (optuna/samplers/_tpe/sampler.py, parzen_estimator.py): the jobs are split
 // into a good group (the best gamma(n) = min(ceil(n / 10), 25)) and the rest;
