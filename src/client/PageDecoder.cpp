@@ -1,5 +1,6 @@
 #include "PageDecoder.h"
 
+#include "Codec.h"
 #include "Json.h"
 
 #include <QLatin1StringView>
@@ -293,8 +294,10 @@ bool decodeJob(Walker &w, Job *job, PageContext *context)
                 if (!first(parent ? Parent : Member) ||
                     !w.string(JobValueDepth, parent ? &job->parent : &job->member, &isString))
                     return false;
-            } else if (!w.value(JobValueDepth, &v)) { // an extension: checked, then ignored
+            } else if (!w.value(JobValueDepth, &v)) { // another extension: read if known
                 return false;
+            } else {
+                codec::readJobExtension(k, v, job);
             }
         } while (w.take(','));
         if (!w.take('}'))

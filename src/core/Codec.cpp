@@ -1,107 +1,15 @@
 #include "Codec.h"
 
+#include "CodecSupport.h"
 #include "Json.h"
 
 #include <cmath>
 
 namespace schedy::codec {
+
+using namespace detail;
+
 namespace {
-
-QString join(const QString &path, const QString &key)
-{
-    return path.isEmpty() ? key : path + QLatin1Char('.') + key;
-}
-
-QString typeName(const QCborValue &v)
-{
-    switch (v.type()) {
-    case QCborValue::Null:
-        return QStringLiteral("null");
-    case QCborValue::True:
-    case QCborValue::False:
-        return QStringLiteral("a boolean");
-    case QCborValue::Integer:
-    case QCborValue::Double:
-        return QStringLiteral("a number");
-    case QCborValue::String:
-        return QStringLiteral("a string");
-    case QCborValue::Array:
-        return QStringLiteral("a list");
-    case QCborValue::Map:
-        return QStringLiteral("an object");
-    case QCborValue::Undefined:
-        return QStringLiteral("missing");
-    default:
-        return QStringLiteral("an unsupported value");
-    }
-}
-
-DecodeError err(const QString &path, const QString &reason)
-{
-    return DecodeError{path, reason};
-}
-
-DecodeError wrongType(const QString &path, const QString &expected, const QCborValue &got)
-{
-    if (got.isUndefined())
-        return err(path, QStringLiteral("is required"));
-    return err(path, QStringLiteral("must be %1, not %2").arg(expected, typeName(got)));
-}
-
-// A finite number, integer or float.
-std::optional<DecodeError> readNumber(const QCborMap &o, const QString &key, const QString &path, double *out)
-{
-    const QCborValue v = o.value(key);
-    const QString p = join(path, key);
-    if (!json::isNumber(v))
-        return wrongType(p, QStringLiteral("a number"), v);
-    const double d = json::toDouble(v);
-    if (!std::isfinite(d))
-        return err(p, QStringLiteral("must be finite"));
-    *out = d;
-    return std::nullopt;
-}
-
-std::optional<DecodeError> onlyKeys(const QCborMap &o, const QString &path,
-                                    std::initializer_list<const char *> allowed)
-{
-    for (auto it = o.begin(); it != o.end(); ++it) {
-        bool known = false;
-        for (const char *k : allowed)
-            known = known || it.key().toString() == QLatin1String(k);
-        if (!known)
-            return err(join(path, it.key().toString()), QStringLiteral("unknown key"));
-    }
-    return std::nullopt;
-}
-
-// Exactly one key, as schedulers and distributions are written.
-std::optional<DecodeError> singleKey(const QCborValue &v, const QString &path, const QString &what,
-                                     QString *key, QCborValue *arg)
-{
-    if (!v.isMap())
-        return wrongType(path, QStringLiteral("an object with one key naming the %1").arg(what), v);
-    const QCborMap o = v.toMap();
-    if (o.size() != 1)
-        return err(path,
-                   QStringLiteral("must have exactly one key naming the %1, not %2").arg(what).arg(o.size()));
-    *key = o.begin().key().toString();
-    *arg = o.begin().value();
-    return std::nullopt;
-}
-
-std::optional<DecodeError> readPositiveInteger(const QCborValue &v, const QString &path, qint64 *out)
-{
-    qint64 i = 0;
-    if (!json::isNumber(v))
-        return wrongType(path, QStringLiteral("an integer"), v);
-    if (!json::toInteger(v, &i))
-        return err(path, QStringLiteral("must be an integer, not %1").arg(QString::fromUtf8(json::write(v))));
-    if (i < 1)
-        return err(path, QStringLiteral("must be at least 1"));
-    *out = i;
-    return std::nullopt;
-}
 
 QCborValue encodeNumber(double d)
 {
@@ -206,6 +114,7 @@ QCborMap encode(const Experiment &e)
             counts.insert(toString(s), (*e.jobCounts)[s]);
         o.insert(QStringLiteral("jobCounts"), counts);
     }
+    encodePolicies(e, &o);
     return o;
 }
 
@@ -227,6 +136,7 @@ QCborMap encode(const Job &j)
         o.insert(QStringLiteral("parent"), j.parent);
     if (!j.member.isEmpty())
         o.insert(QStringLiteral("member"), j.member);
+    encodeJobExtensions(j, &o);
     return o;
 }
 
@@ -527,6 +437,8 @@ Decoded<Experiment> decodeExperiment(const QCborValue &v)
             c[s] = co.value(toString(s)).toInteger();
         e.jobCounts = c;
     }
+    if (auto error = readPolicies(o, &e))
+        return *error;
     return e;
 }
 
@@ -589,6 +501,8 @@ Decoded<Job> decodeJob(const QCborValue &v)
         j.generation = o.value(QStringLiteral("generation")).toInteger();
     j.parent = o.value(QStringLiteral("parent")).toString();
     j.member = o.value(QStringLiteral("member")).toString();
+    for (auto it = o.begin(); it != o.end(); ++it)
+        readJobExtension(it.key().toString(), it.value(), &j);
     return j;
 }
 
@@ -689,6 +603,14 @@ QByteArray writeJobDocument(const Job &j, const QByteArray &hyperparametersJson,
     if (!j.member.isEmpty()) {
         out += ",\"member\":";
         out += json::write(QCborValue(j.member));
+    }
+    QCborMap extensions;
+    encodeJobExtensions(j, &extensions);
+    for (auto it = extensions.begin(); it != extensions.end(); ++it) {
+        out += ',';
+        out += json::write(it.key());
+        out += ':';
+        out += json::write(it.value());
     }
     out += '}';
     return out;

@@ -3,6 +3,7 @@
 #include "Json.h"
 #include "Types.h"
 
+#include <QAnyStringView>
 #include <QByteArray>
 #include <QCborMap>
 #include <QString>
@@ -49,7 +50,14 @@ QCborValue encode(const Distribution &d);
 QCborMap encode(const Distributions &d);
 QCborMap encode(const PbtSettings &pbt);
 QCborMap encode(const Scheduler &s);
+// An experiment as the server answers it: section-8 keys only when set.
 QCborMap encode(const Experiment &e);
+// A PUT body that replaces the whole definition, as an editor that read the
+// experiment sends it: every section-8 key written, null when unset (removes it).
+QCborMap encodeReplacement(const Experiment &e);
+QCborMap encode(const SamplerSpec &s);
+QCborMap encode(const PrunerSpec &p);
+QCborMap encode(const LeaseSpec &l);
 QCborMap encode(const Job &j);
 QCborMap encode(const JobWrite &j);
 
@@ -57,9 +65,24 @@ Decoded<Distribution> decodeDistribution(const QCborValue &v, const QString &pat
 Decoded<Distributions> decodeDistributions(const QCborValue &v, const QString &path = {});
 Decoded<PbtSettings> decodePbt(const QCborValue &v, const QString &path = {});
 Decoded<Scheduler> decodeScheduler(const QCborValue &v, const QString &path = QStringLiteral("scheduler"));
-// An experiment as sent by PUT (status optional, name optional) or received.
+// An experiment as sent by PUT (status optional, name optional) or received;
+// a null or absent section-8 key is unset.
 Decoded<Experiment> decodeExperiment(const QCborValue &v);
+// A PUT body with section 8's keep / remove / set told apart. The keys it sets are
+// checked against its scheduler; the server checks the merged result again.
+Decoded<ExperimentUpdate> decodeExperimentUpdate(const QCborValue &v);
+Decoded<SamplerSpec> decodeSampler(const QCborValue &v, const QString &path = QStringLiteral("sampler"));
+Decoded<PrunerSpec> decodePruner(const QCborValue &v, const QString &path = QStringLiteral("pruner"));
+Decoded<LeaseSpec> decodeLease(const QCborValue &v, const QString &path = QStringLiteral("lease"));
+// Section 8's rules between keys of a whole experiment: a sampler only on a
+// RandomSearch, a grid's steps for exactly its numeric hyperparameters and at
+// most MaxGridPoints points, no pruner on PBT. The error names the key.
+std::optional<DecodeError> checkPolicies(const Experiment &e);
 Decoded<Job> decodeJob(const QCborValue &v);
+// Reads one of the job document's section-8 extension keys (gridIndex, prunedAt,
+// pruneRule, pruneValue, pruneThreshold, lostAt, replacedBy, replaces) into `job`;
+// false for any other key. A value of the wrong type is ignored, as for other extensions.
+bool readJobExtension(QAnyStringView key, const QCborValue &value, Job *job);
 // A job body of POST (status optional, defaults to QUEUED) or PUT (status required).
 Decoded<JobWrite> decodeJobWrite(const QCborValue &v, bool statusRequired);
 

@@ -164,6 +164,17 @@ QString toString(Scheduler::Kind kind)
     return {};
 }
 
+Experiment ExperimentUpdate::applyTo(const Experiment *stored) const
+{
+    Experiment e = experiment;
+    const Experiment none;
+    const Experiment &before = stored ? *stored : none;
+    e.sampler = sampler.applyTo(before.sampler);
+    e.pruner = pruner.applyTo(before.pruner);
+    e.lease = lease.applyTo(before.lease);
+    return e;
+}
+
 qint64 JobCounts::total() const
 {
     qint64 n = 0;

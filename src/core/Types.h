@@ -1,5 +1,7 @@
 #pragma once
 
+#include "SearchPolicy.h"
+
 #include <QCborArray>
 #include <QCborMap>
 #include <QCborValue>
@@ -73,8 +75,6 @@ struct Perturb
     }
 };
 
-enum class Objective { Minimize, Maximize };
-
 struct PbtSettings
 {
     Objective objective = Objective::Maximize;
@@ -123,9 +123,27 @@ struct Experiment
     std::optional<double> createdAt;
     std::optional<double> modifiedAt;
     std::optional<JobCounts> jobCounts;
+    // Section 8 (extensions): absent means random draws, no pruning, no lease.
+    std::optional<SamplerSpec> sampler;
+    std::optional<PrunerSpec> pruner;
+    std::optional<LeaseSpec> lease;
     // From the ETag header of a single experiment's response (extension), not from the
     // document; empty for listing items and servers without it.
     QByteArray etag;
+};
+
+// A PUT body of an experiment (section 8: an omitted sampler, pruner or lease keeps
+// the stored one, null removes it).
+struct ExperimentUpdate
+{
+    Experiment experiment; // its sampler, pruner and lease are those the body sets
+    KeyUpdate<SamplerSpec> sampler;
+    KeyUpdate<PrunerSpec> pruner;
+    KeyUpdate<LeaseSpec> lease;
+
+    // The experiment to store: this update over `stored` (nullptr when it is created).
+    // Check the result with codec::checkPolicies(): a kept key may not fit a new scheduler.
+    Experiment applyTo(const Experiment *stored) const;
 };
 
 struct Job
@@ -139,8 +157,13 @@ struct Job
     std::optional<double> createdAt;
     std::optional<double> modifiedAt;
     std::optional<qint64> generation;
-    QString parent; // PBT: the job whose hyperparameters and results this one copied
-    QString member; // PBT: the population member (id of its generation-0 job)
+    QString parent;                  // PBT: the job whose hyperparameters and results this one copied
+    QString member;                  // PBT: the population member (id of its generation-0 job)
+    std::optional<qint64> gridIndex; // grid search: the index of its point
+    std::optional<PruneInfo> pruned; // PRUNED by the server's pruner: why
+    std::optional<double> lostAt;    // CRASHED because its lease expired: when
+    QString replacedBy;              // lost: the QUEUED job that took its place
+    QString replaces;                // the lost job this one replaces
     // From the ETag header, not from the document.
     QByteArray etag;
 };

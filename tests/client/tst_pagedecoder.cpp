@@ -106,6 +106,21 @@ class TestPageDecoder : public QObject
                 {QStringLiteral("member"), uniform(3) ? QCborValue(randomText()) : QCborValue(qint64(3))});
         if (uniform(4) == 0)
             fields.append({QStringLiteral("quality"), randomValue(2)}); // an extension
+        // Section 8's job extensions, sometimes of the wrong type (then ignored).
+        if (uniform(5) == 0)
+            fields.append(
+                {QStringLiteral("gridIndex"), uniform(4) ? QCborValue(qint64(uniform(60))) : randomValue(1)});
+        if (uniform(5) == 0) {
+            fields.append({QStringLiteral("prunedAt"), qint64(1 + uniform(9))});
+            fields.append({QStringLiteral("pruneRule"),
+                           uniform(3) ? QCborValue(QStringLiteral("asha")) : randomValue(1)});
+            fields.append({QStringLiteral("pruneThreshold"), QCborValue(uniform(100) / 8.0)});
+        }
+        if (uniform(5) == 0) {
+            fields.append({QStringLiteral("lostAt"), QCborValue(1.7e9 + uniform(1000) / 3.0)});
+            fields.append({QString::fromLatin1(uniform(2) ? "replacedBy" : "replaces"),
+                           uniform(4) ? QCborValue(randomText()) : randomValue(1)});
+        }
         if (uniform(6) == 0)
             fields.append({randomText(), randomValue(2)});
         std::shuffle(fields.begin(), fields.end(), rng);
@@ -202,6 +217,13 @@ private slots:
                     j.generation = i;
                     j.parent = QStringLiteral("P%1").arg(i);
                     j.member = QStringLiteral("M");
+                }
+                if (i % 3 == 0) { // section 8's extensions: the fast path reads them too
+                    j.gridIndex = i;
+                    j.pruned = PruneInfo{i + 1, PrunerSpec::Kind::Asha, 0.5, 0.25};
+                    j.lostAt = 1.7e9 + i;
+                    j.replacedBy = QStringLiteral("R%1").arg(i);
+                    j.replaces = QStringLiteral("L%1").arg(i);
                 }
                 // As the server writes jobs, and as the codec encodes them.
                 items.append(codec::encode(j));
