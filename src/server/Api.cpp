@@ -79,6 +79,9 @@ QByteArray methodsAllowed(const QList<QString> &segments)
         return "GET";
     if (n == 4 && segments[0] == QLatin1String("experiments") && segments[2] == QLatin1String("jobs"))
         return "GET, PUT, DELETE";
+    if (n == 5 && segments[0] == QLatin1String("experiments") && segments[2] == QLatin1String("jobs") &&
+        segments[4] == QLatin1String("heartbeat"))
+        return "POST";
     return {};
 }
 
@@ -226,6 +229,8 @@ HttpResponse Api::route(const HttpRequest &request, const QList<QString> &segmen
     const QString idError = checkName(id, QStringLiteral("job id"));
     if (!idError.isEmpty())
         return error(400, idError);
+    if (segments.size() == 5)
+        return heartbeat(user, name, id, request);
     if (methodIs(request, "GET"))
         return getJob(user, name, id);
     if (methodIs(request, "PUT"))
@@ -515,7 +520,26 @@ HttpResponse Api::putJob(qint64 user, const QString &name, const QString &id, co
     auto r = m_store.putJob(user, name, id, w.value(), c, ifMatch);
     if (!r.ok())
         return storeError(r.status, r.message);
-    return jobResponse(r.status == StoreStatus::Created ? 201 : 200, r.value);
+    HttpResponse response = jobResponse(r.status == StoreStatus::Created ? 201 : 200, r.value);
+    // The server decided otherwise (a pruner stopped the job): said in a header, as the
+    // original client reads none of the body (section 8.2).
+    if (r.value.job.status != w->status)
+        response.headers.append({"Schedy-Job-Status", toString(r.value.job.status).toLatin1()});
+    return response;
+}
+
+HttpResponse Api::heartbeat(qint64 user, const QString &name, const QString &id, const HttpRequest &request)
+{
+    const QByteArray ifMatch = request.header("If-Match");
+    if (ifMatch.isEmpty())
+        return error(428, QStringLiteral("a heartbeat needs If-Match with the job's ETag"));
+    auto r = m_store.heartbeat(user, name, id, ifMatch);
+    if (!r.ok())
+        return storeError(r.status, r.message);
+    HttpResponse response;
+    response.status = 204;
+    response.headers.append({"ETag", ifMatch}); // unchanged: the next report still matches
+    return response;
 }
 
 HttpResponse Api::deleteJob(qint64 user, const QString &name, const QString &id, const HttpRequest &request)

@@ -72,6 +72,7 @@ private:
     HttpResponse getJob(qint64 user, const QString &name, const QString &id);
     HttpResponse putJob(qint64 user, const QString &name, const QString &id, const HttpRequest &request);
     HttpResponse deleteJob(qint64 user, const QString &name, const QString &id, const HttpRequest &request);
+    HttpResponse heartbeat(qint64 user, const QString &name, const QString &id, const HttpRequest &request);
 
     HttpResponse jobResponse(int status, const StoredJob &job);
     static HttpResponse experimentResponse(int status, const Experiment &e);

@@ -54,7 +54,10 @@ const std::vector<Table> &tables()
           {"scheduler", Type::Text, false},
           {"created_at", Type::Real, false},
           {"modified_at", Type::Real, false},
-          {"version", Type::Int, false}}},
+          {"version", Type::Int, false},
+          {"pruner", Type::Text, true},
+          {"lease_seconds", Type::Int, true},
+          {"lease_retries", Type::Int, true}}},
         {"jobs",
          "seq",
          {{"seq", Type::Int, false},
@@ -71,7 +74,21 @@ const std::vector<Table> &tables()
           {"member", Type::Text, true},
           {"predecessor", Type::Text, true},
           {"ready_at", Type::Real, true},
-          {"lease_until", Type::Real, false}}},
+          {"lease_until", Type::Real, false},
+          {"alive_at", Type::Real, true},
+          {"retry", Type::Int, false},
+          {"replaces", Type::Text, true},
+          {"replaced_by", Type::Text, true},
+          {"lost_at", Type::Real, true},
+          {"pruned", Type::Text, true}}},
+        {"prune_values",
+         "id",
+         {{"id", Type::Int, false},
+          {"experiment_id", Type::Int, false},
+          {"job_seq", Type::Int, false},
+          {"kind", Type::Int, false},
+          {"step", Type::Int, false},
+          {"value", Type::Real, false}}},
     };
     return t;
 }
@@ -413,8 +430,9 @@ bool Copier::run(QList<CopiedTable> *report)
                 .arg(jobs.toLongLong()));
         const QStringList wipe =
             m_to.pg
-                ? QStringList{QStringLiteral("TRUNCATE jobs, job_counts, experiments, users")}
-                : QStringList{QStringLiteral("DELETE FROM jobs"), QStringLiteral("DELETE FROM job_counts"),
+                ? QStringList{QStringLiteral("TRUNCATE prune_values, jobs, job_counts, experiments, users")}
+                : QStringList{QStringLiteral("DELETE FROM prune_values"), QStringLiteral("DELETE FROM jobs"),
+                              QStringLiteral("DELETE FROM job_counts"),
                               QStringLiteral("DELETE FROM experiments"), QStringLiteral("DELETE FROM users")};
         for (const QString &sql : wipe) {
             if (!exec(m_to, sql))

@@ -55,6 +55,16 @@ bool Server::start(const ServerOptions &options, QString *error)
     while (prefix.endsWith('/'))
         prefix.chop(1);
     m_api->setPathPrefix(prefix);
+    // Lost workers are found even when no request arrives (section 8.3: within S + 5 s).
+    if (options.lostCheckMs > 0) {
+        m_lostCheck = new QTimer(this);
+        m_lostCheck->setInterval(options.lostCheckMs);
+        connect(m_lostCheck, &QTimer::timeout, this, [this] {
+            if (!m_store->expireLostJobs())
+                qWarning("schedy: could not look for lost jobs (database error); trying again");
+        });
+        m_lostCheck->start();
+    }
     return true;
 }
 

@@ -7,6 +7,7 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QTimer>
 
 #include <memory>
 #include <optional>
@@ -21,6 +22,9 @@ struct ServerOptions
     QString publicUrl;   // empty: built from the listening address
     qint64 maxBodyBytes = 16 * 1024 * 1024;
     double leaseSeconds = 5.0;
+    // How often this process looks for lost RUNNING jobs (experiments with a lease,
+    // PROTOCOL.md 8.3); 0 turns it off.
+    int lostCheckMs = 1000;
     qint64 tokenLifetime = 3600;
 };
 
@@ -44,6 +48,7 @@ private:
     std::unique_ptr<SqlStore> m_store;
     std::unique_ptr<Api> m_api;
     HttpServer *m_http = nullptr;
+    QTimer *m_lostCheck = nullptr;
     quint16 m_port = 0;
     QString m_rootUrl;
 };

@@ -30,6 +30,12 @@ StoredJob SqlStore::jobFromQuery(QSqlQuery &q, const QString &experimentName) co
         s.job.generation = q.value(8).toLongLong();
     s.job.parent = q.value(9).toString();
     s.job.member = q.value(10).toString();
+    if (!q.value(11).isNull())
+        s.job.pruned = pruneReasonOf(q.value(11).toString());
+    if (!q.value(12).isNull())
+        s.job.lostAt = q.value(12).toDouble();
+    s.job.replacedBy = q.value(13).toString();
+    s.job.replaces = q.value(14).toString();
     return s;
 }
 
@@ -154,6 +160,10 @@ StoreResult<StoredJob> SqlStore::createJobOnce(qint64 user, const QString &exper
                   pbt ? std::optional<qint64>(0) : std::nullopt, {}, pbt ? id : QString(), {}, 0);
     if (!seq)
         return m_sql.failure<StoredJob>();
+    JobBefore before;
+    before.seq = seq;
+    if (!startLease(seq, w.status) || !recordPruneValues(*row, before, w.status, planPrune(*row, before, w)))
+        return m_sql.failure<StoredJob>();
     auto stored = loadJob(seq, row->name);
     if (!stored || !tx.commit())
         return m_sql.failure<StoredJob>();
@@ -185,17 +195,27 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
     // On PostgreSQL the job row is locked before its ETag is compared: of two processes
     // claiming one job, the second waits, then reads the first one's version (READ
     // COMMITTED re-reads a locked row) and fails the If-Match.
-    QSqlQuery &q =
-        pg ? m_sql.prepared(
-                 "SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ? FOR UPDATE")
-           : m_sql.prepared("SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND job_id = ?");
+    QSqlQuery &q = pg ? m_sql.prepared("SELECT seq, version, status, results, pruned, lost_at, replaced_by "
+                                       "FROM jobs WHERE experiment_id = ? AND job_id = ? FOR UPDATE")
+                      : m_sql.prepared("SELECT seq, version, status, results, pruned, lost_at, replaced_by "
+                                       "FROM jobs WHERE experiment_id = ? AND job_id = ?");
     q.addBindValue(row->id);
     q.addBindValue(id);
     if (!m_sql.exec(q))
         return m_sql.failure<StoredJob>();
     const bool exists = q.next();
-    const qint64 seq = exists ? q.value(0).toLongLong() : 0;
-    const qint64 version = exists ? q.value(1).toLongLong() : 0;
+    JobBefore before;
+    if (exists) {
+        before.seq = q.value(0).toLongLong();
+        before.version = q.value(1).toLongLong();
+        before.status = jobStatusFromCode(q.value(2).toInt());
+        before.resultsJson = q.value(3).toString().toUtf8();
+        before.pruned = q.value(4).toString();
+        before.lost = !q.value(5).isNull();
+        before.replacedBy = q.value(6).toString();
+    }
+    const qint64 seq = before.seq;
+    const qint64 version = before.version;
     q.finish();
 
     if (c == Condition::IfNoneMatchAny && exists) {
@@ -208,34 +228,65 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
                                                 QStringLiteral("job '%1' does not exist").arg(id));
         }
         if (etag != "*" && !constantTimeEquals(etag, etagOf(seq, version))) {
+            const QString stopped = stoppedMessage(id, before, *row);
             return StoreResult<StoredJob>::fail(
                 StoreStatus::PreconditionFailed,
-                QStringLiteral("job '%1' was changed by someone else (ETag mismatch)").arg(id));
+                stopped.isEmpty()
+                    ? QStringLiteral("job '%1' was changed by someone else (ETag mismatch)").arg(id)
+                    : stopped);
         }
     }
 
     StoreResult<StoredJob> r;
     qint64 resultSeq = seq;
     std::optional<StoredJob> updated;
+    JobStatus storedStatus = w.status;
     if (exists) {
         const double t = m_sql.now();
+        const PrunePlan plan = planPrune(*row, before, w);
+        if (plan.failed)
+            return m_sql.failure<StoredJob>();
+        // Stopped by the pruner: the report is kept as one version and the stop is the
+        // next, so the ETag answered (the report's) no longer matches (section 8.2).
+        if (!plan.verdict.isEmpty())
+            storedStatus = JobStatus::Pruned;
         // ready_at (the PBT queue order): set when the job becomes DONE, kept while it stays
-        // DONE, cleared otherwise. RETURNING saves reading the job back.
+        // DONE, cleared otherwise. alive_at: the lease clock of the last write while RUNNING.
+        // Why a job was pruned or lost is kept while it stays PRUNED or CRASHED.
+        // RETURNING saves reading the job back.
         QSqlQuery &u =
             m_sql.prepared("UPDATE jobs SET status = ?, hyperparameters = ?, results = ?, modified_at = ?, "
-                           "version = version + 1, lease_until = 0, ready_at = CASE WHEN ? <> ? THEN NULL "
-                           "WHEN status = ? THEN COALESCE(ready_at, ?) ELSE ? END WHERE seq = ? "
+                           "version = version + ?, lease_until = 0, ready_at = CASE WHEN ? <> ? THEN NULL "
+                           "WHEN status = ? THEN COALESCE(ready_at, ?) ELSE ? END, alive_at = ?, "
+                           "pruned = CASE WHEN ? THEN ? WHEN ? = ? THEN pruned ELSE NULL END, "
+                           "lost_at = CASE WHEN ? = ? THEN lost_at ELSE NULL END, "
+                           "replaced_by = CASE WHEN ? = ? THEN replaced_by ELSE NULL END WHERE seq = ? "
                            "RETURNING " SCHEDY_JOB_COLUMNS);
         const int done = sqlcode::of(JobStatus::Done);
-        u.addBindValue(sqlcode::of(w.status));
+        const int pruned = sqlcode::of(JobStatus::Pruned);
+        const int crashed = sqlcode::of(JobStatus::Crashed);
+        const int code = sqlcode::of(storedStatus);
+        u.addBindValue(code);
         u.addBindValue(QString::fromUtf8(json::write(w.hyperparameters)));
         u.addBindValue(QString::fromUtf8(json::write(w.results)));
         u.addBindValue(t);
-        u.addBindValue(sqlcode::of(w.status));
+        u.addBindValue(plan.verdict.isEmpty() ? 1 : 2);
+        u.addBindValue(code);
         u.addBindValue(done);
         u.addBindValue(done);
         u.addBindValue(t);
         u.addBindValue(t);
+        u.addBindValue(storedStatus == JobStatus::Running ? QVariant(leaseNow())
+                                                          : QVariant(QMetaType::fromType<double>()));
+        u.addBindValue(!plan.verdict.isEmpty());
+        u.addBindValue(plan.verdict.isEmpty() ? QVariant(QMetaType::fromType<QString>())
+                                              : QVariant(plan.verdict));
+        u.addBindValue(code);
+        u.addBindValue(pruned);
+        u.addBindValue(code);
+        u.addBindValue(crashed);
+        u.addBindValue(code);
+        u.addBindValue(crashed);
         u.addBindValue(seq);
         if (!m_sql.exec(u) || !u.next()) {
             u.finish();
@@ -243,6 +294,10 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
         }
         updated = jobFromQuery(u, row->name);
         u.finish();
+        if (!plan.verdict.isEmpty())
+            updated->job.etag = etagOf(seq, version + 1);
+        if (!recordPruneValues(*row, before, storedStatus, plan))
+            return m_sql.failure<StoredJob>();
         r.status = StoreStatus::Ok;
     } else {
         const bool pbt = row->scheduler.kind == Scheduler::Kind::Pbt;
@@ -250,11 +305,15 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
                               pbt ? std::optional<qint64>(0) : std::nullopt, {}, pbt ? id : QString(), {}, 0);
         if (!resultSeq)
             return m_sql.failure<StoredJob>();
+        before.seq = resultSeq;
+        if (!startLease(resultSeq, w.status) ||
+            !recordPruneValues(*row, before, w.status, planPrune(*row, before, w)))
+            return m_sql.failure<StoredJob>();
         r.status = StoreStatus::Created;
     }
     // Rule 7 applies as soon as the last job of a PBT population is reported, so the
     // experiment shows DONE without waiting for a worker to ask again.
-    if (terminal && !finishIfDone(*row))
+    if ((terminal || storedStatus != w.status) && !finishIfDone(*row))
         return m_sql.failure<StoredJob>();
     auto stored = updated ? updated : loadJob(resultSeq, row->name);
     if (!stored || !tx.commit())

@@ -197,6 +197,12 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
         return r;
     };
 
+    // Replacements of lost jobs go first (section 8.3), then the oldest QUEUED job
+    // nobody was just given.
+    if (row->lease) {
+        if (auto seq = queuedReplacement(row->id))
+            return handOut(*seq);
+    }
     if (auto seq = oldestQueued(row->id, true))
         return handOut(*seq);
 

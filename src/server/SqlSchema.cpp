@@ -135,6 +135,56 @@ CREATE TRIGGER jobs_count_update AFTER UPDATE OF status ON jobs FOR EACH ROW
     // for their ETag (If-Match on PUT). Existing experiments start at 1.
     {"ALTER TABLE experiments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;",
      "ALTER TABLE experiments ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"},
+    // 4: early stopping and lost workers (PROTOCOL.md 8.2, 8.3). Experiments keep their
+    // pruner (codec JSON) and lease; jobs their lease clock (alive_at, while RUNNING),
+    // their place in a replacement chain, and why they were pruned or lost.
+    // prune_values holds what the pruning rules compare with, indexed by step and
+    // value: kind 0, the curve values of DONE jobs (median); kind 1, the values
+    // recorded at ASHA rungs.
+    {R"SQL(
+ALTER TABLE experiments ADD COLUMN pruner TEXT;
+ALTER TABLE experiments ADD COLUMN lease_seconds INTEGER;
+ALTER TABLE experiments ADD COLUMN lease_retries INTEGER;
+ALTER TABLE jobs ADD COLUMN alive_at REAL;
+ALTER TABLE jobs ADD COLUMN retry INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN replaces TEXT;
+ALTER TABLE jobs ADD COLUMN replaced_by TEXT;
+ALTER TABLE jobs ADD COLUMN lost_at REAL;
+ALTER TABLE jobs ADD COLUMN pruned TEXT;
+CREATE INDEX jobs_running_alive ON jobs (alive_at) WHERE status = 1;
+CREATE INDEX jobs_queued_replacements ON jobs (experiment_id, seq) WHERE status = 0 AND replaces IS NOT NULL;
+CREATE TABLE prune_values (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  job_seq INTEGER NOT NULL REFERENCES jobs(seq) ON DELETE CASCADE,
+  kind INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL NOT NULL);
+CREATE INDEX prune_values_by_step ON prune_values (experiment_id, kind, step, value);
+CREATE INDEX prune_values_by_job ON prune_values (job_seq, kind, step);
+)SQL",
+     R"SQL(
+ALTER TABLE experiments ADD COLUMN pruner TEXT;
+ALTER TABLE experiments ADD COLUMN lease_seconds BIGINT;
+ALTER TABLE experiments ADD COLUMN lease_retries BIGINT;
+ALTER TABLE jobs ADD COLUMN alive_at DOUBLE PRECISION;
+ALTER TABLE jobs ADD COLUMN retry BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN replaces TEXT;
+ALTER TABLE jobs ADD COLUMN replaced_by TEXT;
+ALTER TABLE jobs ADD COLUMN lost_at DOUBLE PRECISION;
+ALTER TABLE jobs ADD COLUMN pruned TEXT;
+CREATE INDEX jobs_running_alive ON jobs (alive_at) WHERE status = 1;
+CREATE INDEX jobs_queued_replacements ON jobs (experiment_id, seq) WHERE status = 0 AND replaces IS NOT NULL;
+CREATE TABLE prune_values (
+  id BIGSERIAL PRIMARY KEY,
+  experiment_id BIGINT NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  job_seq BIGINT NOT NULL REFERENCES jobs(seq) ON DELETE CASCADE,
+  kind INTEGER NOT NULL,
+  step BIGINT NOT NULL,
+  value DOUBLE PRECISION NOT NULL);
+CREATE INDEX prune_values_by_step ON prune_values (experiment_id, kind, step, value);
+CREATE INDEX prune_values_by_job ON prune_values (job_seq, kind, step);
+)SQL"},
 };
 
 // Statements of a migration script, split on ';' outside of $$ bodies and

@@ -16,6 +16,36 @@
 #include <QVariant>
 
 namespace schedy::server {
+namespace {
+
+// The pruner and lease columns of an experiment (NULL: none).
+void bindPolicies(QSqlQuery &q, const Experiment &e)
+{
+    q.addBindValue(e.pruner ? QVariant(QString::fromUtf8(json::write(codec::encode(*e.pruner))))
+                            : QVariant(QMetaType::fromType<QString>()));
+    q.addBindValue(e.lease ? QVariant(e.lease->seconds) : QVariant(QMetaType::fromType<qlonglong>()));
+    q.addBindValue(e.lease && e.lease->retries ? QVariant(*e.lease->retries)
+                                               : QVariant(QMetaType::fromType<qlonglong>()));
+}
+
+} // namespace
+
+void SqlStore::readPolicies(const QSqlQuery &q, int first, ExperimentRow *row)
+{
+    row->pruner.reset();
+    row->lease.reset();
+    if (!q.value(first).isNull()) {
+        if (auto p = codec::decodePruner(json::parse(q.value(first).toString().toUtf8())))
+            row->pruner = p.value();
+    }
+    if (!q.value(first + 1).isNull()) {
+        LeaseSpec l;
+        l.seconds = q.value(first + 1).toLongLong();
+        if (!q.value(first + 2).isNull())
+            l.retries = q.value(first + 2).toLongLong();
+        row->lease = l;
+    }
+}
 
 SqlStore::SqlStore(const QString &url)
     : m_sql(url)
@@ -187,11 +217,12 @@ std::optional<SqlStore::ExperimentRow> SqlStore::findExperiment(qint64 user, con
     QSqlQuery &q =
         forUpdate && m_sql.isPostgres()
             ? m_sql.prepared(
-                  "SELECT id, status, scheduler, name, created_at, modified_at, version FROM experiments "
-                  "WHERE user_id = ? AND name = ? FOR NO KEY UPDATE")
-            : m_sql.prepared(
-                  "SELECT id, status, scheduler, name, created_at, modified_at, version FROM experiments "
-                  "WHERE user_id = ? AND name = ?");
+                  "SELECT id, status, scheduler, name, created_at, modified_at, version, pruner, "
+                  "lease_seconds, "
+                  "lease_retries FROM experiments WHERE user_id = ? AND name = ? FOR NO KEY UPDATE")
+            : m_sql.prepared("SELECT id, status, scheduler, name, created_at, modified_at, version, pruner, "
+                             "lease_seconds, "
+                             "lease_retries FROM experiments WHERE user_id = ? AND name = ?");
     q.addBindValue(user);
     q.addBindValue(name);
     if (!m_sql.exec(q) || !q.next()) {
@@ -205,6 +236,7 @@ std::optional<SqlStore::ExperimentRow> SqlStore::findExperiment(qint64 user, con
     row.createdAt = q.value(4).toDouble();
     row.modifiedAt = q.value(5).toDouble();
     row.version = q.value(6).toLongLong();
+    readPolicies(q, 7, &row);
     auto cached = m_schedulerCache.constFind(row.id);
     if (cached != m_schedulerCache.constEnd() && cached->first == row.modifiedAt) {
         row.scheduler = cached->second;
@@ -224,8 +256,9 @@ std::optional<SqlStore::ExperimentRow> SqlStore::findExperimentToSchedule(qint64
     // whole population (numParallel, which member to continue, rule 7). Manual and
     // RandomSearch need no lock: the QUEUED job handed out is locked by itself (see
     // oldestQueued()), and a new job depends on no other.
+    // A pruner compares a job with the others: its decisions are serialized the same way.
     auto row = findExperiment(user, name, false);
-    if (row && m_sql.isPostgres() && row->scheduler.kind == Scheduler::Kind::Pbt)
+    if (row && m_sql.isPostgres() && (row->scheduler.kind == Scheduler::Kind::Pbt || row->pruner))
         row = findExperiment(user, name, true);
     return row;
 }
@@ -254,6 +287,8 @@ Experiment SqlStore::toExperiment(const ExperimentRow &row, const std::optional<
     e.createdAt = row.createdAt;
     e.modifiedAt = row.modifiedAt;
     e.jobCounts = counts;
+    e.pruner = row.pruner;
+    e.lease = row.lease;
     e.etag = experimentEtagOf(row.id, row.version);
     return e;
 }
@@ -273,8 +308,8 @@ StoreResult<ExperimentListing> SqlStore::listExperiments(qint64 user, const QStr
     if (!tx.ok())
         return m_sql.failure<ExperimentListing>();
     QSqlQuery &q = m_sql.prepared(
-        "SELECT id, status, scheduler, name, created_at, modified_at, version FROM experiments "
-        "WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?");
+        "SELECT id, status, scheduler, name, created_at, modified_at, version, pruner, lease_seconds, "
+        "lease_retries FROM experiments WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?");
     q.addBindValue(user);
     q.addBindValue(after);
     q.addBindValue(limit + 1);
@@ -292,6 +327,7 @@ StoreResult<ExperimentListing> SqlStore::listExperiments(qint64 user, const QStr
         row.createdAt = q.value(4).toDouble();
         row.modifiedAt = q.value(5).toDouble();
         row.version = q.value(6).toLongLong();
+        readPolicies(q, 7, &row);
         rows.append(row);
     }
     q.finish();
@@ -367,27 +403,34 @@ StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experimen
                 StoreStatus::PreconditionFailed,
                 QStringLiteral("experiment '%1' already exists").arg(e.name));
         }
-        QSqlQuery &q =
-            m_sql.prepared("UPDATE experiments SET status = ?, scheduler = ?, modified_at = ?, version "
-                           "= version + 1 WHERE id = ?");
+        QSqlQuery &q = m_sql.prepared(
+            "UPDATE experiments SET status = ?, scheduler = ?, modified_at = ?, version = version + 1, "
+            "pruner = ?, lease_seconds = ?, lease_retries = ? WHERE id = ?");
         q.addBindValue(sqlcode::of(e.status));
         q.addBindValue(scheduler);
         q.addBindValue(t);
+        bindPolicies(q, e);
         q.addBindValue(row->id);
         if (!m_sql.exec(q))
             return m_sql.failure<Experiment>();
         q.finish();
+        if (row->pruner != e.pruner && !rebuildPruneValues(row->id, e.pruner))
+            return m_sql.failure<Experiment>();
+        // A lease set on a running experiment counts from now, not from the last writes.
+        if (!row->lease && e.lease && !restartLeases(row->id))
+            return m_sql.failure<Experiment>();
         r.status = StoreStatus::Ok;
     } else {
         QSqlQuery &q = m_sql.prepared(
-            "INSERT INTO experiments (user_id, name, status, scheduler, created_at, modified_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)");
+            "INSERT INTO experiments (user_id, name, status, scheduler, created_at, modified_at, pruner, "
+            "lease_seconds, lease_retries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         q.addBindValue(user);
         q.addBindValue(e.name);
         q.addBindValue(sqlcode::of(e.status));
         q.addBindValue(scheduler);
         q.addBindValue(t);
         q.addBindValue(t);
+        bindPolicies(q, e);
         if (!m_sql.exec(q))
             return m_sql.failure<Experiment>();
         q.finish();

@@ -1,6 +1,8 @@
 #pragma once
 
+#include "Lease.h"
 #include "NextJob.h"
+#include "Pruner.h"
 #include "SqlConnection.h"
 #include "Store.h"
 
@@ -44,6 +46,15 @@ public:
 
     // A handed-out QUEUED job is reserved for this long (0 disables leases).
     void setLeaseSeconds(double seconds) { m_leaseSeconds = seconds; }
+    // The clock of the experiments' leases on RUNNING jobs (section 8.3). By default
+    // the database's clock on PostgreSQL, the wall clock on SQLite, each read once
+    // and then advanced by this process's monotonic clock; tests set a fake one.
+    void setLeaseClock(scheduling::LeaseClock clock) { m_leaseClock = std::move(clock); }
+    double leaseNow();
+    // Marks the lost RUNNING jobs of every experiment with a lease CRASHED and queues
+    // their replacements; each one once, whatever the number of server processes.
+    // The number of jobs it found lost, or nullopt on a database error.
+    std::optional<int> expireLostJobs();
 
     StoreResult<User> addUser(const QString &email, const QByteArray &passwordHash,
                               const QByteArray &tokenHash) override;
@@ -66,6 +77,8 @@ public:
                                   const JobWrite &w, Condition c, const QByteArray &etag) override;
     StoreResult<bool> deleteJob(qint64 user, const QString &experiment, const QString &id) override;
     StoreResult<StoredJob> nextJob(qint64 user, const QString &experiment, Sampler &sampler) override;
+    StoreResult<bool> heartbeat(qint64 user, const QString &experiment, const QString &id,
+                                const QByteArray &etag) override;
 
 private:
     struct ExperimentRow
@@ -77,6 +90,28 @@ private:
         double createdAt = 0;
         double modifiedAt = 0;
         qint64 version = 1; // of status and scheduler; the ETag
+        std::optional<PrunerSpec> pruner;
+        std::optional<LeaseSpec> lease;
+    };
+    // What putJob read of the job it replaces.
+    struct JobBefore
+    {
+        qint64 seq = 0;
+        qint64 version = 0;
+        JobStatus status = JobStatus::Queued;
+        QByteArray resultsJson;
+        QString pruned; // the prune verdict (SqlPruning.cpp), when PRUNED by the pruner
+        bool lost = false;
+        QString replacedBy;
+    };
+    // What the pruner decided for a job write, applied by putJob's UPDATE.
+    struct PrunePlan
+    {
+        bool failed = false;
+        QString verdict; // set: the write stops the job (PRUNED)
+        QList<scheduling::RungRecord> records;
+        std::optional<QList<double>> curve; // the new curve, when the experiment has a pruner
+        qint64 previousLength = 0;
     };
     StoreResult<User> addUserOnce(const QString &email, const QByteArray &passwordHash,
                                   const QByteArray &tokenHash);
@@ -115,8 +150,30 @@ private:
     bool finishIfDone(const ExperimentRow &row);
     bool markExperimentDone(qint64 experimentId, double t);
 
+    // SqlPruning.cpp: the pruner's observations and its bookkeeping.
+    PrunePlan planPrune(const ExperimentRow &row, const JobBefore &before, const JobWrite &w);
+    // After the job's row was written (`status` is what was stored).
+    bool recordPruneValues(const ExperimentRow &row, const JobBefore &before, JobStatus status,
+                           const PrunePlan &plan);
+    // After the experiment's pruner changed: what the rules compare with, from its jobs.
+    bool rebuildPruneValues(qint64 experimentId, const std::optional<PrunerSpec> &pruner);
+    bool insertPruneValues(qint64 experimentId, qint64 seq, int kind,
+                           const QList<std::pair<qint64, double>> &values);
+    static void readPolicies(const QSqlQuery &q, int first, ExperimentRow *row);
+    static std::optional<PruneReason> pruneReasonOf(const QString &verdict);
+    // The message of a 412 on a job stopped by the server: why, and what replaced it.
+    QString stoppedMessage(const QString &id, const JobBefore &before, const ExperimentRow &row) const;
+
+    // SqlLeases.cpp
+    // A job stored RUNNING by an insert starts its lease.
+    bool startLease(qint64 seq, JobStatus status);
+    bool restartLeases(qint64 experimentId);
+    std::optional<qint64> queuedReplacement(qint64 experimentId);
+    std::optional<int> expireLostJobsOf(qint64 experimentId, double now);
+
     SqlConnection m_sql;
     double m_leaseSeconds = 5.0;
+    scheduling::LeaseClock m_leaseClock;
     int m_schemaVersionLimit = -1; // none
     QHash<qint64, std::pair<double, Scheduler>> m_schedulerCache;
 };

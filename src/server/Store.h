@@ -131,6 +131,10 @@ public:
     virtual StoreResult<bool> deleteJob(qint64 user, const QString &experiment, const QString &id) = 0;
     // Ok with a job, Ok without one (value.job.id empty: nothing to hand out), or NotFound.
     virtual StoreResult<StoredJob> nextJob(qint64 user, const QString &experiment, Sampler &sampler) = 0;
+    // Keeps a RUNNING job's lease alive without changing it (section 8.3). Ok; NotFound
+    // when the job or experiment is gone; PreconditionFailed when `etag` is not the job's.
+    virtual StoreResult<bool> heartbeat(qint64 user, const QString &experiment, const QString &id,
+                                        const QByteArray &etag) = 0;
 };
 
 } // namespace schedy::server

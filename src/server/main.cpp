@@ -27,7 +27,7 @@ void onSignal(int)
 
 const char Usage[] = R"(Usage:
   schedy-server [--database URL] serve [--listen HOST:PORT] [--public-url URL]
-                [--max-body-bytes N] [--lease-seconds S] [--quiet]
+                [--max-body-bytes N] [--lease-seconds S] [--lost-check-ms MS] [--quiet]
   schedy-server [--database URL] user add EMAIL [--password-file FILE] [--root URL]
   schedy-server [--database URL] user reset-token EMAIL [--root URL]
   schedy-server migrate --from URL --to URL [--force]
@@ -210,6 +210,11 @@ int main(int argc, char **argv)
             if (!takeValue(i, &value) || (options.leaseSeconds = value.toDouble(&ok), !ok) ||
                 options.leaseSeconds < 0)
                 return usage(QStringLiteral("--lease-seconds needs a number of seconds"));
+        } else if (args[i] == QLatin1String("--lost-check-ms")) {
+            bool ok = false;
+            if (!takeValue(i, &value) || (options.lostCheckMs = value.toInt(&ok), !ok) ||
+                options.lostCheckMs < 0)
+                return usage(QStringLiteral("--lost-check-ms needs a number of milliseconds"));
         } else if (args[i] == QLatin1String("--quiet")) {
             quiet = true;
             args.removeAt(i);

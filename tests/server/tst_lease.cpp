@@ -9,6 +9,14 @@ using namespace schedy::server::scheduling;
 // given time, and which get a replacement along a chain of at most `retries`.
 namespace {
 
+LeaseSpec lease(qint64 seconds, qint64 retries)
+{
+    LeaseSpec l;
+    l.seconds = seconds;
+    l.retries = retries;
+    return l;
+}
+
 LeasedJob running(qint64 seq, double aliveAt, qint64 retry = 0)
 {
     LeasedJob j;
@@ -43,7 +51,7 @@ private slots:
 
     void expireOldestFirst()
     {
-        const LeaseSettings s{30, 1};
+        const LeaseSpec s = lease(30, 1);
         const QList<LeasedJob> jobs{running(1, 100), running(2, 50), running(3, 125), running(4, 50)};
         QCOMPARE(seqs(expire(jobs, s, Scheduler::Kind::RandomSearch, 150)), (QList<qint64>{2, 4, 1}));
         QVERIFY(expire(jobs, s, Scheduler::Kind::RandomSearch, 80).isEmpty());
@@ -53,7 +61,7 @@ private slots:
     void replacementsAlongAChain()
     {
         // retries 2: the original and its first replacement are replaced, the second is not.
-        const LeaseSettings s{10, 2};
+        const LeaseSpec s = lease(10, 2);
         const QList<LeasedJob> jobs{running(1, 0, 0), running(2, 0, 1), running(3, 0, 2)};
         const QList<Loss> losses = expire(jobs, s, Scheduler::Kind::Manual, 100);
         QCOMPARE(losses.size(), 3);
@@ -63,14 +71,14 @@ private slots:
         QCOMPARE(losses[1].retry, 2);
         QVERIFY(!losses[2].replace);
         // retries 0: lost jobs are only marked CRASHED.
-        for (const Loss &l : expire(jobs, LeaseSettings{10, 0}, Scheduler::Kind::RandomSearch, 100))
+        for (const Loss &l : expire(jobs, lease(10, 0), Scheduler::Kind::RandomSearch, 100))
             QVERIFY(!l.replace);
     }
 
     void pbtGivesTheMemberBackInsteadOfReplacing()
     {
         const QList<Loss> losses =
-            expire({running(1, 0), running(2, 95)}, LeaseSettings{10, 5}, Scheduler::Kind::Pbt, 100);
+            expire({running(1, 0), running(2, 95)}, lease(10, 5), Scheduler::Kind::Pbt, 100);
         QCOMPARE(seqs(losses), QList<qint64>{1});
         QVERIFY(!losses[0].replace);
     }

@@ -8,6 +8,8 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QSet>
+#include <QSqlQuery>
 #include <QTimer>
 #include <QUrl>
 #include <QtTest>
@@ -74,15 +76,16 @@ class TestMultiProcess : public QObject
     ClientConfig m_config;
     QByteArray m_bearer;
 
-    bool startServers(double leaseSeconds)
+    bool startServers(double leaseSeconds, const QStringList &extra = {})
     {
         m_servers.clear();
         m_roots.clear();
         // All at once: on an empty database they race to create the schema.
         for (int i = 0; i < Processes; ++i) {
             auto s = std::make_unique<ServerProcess>(m_db->url());
-            s->launch(freePort(), {QStringLiteral("--quiet"), QStringLiteral("--lease-seconds"),
-                                   QString::number(leaseSeconds)});
+            s->launch(freePort(), QStringList{QStringLiteral("--quiet"), QStringLiteral("--lease-seconds"),
+                                              QString::number(leaseSeconds)} +
+                                      extra);
             m_servers.push_back(std::move(s));
         }
         for (auto &s : m_servers) {
@@ -192,6 +195,88 @@ private slots:
         QCOMPARE(jobCounts.value(QStringLiteral("QUEUED")).toInteger(), 15);
         QCOMPARE(jobCounts.value(QStringLiteral("DONE")).toInteger(), 10);
         stopServers();
+    }
+
+    // Lost workers (PROTOCOL.md 8.3): 40 RUNNING jobs go silent at once and the
+    // three processes' timers race for them; each is marked CRASHED and replaced
+    // exactly once. Time is moved by setting the jobs' lease clock back in the
+    // database (the processes share its clock), not by waiting.
+    void lostJobsExpireOnce()
+    {
+        QVERIFY(startServers(0, {QStringLiteral("--lost-check-ms"), QStringLiteral("10")}));
+        {
+            server::SqlStore store(m_db->url());
+            QString error;
+            QVERIFY2(store.open(&error), qPrintable(error));
+            const auto config =
+                server::addUser(store, QStringLiteral("lost@example.com"), {}, m_roots[0], &error);
+            QVERIFY2(config, qPrintable(error));
+            m_config = *config;
+        }
+        HttpTestClient http(m_roots[0]);
+        QVERIFY(http.login(m_config));
+        const QString exp = QStringLiteral("lost");
+        QCOMPARE(http.put(expPath(exp), R"({"status": "RUNNING", "scheduler": {"RandomSearch": )"
+                                        R"({"x": {"uniform": {"low": 0, "high": 1}}}}, )"
+                                        R"("lease": {"seconds": 3600, "retries": 1}})")
+                     .status,
+                 201);
+        constexpr int Lost = 40;
+        QSet<QString> claimed;
+        for (int i = 0; i < Lost; ++i) {
+            HttpTestClient worker(m_roots[i % Processes]);
+            worker.bearer = http.bearer;
+            const Reply handed = worker.get(expPath(exp) + QStringLiteral("nextjob/"));
+            QCOMPARE(handed.status, 200);
+            const QString id = str(handed.json.toMap(), "id");
+            const Reply claim =
+                worker.put(expPath(exp) + QStringLiteral("jobs/") + enc(id) + QLatin1Char('/'),
+                           R"({"status": "RUNNING"})", {{"If-Match", handed.header("ETag")}});
+            QCOMPARE(claim.status, 200);
+            claimed.insert(id);
+        }
+        {
+            server::SqlStore store(m_db->url());
+            QString error;
+            QVERIFY2(store.open(&error), qPrintable(error));
+            QSqlQuery q(store.database());
+            QVERIFY(q.exec(QStringLiteral("UPDATE jobs SET alive_at = alive_at - 7200 WHERE status = 1")));
+            QCOMPARE(q.numRowsAffected(), Lost);
+        }
+        const auto counts = [&] {
+            return http.get(expPath(exp)).json.toMap().value(QStringLiteral("jobCounts")).toMap();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(counts().value(QStringLiteral("CRASHED")).toInteger(), qint64(Lost), 60000);
+        const auto jobs = listAllJobs(http, exp);
+        QVERIFY(jobs);
+        QCOMPARE(jobs->size(), 2 * Lost);
+        QHash<QString, QString> replacedBy, replaces;
+        for (const QCborMap &j : *jobs) {
+            if (str(j, "status") == QLatin1String("CRASHED")) {
+                QVERIFY(claimed.contains(str(j, "id")));
+                QVERIFY(j.value(QStringLiteral("lostAt")).isDouble());
+                replacedBy.insert(str(j, "id"), str(j, "replacedBy"));
+            } else {
+                QCOMPARE(str(j, "status"), QStringLiteral("QUEUED"));
+                QVERIFY(!replaces.contains(str(j, "replaces")));
+                replaces.insert(str(j, "replaces"), str(j, "id"));
+            }
+        }
+        QCOMPARE(replacedBy.size(), Lost);
+        QCOMPARE(replaces.size(), Lost);
+        for (auto it = replacedBy.cbegin(); it != replacedBy.cend(); ++it)
+            QCOMPARE(replaces.value(it.key()), it.value());
+        // Each loss was applied by one process: one line each in their logs, all told.
+        QList<QByteArray> outputs;
+        for (auto &s : m_servers) {
+            QVERIFY(s->stop());
+            outputs << s->output();
+        }
+        m_servers.clear();
+        int lines = 0;
+        for (const QByteArray &out : outputs)
+            lines += int(out.count(" lost (no write"));
+        QCOMPARE(lines, Lost);
     }
 
     void workers_data()

@@ -16,10 +16,10 @@ namespace {
 
 constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
 
-PrunerSettings medianRule(qint64 startup = 0, qint64 warmup = 0, Objective d = Objective::Minimize)
+PrunerSpec medianRule(qint64 startup = 0, qint64 warmup = 0, Objective d = Objective::Minimize)
 {
-    PrunerSettings s;
-    s.kind = PrunerSettings::Kind::Median;
+    PrunerSpec s;
+    s.kind = PrunerSpec::Kind::Median;
     s.result = QStringLiteral("loss");
     s.direction = d;
     s.startupJobs = startup;
@@ -27,10 +27,10 @@ PrunerSettings medianRule(qint64 startup = 0, qint64 warmup = 0, Objective d = O
     return s;
 }
 
-PrunerSettings ashaRule(qint64 minSteps = 1, qint64 eta = 2, Objective d = Objective::Minimize)
+PrunerSpec ashaRule(qint64 minSteps = 1, qint64 eta = 2, Objective d = Objective::Minimize)
 {
-    PrunerSettings s;
-    s.kind = PrunerSettings::Kind::Asha;
+    PrunerSpec s;
+    s.kind = PrunerSpec::Kind::Asha;
     s.result = QStringLiteral("loss");
     s.direction = d;
     s.minSteps = minSteps;
@@ -41,8 +41,8 @@ PrunerSettings ashaRule(qint64 minSteps = 1, qint64 eta = 2, Objective d = Objec
 // Reports `curve` one value at a time, as a worker does; the step at which the
 // job is stopped (0: it ran to the end). Its rung values join `o`, as the store
 // records them.
-qint64 stopStep(const PrunerSettings &s, const QList<double> &curve, CurveObservations &o,
-                std::optional<PruneReason> *reason = nullptr)
+qint64 stopStep(const PrunerSpec &s, const QList<double> &curve, CurveObservations &o,
+                std::optional<PruneVerdict> *reason = nullptr)
 {
     for (qint64 k = 1; k <= curve.size(); ++k) {
         const PruneOutcome out = evaluatePrune(s, curve.mid(0, k), k - 1, o);
@@ -90,13 +90,13 @@ private slots:
         o.doneCurves = {{1.0, 0.8, 0.6, 0.4}, {1.0, 0.7, 0.5, 0.3}, {1.0, 0.9, 0.7, 0.5}};
         // Medians per step: 1.0, 0.8, 0.6, 0.4. The best so far 0.9 passes step 1 (1.0)
         // and is worse than 0.8 at step 2.
-        std::optional<PruneReason> why;
+        std::optional<PruneVerdict> why;
         QCOMPARE(stopStep(medianRule(), {0.9, 0.85, 0.5, 0.1}, o, &why), 2);
         QVERIFY(why);
-        QCOMPARE(why->rule, QStringLiteral("median"));
-        QCOMPARE(why->step, 2);
-        QCOMPARE(why->value, 0.85);
-        QCOMPARE(why->threshold, 0.8);
+        QVERIFY(why->reason.rule == PrunerSpec::Kind::Median);
+        QCOMPARE(why->reason.step, 2);
+        QCOMPARE(why->reason.value.value_or(-1), 0.85);
+        QCOMPARE(why->reason.threshold.value_or(-1), 0.8);
         QCOMPARE(why->compared, 3);
         QVERIFY(why->describe().contains(QStringLiteral("median")));
         // Equal to the median is not worse: it goes on.
@@ -144,9 +144,9 @@ private slots:
         CurveObservations o;
         o.doneCurves = {{0.5, 0.5}, {NaN, 0.5}};
         QCOMPARE(stopStep(medianRule(), {0.6, 0.4}, o), 1); // median at step 1 is 0.5 (NaN ignored)
-        std::optional<PruneReason> why;
+        std::optional<PruneVerdict> why;
         QCOMPARE(stopStep(medianRule(), {NaN, NaN}, o, &why), 1); // only NaN so far: Optuna prunes
-        QVERIFY(std::isnan(why->threshold));
+        QVERIFY(!why->reason.threshold && !why->reason.value);
         QCOMPARE(stopStep(medianRule(), {0.4, NaN}, o), 0); // nanmin of {0.4, NaN} is 0.4
     }
 
@@ -159,7 +159,7 @@ private slots:
         // Grown by two at once: judged at its last step.
         const PruneOutcome out = evaluatePrune(medianRule(), {0.9, 0.9}, 0, o);
         QVERIFY(out.pruned);
-        QCOMPARE(out.pruned->step, 2);
+        QCOMPARE(out.pruned->reason.step, 2);
     }
 
     void rungs()
@@ -176,15 +176,15 @@ private slots:
         // eta 2: while fewer than 2 values are at a rung, index n // 2 - 1 is 0 for n = 2
         // and for n = 1 Optuna still takes index 0: only the best so far goes on.
         CurveObservations o;
-        const PrunerSettings s = ashaRule(1, 2);
+        const PrunerSpec s = ashaRule(1, 2);
         QCOMPARE(stopStep(s, {0.5, 0.4, 0.3, 0.2}, o), 0); // alone at every rung
         QCOMPARE(o.rungRecords, (QList<RungRecord>{{1, 0.5}, {2, 0.4}, {4, 0.2}}));
-        std::optional<PruneReason> why;
+        std::optional<PruneVerdict> why;
         // Second job: 0.6 at rung 1 against {0.5}: n = 2, index 0, one better: stopped at step 1.
         QCOMPARE(stopStep(s, {0.6, 0.1, 0.1, 0.1}, o, &why), 1);
-        QCOMPARE(why->rule, QStringLiteral("asha"));
+        QVERIFY(why->reason.rule == PrunerSpec::Kind::Asha);
         QCOMPARE(why->rungStep, 1);
-        QCOMPARE(why->threshold, 0.5);
+        QCOMPARE(why->reason.threshold.value_or(-1), 0.5);
         QCOMPARE(why->compared, 1);
         QVERIFY(why->describe().contains(QStringLiteral("ASHA")));
         // Its value stays recorded at the rung (Optuna records before it decides).
@@ -207,14 +207,14 @@ private slots:
         CurveObservations o;
         for (int v = 1; v <= 8; ++v)
             o.rungRecords.append({2, double(v)});
-        const PrunerSettings s = ashaRule(2, 4);
+        const PrunerSpec s = ashaRule(2, 4);
         // Ninth: n = 9, index 1: the two best (1, 2) and values tying 2 go on.
         QCOMPARE(stopStep(s, {9.0, 2.0, 2.0}, o), 0);
-        std::optional<PruneReason> why;
+        std::optional<PruneVerdict> why;
         QCOMPARE(stopStep(s, {0.0, 2.5, 0.0}, o, &why), 2); // not judged at step 1: no rung there
-        QCOMPARE(why->threshold, 2.0);
+        QCOMPARE(why->reason.threshold.value_or(-1), 2.0);
         QCOMPARE(why->compared, 9);
-        QCOMPARE(why->value, 2.5);
+        QCOMPARE(why->reason.value.value_or(-1), 2.5);
         // Maximizing, the same values rank the other way.
         CurveObservations m;
         for (int v = 1; v <= 8; ++v)
@@ -232,7 +232,7 @@ private slots:
         const PruneOutcome out = evaluatePrune(ashaRule(1, 2), {0.4, 0.3, 0.2, 0.0}, 0, o);
         QVERIFY(out.pruned);
         QCOMPARE(out.pruned->rungStep, 2);
-        QCOMPARE(out.pruned->step, 4);
+        QCOMPARE(out.pruned->reason.step, 4);
         QCOMPARE(out.records, (QList<RungRecord>{{1, 0.4}, {2, 0.3}}));
         // Rungs already passed by an earlier write are not judged again.
         const PruneOutcome later = evaluatePrune(ashaRule(1, 2), {0.9, 0.9, 0.9}, 2, o);

@@ -11,12 +11,12 @@ bool isLost(double aliveAt, double now, double seconds)
     return now - aliveAt > seconds;
 }
 
-QList<Loss> expire(const QList<LeasedJob> &running, const LeaseSettings &settings, Scheduler::Kind scheduler,
+QList<Loss> expire(const QList<LeasedJob> &running, const LeaseSpec &settings, Scheduler::Kind scheduler,
                    double now)
 {
     QList<LeasedJob> lost;
     for (const LeasedJob &j : running) {
-        if (isLost(j.aliveAt, now, settings.seconds))
+        if (isLost(j.aliveAt, now, double(settings.seconds)))
             lost.append(j);
     }
     std::stable_sort(lost.begin(), lost.end(), [](const LeasedJob &a, const LeasedJob &b) {
@@ -27,7 +27,7 @@ QList<Loss> expire(const QList<LeasedJob> &running, const LeaseSettings &setting
         Loss l;
         l.seq = j.seq;
         l.id = j.id;
-        l.replace = scheduler != Scheduler::Kind::Pbt && j.retry < settings.retries;
+        l.replace = scheduler != Scheduler::Kind::Pbt && j.retry < settings.effectiveRetries();
         l.retry = j.retry + 1;
         out.append(l);
     }

@@ -13,17 +13,6 @@
 // RUNNING jobs and applies the losses in one transaction.
 namespace schedy::server::scheduling {
 
-struct LeaseSettings
-{
-    double seconds = 60;
-    qint64 retries = 1; // replacements along one chain
-    friend bool operator==(const LeaseSettings &a, const LeaseSettings &b)
-    {
-        return a.seconds == b.seconds && a.retries == b.retries;
-    }
-    friend bool operator!=(const LeaseSettings &a, const LeaseSettings &b) { return !(a == b); }
-};
-
 // A RUNNING job as the lease sees it. Times are on the lease clock (see
 // LeaseClock), not the wall clock.
 struct LeasedJob
@@ -48,7 +37,7 @@ bool isLost(double aliveAt, double now, double seconds);
 // The lost ones among `running`, oldest write first. Under Manual and
 // RandomSearch a lost job is replaced while its chain has had fewer than
 // `retries` replacements; under PBT it is not (rule 6 gives its member back).
-QList<Loss> expire(const QList<LeasedJob> &running, const LeaseSettings &settings, Scheduler::Kind scheduler,
+QList<Loss> expire(const QList<LeasedJob> &running, const LeaseSpec &settings, Scheduler::Kind scheduler,
                    double now);
 
 // Seconds that only move forward, the same in every server process on one

@@ -11,6 +11,11 @@ namespace {
 
 constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
 
+bool maximizes(const PrunerSpec &s)
+{
+    return s.direction == Objective::Maximize;
+}
+
 bool better(double a, double b, bool maximize)
 {
     return maximize ? a > b : a < b;
@@ -21,67 +26,65 @@ QString number(double v)
     return QString::number(v, 'g', 6);
 }
 
-PruneOutcome median(const PrunerSettings &s, const QList<double> &curve, PruneObservations &o)
+PruneOutcome median(const PrunerSpec &s, const QList<double> &curve, PruneObservations &o)
 {
     PruneOutcome out;
     const qint64 step = curve.size();
     // Optuna counts steps from 0: its step k - 1 is our k.
-    if (step - 1 < s.warmupSteps)
+    if (step - 1 < s.medianWarmupSteps())
         return out;
     const auto done = o.doneJobs();
     if (!done) {
         out.failed = true;
         return out;
     }
-    if (*done == 0 || *done < s.startupJobs)
+    if (*done == 0 || *done < s.medianStartupJobs())
         return out;
     double best = NaN;
     for (double v : curve) {
-        if (!std::isnan(v) && (std::isnan(best) || better(v, best, s.maximize())))
+        if (!std::isnan(v) && (std::isnan(best) || better(v, best, maximizes(s))))
             best = v;
     }
-    PruneReason r;
-    r.rule = QStringLiteral("median");
-    r.step = step;
+    PruneVerdict r;
+    r.reason.rule = PrunerSpec::Kind::Median;
+    r.reason.step = step;
     r.rungStep = step;
-    r.value = best;
     r.compared = *done;
     if (std::isnan(best)) { // a curve of NaN only: Optuna prunes it
-        r.threshold = NaN;
         out.pruned = r;
         return out;
     }
+    r.reason.value = best;
     const auto m = o.doneMedianAt(step);
     if (!m) {
         out.failed = true;
         return out;
     }
-    if (std::isnan(*m) || !better(*m, best, s.maximize()))
+    if (std::isnan(*m) || !better(*m, best, maximizes(s)))
         return out;
-    r.threshold = *m;
+    r.reason.threshold = *m;
     out.pruned = r;
     return out;
 }
 
-PruneOutcome asha(const PrunerSettings &s, const QList<double> &curve, qint64 previousLength,
+PruneOutcome asha(const PrunerSpec &s, const QList<double> &curve, qint64 previousLength,
                   PruneObservations &o)
 {
     PruneOutcome out;
-    const bool max = s.maximize();
+    const bool max = maximizes(s);
     for (qint64 rung : rungSteps(s, curve.size())) {
         if (rung <= previousLength)
             continue; // judged by an earlier write
         const double v = curve[rung - 1];
-        PruneReason r;
-        r.rule = QStringLiteral("asha");
-        r.step = curve.size();
+        PruneVerdict r;
+        r.reason.rule = PrunerSpec::Kind::Asha;
+        r.reason.step = curve.size();
         r.rungStep = rung;
-        r.value = v;
         if (std::isnan(v)) { // Optuna prunes before recording a NaN
-            r.threshold = NaN;
             out.pruned = r;
             return out;
         }
+        r.reason.value = v;
         const auto standing = o.rungStanding(rung, v, max);
         if (!standing) {
             out.failed = true;
@@ -91,7 +94,7 @@ PruneOutcome asha(const PrunerSettings &s, const QList<double> &curve, qint64 pr
         // Optuna's _is_trial_promotable_to_next_rung over the others and this value:
         // the top n // eta continue, and at least the best one.
         const qint64 n = standing->others + 1;
-        const qint64 index = std::max<qint64>(n / s.reductionFactor - 1, 0);
+        const qint64 index = std::max<qint64>(n / s.ashaReductionFactor() - 1, 0);
         if (standing->better <= index)
             continue;
         const auto cut = o.rungValue(rung, index, max);
@@ -99,7 +102,7 @@ PruneOutcome asha(const PrunerSettings &s, const QList<double> &curve, qint64 pr
             out.failed = true;
             return out;
         }
-        r.threshold = *cut;
+        r.reason.threshold = *cut;
         r.compared = standing->others;
         out.pruned = r;
         return out;
@@ -109,35 +112,29 @@ PruneOutcome asha(const PrunerSettings &s, const QList<double> &curve, qint64 pr
 
 } // namespace
 
-bool operator==(const PrunerSettings &a, const PrunerSettings &b)
+QString PruneVerdict::describe() const
 {
-    return a.kind == b.kind && a.result == b.result && a.direction == b.direction &&
-           a.startupJobs == b.startupJobs && a.warmupSteps == b.warmupSteps && a.minSteps == b.minSteps &&
-           a.reductionFactor == b.reductionFactor;
-}
-
-QString PruneReason::describe() const
-{
-    if (rule == QLatin1String("asha")) {
-        if (std::isnan(value))
+    const qint64 step = reason.step;
+    if (reason.rule == PrunerSpec::Kind::Asha) {
+        if (!reason.value)
             return QStringLiteral("pruned by ASHA at step %1: its value at the rung of step %2 is NaN")
                 .arg(step)
                 .arg(rungStep);
         return QStringLiteral("pruned by ASHA at step %1: its value %2 at the rung of step %3 is not among "
                               "the best of %4 values there (cut: %5)")
             .arg(step)
-            .arg(number(value))
+            .arg(number(*reason.value))
             .arg(rungStep)
             .arg(compared + 1)
-            .arg(number(threshold));
+            .arg(number(reason.threshold.value_or(NaN)));
     }
-    if (std::isnan(value))
+    if (!reason.value)
         return QStringLiteral("pruned by the median rule at step %1: its curve holds only NaN").arg(step);
     return QStringLiteral("pruned by the median rule at step %1: its best value %2 is worse than %3, the "
                           "median of the DONE jobs at that step")
         .arg(step)
-        .arg(number(value))
-        .arg(number(threshold));
+        .arg(number(*reason.value))
+        .arg(number(reason.threshold.value_or(NaN)));
 }
 
 std::optional<QList<double>> curveOf(const QCborMap &results, const QString &name)
@@ -159,14 +156,15 @@ std::optional<QList<double>> curveOf(const QCborMap &results, const QString &nam
     return curve;
 }
 
-QList<qint64> rungSteps(const PrunerSettings &settings, qint64 length)
+QList<qint64> rungSteps(const PrunerSpec &settings, qint64 length)
 {
     QList<qint64> steps;
-    if (settings.minSteps < 1 || settings.reductionFactor < 2)
+    const qint64 eta = settings.ashaReductionFactor();
+    if (settings.ashaMinSteps() < 1 || eta < 2)
         return steps;
-    for (qint64 s = settings.minSteps; s <= length; s *= settings.reductionFactor) {
+    for (qint64 s = settings.ashaMinSteps(); s <= length; s *= eta) {
         steps.append(s);
-        if (s > length / settings.reductionFactor)
+        if (s > length / eta)
             break; // the next one is past the curve (and would not overflow)
     }
     return steps;
@@ -184,14 +182,13 @@ double medianOf(QList<double> values)
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-PruneOutcome evaluatePrune(const PrunerSettings &settings, const QList<double> &curve, qint64 previousLength,
+PruneOutcome evaluatePrune(const PrunerSpec &settings, const QList<double> &curve, qint64 previousLength,
                            PruneObservations &observations)
 {
     if (curve.size() <= previousLength)
         return {};
-    return settings.kind == PrunerSettings::Kind::Median
-               ? median(settings, curve, observations)
-               : asha(settings, curve, previousLength, observations);
+    return settings.kind == PrunerSpec::Kind::Median ? median(settings, curve, observations)
+                                                     : asha(settings, curve, previousLength, observations);
 }
 
 std::optional<double> CurveObservations::doneMedianAt(qint64 step)

@@ -14,31 +14,13 @@
 // applies the outcome in that same transaction.
 namespace schedy::server::scheduling {
 
-struct PrunerSettings
+// Why a job was stopped: the document's reason (step, rule, value, threshold)
+// and what the 412 message tells besides.
+struct PruneVerdict
 {
-    enum class Kind { Median, Asha };
-    Kind kind = Kind::Median;
-    QString result; // the list-valued result that is the curve
-    Objective direction = Objective::Minimize;
-    qint64 startupJobs = 5;     // median
-    qint64 warmupSteps = 0;     // median
-    qint64 minSteps = 1;        // asha
-    qint64 reductionFactor = 4; // asha (eta)
-
-    bool maximize() const { return direction == Objective::Maximize; }
-    friend bool operator==(const PrunerSettings &a, const PrunerSettings &b);
-    friend bool operator!=(const PrunerSettings &a, const PrunerSettings &b) { return !(a == b); }
-};
-
-// Why a job was stopped; kept with the job and shown in its document.
-struct PruneReason
-{
-    QString rule;         // "median" or "asha"
-    qint64 step = 0;      // prunedAt: the curve's length when it was stopped
-    qint64 rungStep = 0;  // asha: the rung it failed; median: the step compared (= step)
-    double value = 0;     // median: the best value so far; asha: the value at the rung
-    double threshold = 0; // the median, or the rung's cut; NaN when the value itself was NaN
-    qint64 compared = 0;  // how many other jobs' values it was compared with
+    PruneReason reason;  // step: the curve's length when it was stopped (prunedAt)
+    qint64 rungStep = 0; // asha: the rung it failed; median: the step compared (= step)
+    qint64 compared = 0; // how many other jobs' values it was compared with
 
     QString describe() const; // one line for people (412 messages, logs)
 };
@@ -80,7 +62,7 @@ public:
 struct PruneOutcome
 {
     bool failed = false; // an observation could not be read: apply nothing
-    std::optional<PruneReason> pruned;
+    std::optional<PruneVerdict> pruned;
     QList<RungRecord> records; // asha: to record for this job, whether pruned or not
 };
 
@@ -95,11 +77,11 @@ std::optional<QList<double>> curveOf(const QCborMap &results, const QString &nam
 // DONE. ASHA (Optuna's SuccessiveHalvingPruner, bootstrap 0): every rung
 // minSteps * eta^r that the curve reached in this write is judged in order,
 // with the value at that rung.
-PruneOutcome evaluatePrune(const PrunerSettings &settings, const QList<double> &curve, qint64 previousLength,
+PruneOutcome evaluatePrune(const PrunerSpec &settings, const QList<double> &curve, qint64 previousLength,
                            PruneObservations &observations);
 
 // The rung steps minSteps * eta^r up to and including `length`.
-QList<qint64> rungSteps(const PrunerSettings &settings, qint64 length);
+QList<qint64> rungSteps(const PrunerSpec &settings, qint64 length);
 
 // Median of the finite values (NaN ignored); NaN when there is none.
 double medianOf(QList<double> values);
