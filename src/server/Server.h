@@ -23,7 +23,7 @@ struct ServerOptions
     qint64 maxBodyBytes = 16 * 1024 * 1024;
     double leaseSeconds = 5.0;
     // How often this process looks for lost RUNNING jobs (experiments with a lease,
-    // PROTOCOL.md 8.3); 0 turns it off.
+    // docs/protocol.md section 8.3); 0 turns it off.
     int lostCheckMs = 1000;
     qint64 tokenLifetime = 3600;
 };

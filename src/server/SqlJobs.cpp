@@ -31,7 +31,7 @@ StoredJob SqlStore::jobFromQuery(QSqlQuery &q, const QString &experimentName) co
     s.job.parent = q.value(9).toString();
     s.job.member = q.value(10).toString();
     if (!q.value(11).isNull())
-        s.job.pruned = pruneReasonOf(q.value(11).toString());
+        s.job.pruned = pruneInfoOf(q.value(11).toString());
     if (!q.value(12).isNull())
         s.job.lostAt = q.value(12).toDouble();
     s.job.replacedBy = q.value(13).toString();

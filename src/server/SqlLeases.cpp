@@ -1,4 +1,4 @@
-// The store side of lost workers (PROTOCOL.md 8.3): the lease clock, heartbeats,
+// The store side of lost workers (docs/protocol.md section 8.3): the lease clock, heartbeats,
 // and the sweep that marks lost RUNNING jobs CRASHED and queues their
 // replacements (the decision is scheduling/Lease.h's), each lost job once
 // whatever the number of server processes on the database.
@@ -108,7 +108,8 @@ StoreResult<bool> SqlStore::heartbeat(qint64 user, const QString &experiment, co
                     ? QStringLiteral("job '%1' is no longer that version (ETag mismatch)").arg(id)
                     : stopped);
         }
-        // Only the lease moves: no new version, no modification time.
+        // Only the lease moves: no new version, no modification time. The version is
+        // compared again by the UPDATE: a loss or report committed since the read wins.
         if (before.status == JobStatus::Running) {
             QSqlQuery &u = m_sql.prepared("UPDATE jobs SET alive_at = ? WHERE seq = ? AND version = ?");
             u.addBindValue(leaseNow());
@@ -116,7 +117,13 @@ StoreResult<bool> SqlStore::heartbeat(qint64 user, const QString &experiment, co
             u.addBindValue(before.version);
             if (!m_sql.exec(u))
                 return m_sql.failure<bool>();
+            const bool applied = u.numRowsAffected() == 1;
             u.finish();
+            if (!applied) {
+                return StoreResult<bool>::fail(
+                    StoreStatus::PreconditionFailed,
+                    QStringLiteral("job '%1' changed while its heartbeat arrived; read it again").arg(id));
+            }
         }
         if (!tx.commit())
             return m_sql.failure<bool>();

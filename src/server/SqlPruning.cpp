@@ -1,4 +1,4 @@
-// The store side of early stopping (PROTOCOL.md 8.2): the observations the
+// The store side of early stopping (docs/protocol.md section 8.2): the observations the
 // pruning rules (scheduling/Pruner.h) compare a job with, read inside the
 // transaction of the PUT that lengthened its curve, and their bookkeeping in
 // prune_values, kept in step with the jobs in the same transactions.
@@ -172,10 +172,10 @@ QList<RungRecord> rungRecords(const PrunerSpec &p, const QList<double> &curve, q
 
 } // namespace
 
-std::optional<PruneReason> SqlStore::pruneReasonOf(const QString &verdict)
+std::optional<PruneInfo> SqlStore::pruneInfoOf(const QString &verdict)
 {
     const auto v = verdictOf(verdict);
-    return v ? std::optional<PruneReason>(v->reason) : std::nullopt;
+    return v ? std::optional<PruneInfo>(v->reason) : std::nullopt;
 }
 
 QString SqlStore::stoppedMessage(const QString &id, const JobBefore &before, const ExperimentRow &row) const

@@ -135,7 +135,7 @@ CREATE TRIGGER jobs_count_update AFTER UPDATE OF status ON jobs FOR EACH ROW
     // for their ETag (If-Match on PUT). Existing experiments start at 1.
     {"ALTER TABLE experiments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;",
      "ALTER TABLE experiments ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"},
-    // 4: early stopping and lost workers (PROTOCOL.md 8.2, 8.3). Experiments keep their
+    // 4: early stopping and lost workers (docs/protocol.md section 8.2, 8.3). Experiments keep their
     // pruner (codec JSON) and lease; jobs their lease clock (alive_at, while RUNNING),
     // their place in a replacement chain, and why they were pruned or lost.
     // prune_values holds what the pruning rules compare with, indexed by step and

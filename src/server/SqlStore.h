@@ -160,7 +160,7 @@ private:
     bool insertPruneValues(qint64 experimentId, qint64 seq, int kind,
                            const QList<std::pair<qint64, double>> &values);
     static void readPolicies(const QSqlQuery &q, int first, ExperimentRow *row);
-    static std::optional<PruneReason> pruneReasonOf(const QString &verdict);
+    static std::optional<PruneInfo> pruneInfoOf(const QString &verdict);
     // The message of a 412 on a job stopped by the server: why, and what replaced it.
     QString stoppedMessage(const QString &id, const JobBefore &before, const ExperimentRow &row) const;
 

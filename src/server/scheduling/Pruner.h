@@ -18,7 +18,7 @@ namespace schedy::server::scheduling {
 // and what the 412 message tells besides.
 struct PruneVerdict
 {
-    PruneReason reason;  // step: the curve's length when it was stopped (prunedAt)
+    PruneInfo reason;    // step: the curve's length when it was stopped (prunedAt)
     qint64 rungStep = 0; // asha: the rung it failed; median: the step compared (= step)
     qint64 compared = 0; // how many other jobs' values it was compared with
 
