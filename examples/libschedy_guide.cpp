@@ -262,6 +262,26 @@ bool addJobs(const schedy::ClientConfig &config, const QString &experiment, int 
 }
 // guide: end
 
+// guide: pruned
+// Stands in for one epoch of training.
+double trainOneEpoch(const QCborMap &hyperparameters)
+{
+    return hyperparameters.value(QStringLiteral("lr")).toDouble(0.1);
+}
+
+// Epochs until the server stops the job: pruned (its curve is worse than the
+// others'), or lost (its lease expired). Either way it is no longer ours.
+bool trainUntilStopped(schedy::Worker &worker)
+{
+    const bool ran = worker.runNext([](schedy::WorkerJob &job) {
+        for (int epoch = 1; epoch <= 100 && !job.stopped(); ++epoch) {
+            job.setResult(QStringLiteral("loss"), trainOneEpoch(job.hyperparameters()));
+            job.report(); // false once the server pruned the job: stopped() says so
+        }
+    });
+    return ran && worker.lastOutcome() == schedy::JobOutcome::Pruned;
+}
+
 // guide: worker
 // A training program, as examples/minimize_worker.cpp is: runNext() asks for
 // a job, claims it, runs the body and marks the job DONE, or CRASHED when the
@@ -283,8 +303,11 @@ int train(const schedy::ClientConfig &config, const QString &experiment)
                         throw std::runtime_error("the loss diverged");
                     curve.append(loss);
                     job.setResult(QStringLiteral("loss"), curve);
-                    if (!job.report()) // sent now; the job stays RUNNING
+                    if (!job.report()) { // sent now; the job stays RUNNING
+                        if (job.stopped())
+                            return; // the server pruned it, or it was lost: leave it
                         throw std::runtime_error("could not report the loss");
+                    }
                 }
                 job.setResult(QStringLiteral("final_loss"), curve.last());
             });
@@ -383,6 +406,9 @@ int main(int argc, char **argv)
 
     const int trained = train(*config, experiment);
     qInfo("trained %d job(s)", trained);
+    schedy::Worker pruned(*config, experiment);
+    if (trainUntilStopped(pruned)) // nothing left by now; a pruned search would stop some
+        qInfo("a job was pruned");
 
     schedy::JobFetcher fetcher(&client, experiment, finishedByLoss());
     qint64 listed = 0;

@@ -84,8 +84,11 @@ void train(WorkerJob &job)
         // One intermediate result per epoch; the job stays RUNNING.
         job.setResult(QStringLiteral("loss"), curve);
         job.setResult(QStringLiteral("epoch"), epoch);
-        if (!job.report())
+        if (!job.report()) {
+            if (job.stopped())
+                return; // pruned by the server, or lost: the job is no longer ours
             throw std::runtime_error("could not report the epoch's loss");
+        }
     }
     job.setResult(QStringLiteral("final_loss"), loss());
     job.setResult(QStringLiteral("x_final"), x);

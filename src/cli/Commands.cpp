@@ -5,6 +5,7 @@
 #include "Codec.h"
 #include "Common.h"
 #include "Json.h"
+#include "PolicyOptions.h"
 #include "Runner.h"
 #include "SaveFile.h"
 #include "Signals.h"
@@ -41,7 +42,9 @@ Manage Schedy experiments and jobs, and run any training program as a worker.
 Commands:
   add EXP [-s STATUS] manual          add an experiment with a manual queue
   add EXP [-s STATUS] random NAME DIST PARAMS [NAME DIST PARAMS ...]
-                                      add a random search
+                                      add a random search (--sampler tpe|grid|sobol,
+                                      --pruner median|asha, --lease SECONDS: see
+                                      'schedy add --help')
   add EXP [-s STATUS] pbt --objective min|max --quality RESULT [options]
                       [NAME DIST PARAMS ...]
                                       add a Population Based Training experiment
@@ -58,7 +61,7 @@ Commands:
   watch [EXP] [-n SECONDS] [--iterations N] [-s FIELD]... [-d] [-f FIELD]...
                                       a table that updates itself
   run [--once] [--allow-empty-results] [--ignore-errors] [--wait SECONDS]
-      [--max-jobs N] [-q] EXP CMD [ARG...]
+      [--max-jobs N] [--grace SECONDS] [-q] EXP CMD [ARG...]
                                       run CMD for each job of EXP (%e %j %h %r %%)
   help [COMMAND]                      help on one command
 
@@ -88,11 +91,11 @@ See docs/cli.md for the details.
 QHash<QString, QString> commandUsages()
 {
     return {
-        {QStringLiteral("add"), QStringLiteral(R"(Usage: schedy add EXP [-s RUNNING|DONE] manual
-       schedy add EXP [-s RUNNING|DONE] random NAME DIST PARAMS [NAME DIST PARAMS ...]
+        {QStringLiteral("add"), QStringLiteral(R"(Usage: schedy add EXP [-s RUNNING|DONE] manual [OPTIONS]
+       schedy add EXP [-s RUNNING|DONE] random NAME DIST PARAMS [NAME DIST PARAMS ...] [OPTIONS]
        schedy add EXP [-s RUNNING|DONE] pbt --objective min|max --quality RESULT
                   [--population N] [--max-generations N] [--truncate P]
-                  [--explore NAME[=MIN,MAX]]... [NAME DIST PARAMS ...]
+                  [--explore NAME[=MIN,MAX]]... [NAME DIST PARAMS ...] [OPTIONS]
 
 Adds an experiment. DIST is one of loguniform, uniform, choice, normal, const
 and PARAMS its JSON arguments, e.g.
@@ -101,7 +104,12 @@ and PARAMS its JSON arguments, e.g.
 For pbt, the NAME DIST PARAMS triples draw the initial population; --explore
 multiplies a hyperparameter by a factor in [MIN, MAX) (default 0.8,1.2) when a
 member copies a better one; --truncate is the fraction replaced (default 0.2).
-)")},
+Examples of the options below:
+  schedy add S random lr loguniform '{"low": 1e-5, "high": 0.1}' \
+      --sampler tpe --result loss --direction minimize --lease 600
+  schedy add G random lr loguniform '{"low": 1e-5, "high": 0.1}' --grid-steps lr=5
+
+)") + policyUsage()},
         {QStringLiteral("rm"), QStringLiteral(R"(Usage: schedy rm EXP [JOB] [-f|--force]
 
 Removes an experiment and all its jobs, or one job. Asks first unless -f.
@@ -153,7 +161,8 @@ the terminal is not interactive.
 )")},
         {QStringLiteral("run"),
          QStringLiteral(R"(Usage: schedy run [--once] [--allow-empty-results] [--ignore-errors]
-                  [--wait SECONDS] [--max-jobs N] [-q|--quiet] EXP CMD [ARG...]
+                  [--wait SECONDS] [--max-jobs N] [--grace SECONDS] [-q|--quiet]
+                  EXP CMD [ARG...]
 
 Takes jobs of EXP one after the other and runs CMD for each. In CMD and its
 arguments %e is the experiment, %j the job id, %h the hyperparameters as a
@@ -163,13 +172,19 @@ a line "--- END RESULTS ---" each line is a JSON object or NAME: JSON. Blocks
 printed while the command runs are reported at once; later values replace
 earlier ones. The job ends DONE, or CRASHED when the command fails, prints no
 results (unless --allow-empty-results) or is interrupted (SIGINT/SIGTERM are
-passed to it).
+passed to it). While the experiment has a lease, the job's lease is renewed
+every third of it. When the server prunes the job or declares it lost, its
+command gets SIGTERM, then SIGKILL after the grace period; the job is left as
+the server made it and the next job is taken (exit status 10 when the run
+ends right after such a job).
 
   --once                 one job at most
   --wait SECONDS         when there is no job, ask again every SECONDS until
                          the experiment is DONE (default: stop)
   --max-jobs N           stop after N jobs
   --ignore-errors        go on with the next job after a failed one (exit 0)
+  --grace SECONDS        between SIGTERM and SIGKILL when the server stops a
+                         job (default 10)
   --allow-empty-results  a job without results is DONE
   -q, --quiet            no progress messages on stderr
 )")},
@@ -394,13 +409,18 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
                                              {QStringLiteral("RUNNING"), QStringLiteral("DONE")}));
     const QString scheduler = parser.rest().first();
     const QStringList tail = parser.rest().mid(1);
+    // Every scheduler's parser knows section 8's options: the codec says which fit.
+    const auto withPolicies = [](QList<OptionSpec> specs) {
+        return withGlobals(specs << policyOptions());
+    };
+    std::optional<ArgParser> parsed;
     if (scheduler == QLatin1String("manual")) {
-        ArgParser p(withGlobals({}));
+        ArgParser &p = parsed.emplace(withPolicies({}));
         if (int rc = parseCommand(cmd, tail, &p, &global, {{}, 0}); rc >= 0)
             return rc;
         e.scheduler.kind = Scheduler::Kind::Manual;
     } else if (scheduler == QLatin1String("random")) {
-        ArgParser p(withGlobals({}));
+        ArgParser &p = parsed.emplace(withPolicies({}));
         if (int rc = parseCommand(cmd, tail, &p, &global, {QStringLiteral("hyperparameters")}); rc >= 0)
             return rc;
         e.scheduler.kind = Scheduler::Kind::RandomSearch;
@@ -408,10 +428,10 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
             !problem.isEmpty())
             return usageError(cmd, problem);
     } else if (scheduler == QLatin1String("pbt")) {
-        ArgParser p(
-            withGlobals({opt("", "--objective", Kind::Value), opt("", "--quality", Kind::Value),
-                         opt("", "--population", Kind::Value), opt("", "--max-generations", Kind::Value),
-                         opt("", "--truncate", Kind::Value), opt("", "--explore", Kind::Append)}));
+        ArgParser &p = parsed.emplace(
+            withPolicies({opt("", "--objective", Kind::Value), opt("", "--quality", Kind::Value),
+                          opt("", "--population", Kind::Value), opt("", "--max-generations", Kind::Value),
+                          opt("", "--truncate", Kind::Value), opt("", "--explore", Kind::Append)}));
         if (int rc = parseCommand(cmd, tail, &p, &global); rc >= 0)
             return rc;
         const QString objective = p.value(QStringLiteral("--objective"));
@@ -481,6 +501,8 @@ int cmdAdd(const QStringList &args, GlobalOptions global)
             cmd, invalidChoice(QStringLiteral("scheduler"), scheduler,
                                {QStringLiteral("manual"), QStringLiteral("random"), QStringLiteral("pbt")}));
     }
+    if (QString problem = applyPolicyOptions(*parsed, &e); !problem.isEmpty())
+        return usageError(cmd, problem);
     Session s(global);
     if (int rc = s.open(); rc >= 0)
         return rc;
@@ -1020,9 +1042,10 @@ int cmdExport(const QStringList &args, GlobalOptions global)
 int cmdRun(const QStringList &args, GlobalOptions global)
 {
     const QString cmd = QStringLiteral("run");
-    ArgParser parser(withGlobals({opt("", "--once"), opt("", "--allow-empty-results"),
-                                  opt("", "--ignore-errors"), opt("", "--wait", Kind::Value),
-                                  opt("", "--max-jobs", Kind::Value), opt("-q", "--quiet")}));
+    ArgParser parser(
+        withGlobals({opt("", "--once"), opt("", "--allow-empty-results"), opt("", "--ignore-errors"),
+                     opt("", "--wait", Kind::Value), opt("", "--max-jobs", Kind::Value),
+                     opt("", "--grace", Kind::Value), opt("-q", "--quiet")}));
     parser.setRawTailAfter(1);
     if (int rc = parseCommand(cmd, args, &parser, &global, {QStringLiteral("experiment, command")}); rc >= 0)
         return rc;
@@ -1046,6 +1069,10 @@ int cmdRun(const QStringList &args, GlobalOptions global)
     if (!maxJobs)
         return usageError(cmd, QStringLiteral("--max-jobs needs a number >= 1"));
     options.maxJobs = *maxJobs;
+    const auto grace = numberOption(parser, QStringLiteral("--grace"), options.grace, nonNegative);
+    if (!grace)
+        return usageError(cmd, QStringLiteral("--grace needs a number of seconds >= 0"));
+    options.grace = *grace;
     if (QString problem = checkFormatters(options.command); !problem.isEmpty())
         return usageError(cmd, problem);
     Session s(global);

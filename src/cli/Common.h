@@ -19,6 +19,7 @@ enum ExitCode {
     ExitConflict = 7,    // already exists, or changed by someone else meanwhile
     ExitRefused = 8,     // the server refused the request as invalid (other 4xx)
     ExitJobFailed = 9,   // run: a job's command failed
+    ExitJobStopped = 10, // run: the server stopped the job (pruned, or lost), and the run ended with it
 };
 
 int exitCodeFor(const ClientError &error);

@@ -2,6 +2,7 @@
 
 #include "Common.h"
 #include "Json.h"
+#include "PolicyText.h"
 
 #include <QProcessEnvironment>
 #include <QTimer>
@@ -167,6 +168,11 @@ int Runner::exec()
         case Outcome::Done:
         case Outcome::Abandoned:
             break;
+        case Outcome::Stopped:
+            // A pruned search prunes: the worker goes on, and says so only when it ends here.
+            if (m_options.once || (m_options.maxJobs > 0 && jobs >= m_options.maxJobs))
+                return ExitJobStopped;
+            break;
         }
         if (m_signal)
             return 128 + m_signal;
@@ -177,7 +183,8 @@ int Runner::exec()
 
 void Runner::reportSoon()
 {
-    if (m_reportBusy) {
+    // One write of the job at a time: a heartbeat in flight carries the ETag a report would replace.
+    if (m_reportBusy || m_heartbeatBusy) {
         m_reportPending = true;
         return;
     }
@@ -193,6 +200,8 @@ void Runner::reportSoon()
     connect(call, &CallBase::finished, this, [this, call] {
         if (call->ok()) {
             m_job.etag = call->value().etag;
+            if (call->value().status == JobStatus::Pruned) // by the server, in this very write
+                abandon(&call->value(), {});
             reportFinished();
             return;
         }
@@ -202,29 +211,85 @@ void Runner::reportSoon()
             reportFinished();
             return;
         }
-        // Someone else changed the job: look at it.
-        auto *get = m_client->job(m_job.experiment, m_job.id);
-        connect(get, &CallBase::finished, this, [this, get] {
-            if (get->ok() && get->value().status == JobStatus::Running) {
-                m_job.etag = get->value().etag;
-                m_reportPending = true;
-            } else {
-                m_abandoned = true;
-                m_abandonReason = get->ok()
-                                      ? QStringLiteral("it is now %1").arg(toString(get->value().status))
-                                      : describe(get->error());
-                note(QStringLiteral("job %1 was changed elsewhere (%2): stopping its command")
-                         .arg(m_job.id, m_abandonReason));
-                stopCommand(SIGTERM);
-            }
-            reportFinished();
-        });
+        inspectJob(); // someone else changed the job: look at it
     });
+}
+
+void Runner::heartbeat()
+{
+    if (m_heartbeatBusy || m_reportBusy || m_abandoned)
+        return; // a report keeps the job alive as well
+    m_heartbeatBusy = true;
+    const QByteArray sent = m_job.etag;
+    auto *call = m_client->heartbeat(m_job.experiment, m_job.id, sent);
+    connect(call, &CallBase::finished, this, [this, call, sent] {
+        m_heartbeatBusy = false;
+        const ClientError &e = call->error();
+        if (e.httpStatus == 412 || e.httpStatus == 404) {
+            if (sent == m_job.etag)
+                inspectJob(); // pruned, lost, edited or deleted: look at it
+            else
+                reportFinished();
+            return;
+        }
+        if (e.isError())
+            note(QStringLiteral("job %1: heartbeat not sent: %2").arg(m_job.id, describe(e)));
+        reportFinished(); // sends a report that waited for it
+    });
+}
+
+// The job's ETag did not match: find out what became of it. Still RUNNING (say, a
+// person edited its results): go on with the new ETag. Otherwise stop the command.
+void Runner::inspectJob()
+{
+    m_reportBusy = true;
+    auto *get = m_client->job(m_job.experiment, m_job.id);
+    connect(get, &CallBase::finished, this, [this, get] {
+        if (get->ok() && get->value().status == JobStatus::Running) {
+            m_job.etag = get->value().etag;
+            m_reportPending = true;
+        } else {
+            abandon(get->ok() ? &get->value() : nullptr, get->ok() ? QString() : describe(get->error()));
+        }
+        reportFinished();
+    });
+}
+
+// Stops the command of a job that is no longer ours; `current` is the job as it is now.
+void Runner::abandon(const Job *current, const QString &reason)
+{
+    if (m_abandoned)
+        return;
+    m_abandoned = true;
+    if (m_heartbeat)
+        m_heartbeat->stop();
+    const QString stopping =
+        QStringLiteral(": stopping its command (SIGTERM, SIGKILL after %1 s)").arg(m_options.grace);
+    if (current && current->status == JobStatus::Pruned) {
+        m_stoppedByServer = true;
+        m_abandonReason = QStringLiteral("PRUNED");
+        note(QStringLiteral("job %1 was pruned by the server%2%3")
+                 .arg(m_job.id, current->pruned ? QLatin1Char(' ') + describe(*current->pruned) : QString(),
+                      stopping));
+    } else if (current && current->status == JobStatus::Crashed && current->lostAt) {
+        m_stoppedByServer = true;
+        m_abandonReason = QStringLiteral("lost");
+        note(QStringLiteral("job %1 was declared lost by the server (%2)%3")
+                 .arg(m_job.id, describeLoss(*current), stopping));
+    } else {
+        m_abandonReason = current ? QStringLiteral("it is now %1").arg(toString(current->status)) : reason;
+        note(QStringLiteral("job %1 was changed elsewhere (%2)%3").arg(m_job.id, m_abandonReason, stopping));
+    }
+    stopCommand(SIGTERM);
+    if (m_grace && m_process && m_process->state() != QProcess::NotRunning)
+        m_grace->start(int(m_options.grace * 1000));
 }
 
 void Runner::reportFinished()
 {
     m_reportBusy = false;
+    if (m_heartbeatBusy)
+        return; // its end asks for the pending report
     if (m_reportPending && !m_abandoned && m_process && m_process->state() != QProcess::NotRunning) {
         reportSoon();
         return;
@@ -237,6 +302,7 @@ Runner::Outcome Runner::runJob(Job job, int *exitCode)
 {
     m_job = job;
     m_abandoned = false;
+    m_stoppedByServer = false;
     m_abandonReason.clear();
     m_reportPending = false;
     m_signalsToCommand = 0;
@@ -271,6 +337,18 @@ Runner::Outcome Runner::runJob(Job job, int *exitCode)
 #endif
     });
 
+    // The lease as it is now: read per job, so that one set meanwhile is honoured.
+    std::optional<LeaseSpec> lease;
+    if (auto experiment = m_blocking.experiment(exp))
+        lease = experiment->lease;
+    QTimer heartbeatTimer;
+    connect(&heartbeatTimer, &QTimer::timeout, this, &Runner::heartbeat);
+    m_heartbeat = &heartbeatTimer;
+    QTimer graceTimer;
+    graceTimer.setSingleShot(true);
+    connect(&graceTimer, &QTimer::timeout, this, [this] { stopCommand(SIGKILL); });
+    m_grace = &graceTimer;
+
     ResultsScanner scanner;
     scanner.setInitialResults(job.results);
     scanner.onBlock = [this] {
@@ -302,6 +380,8 @@ Runner::Outcome Runner::runJob(Job job, int *exitCode)
     process.start();
     if (process.processId() > 0)
         ::setpgid(pid_t(process.processId()), pid_t(process.processId()));
+    if (lease)
+        heartbeatTimer.start(int(lease->heartbeatIntervalMs()));
     m_loop = &loop;
     if (m_signal)
         stopCommand(m_signal);
@@ -317,16 +397,24 @@ Runner::Outcome Runner::runJob(Job job, int *exitCode)
     scanner.feed(last);
     scanner.finish();
     m_process = nullptr;
+    heartbeatTimer.stop();
+    graceTimer.stop();
 
     // Let the last intermediate report finish: the final one needs its ETag.
-    while (m_reportBusy) {
+    while (m_reportBusy || m_heartbeatBusy) {
         QEventLoop idle;
         m_loop = &idle;
         idle.exec();
     }
     m_loop = nullptr;
     m_scanner = nullptr;
+    m_heartbeat = nullptr;
+    m_grace = nullptr;
 
+    if (m_stoppedByServer) {
+        *exitCode = ExitJobStopped;
+        return Outcome::Stopped;
+    }
     if (m_abandoned) {
         note(QStringLiteral("job %1 left as it is (%2)").arg(job.id, m_abandonReason));
         return Outcome::Abandoned;

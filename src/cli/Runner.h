@@ -7,6 +7,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QProcess>
+#include <QTimer>
 
 #include <optional>
 
@@ -23,11 +24,16 @@ struct RunOptions
     std::optional<double> wait; // seconds between asks when there is no job
     int maxJobs = 0;            // 0: no limit
     bool quiet = false;
+    double grace = 10; // seconds between SIGTERM and SIGKILL when the job is stopped for us
 };
 
 // `schedy run`: asks for a job, claims it, runs the command with the job's
 // hyperparameters, passes its output through while reading results blocks
 // (reported at once while the job runs), and marks the job DONE or CRASHED.
+// While the experiment has a lease it heartbeats every third of it; when the
+// server prunes the job or declares it lost (docs/protocol.md 8.2, 8.3), the
+// command is stopped (SIGTERM, SIGKILL after the grace period) and the job is
+// left as the server made it.
 class Runner : public QObject
 {
     Q_OBJECT
@@ -39,12 +45,15 @@ public:
     void interrupt(int signal);
 
 private:
-    enum class Outcome { Done, Failed, Interrupted, Abandoned, Error };
+    enum class Outcome { Done, Failed, Interrupted, Abandoned, Stopped, Error };
     std::optional<Job> claim(int *exitCode);
     Outcome runJob(Job job, int *exitCode);
     bool pause(double seconds);
     void reportSoon();
     void reportFinished();
+    void heartbeat();
+    void inspectJob();
+    void abandon(const Job *current, const QString &reason);
     void stopCommand(int signal);
     void note(const QString &message) const;
     int fail(const ClientError &error, const QString &context) const;
@@ -63,7 +72,11 @@ private:
     bool m_reportBusy = false;
     bool m_reportPending = false;
     bool m_abandoned = false;
+    bool m_stoppedByServer = false; // pruned or lost: exit status ExitJobStopped
     QString m_abandonReason;
+    bool m_heartbeatBusy = false;
+    QTimer *m_heartbeat = nullptr; // while a job with a lease runs
+    QTimer *m_grace = nullptr;     // SIGKILL when the command outlives the grace period
 };
 
 } // namespace schedy::cli

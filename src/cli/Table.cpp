@@ -1,6 +1,7 @@
 #include "Table.h"
 
 #include "Codec.h"
+#include "PolicyText.h"
 #include "PyFormat.h"
 
 #include <QCborArray>
@@ -430,6 +431,13 @@ TableData experimentTable(const QList<Experiment> &experiments)
                                     py::jsonDumps(args) + QLatin1Char(')'))});
             }
         }
+        // Section 8, when set: in words, as the dashboard's header says them.
+        if (e.sampler)
+            row.append({{s, QStringLiteral("sampler")}, describe(*e.sampler, e.scheduler)});
+        if (e.pruner)
+            row.append({{s, QStringLiteral("pruner")}, describe(*e.pruner)});
+        if (e.lease)
+            row.append({{s, QStringLiteral("lease")}, describe(*e.lease)});
         data.addRow(row);
     }
     return data;
@@ -446,6 +454,15 @@ TableData jobTable(const QList<Job> &jobs)
             row.append({{QStringLiteral("hyperparameter"), it.key().toString()}, it.value()});
         for (auto it = j.results.begin(); it != j.results.end(); ++it)
             row.append({{QStringLiteral("result"), it.key().toString()}, it.value()});
+        // What the server's sampler, pruner and lease did to it (section 8 extensions).
+        if (j.gridIndex)
+            row.append({{s, QStringLiteral("grid point")}, *j.gridIndex});
+        if (j.pruned)
+            row.append({{s, QStringLiteral("pruned")}, describe(*j.pruned)});
+        if (j.lostAt)
+            row.append({{s, QStringLiteral("lost")}, describeLoss(j)});
+        if (!j.replaces.isEmpty())
+            row.append({{s, QStringLiteral("replaces")}, j.replaces});
         data.addRow(row);
     }
     return data;

@@ -108,6 +108,11 @@ bool BlockingClient::deleteJob(const QString &experiment, const QString &id, boo
     return wait(m_client->deleteJob(experiment, id, mustExist)).has_value();
 }
 
+bool BlockingClient::heartbeat(const QString &experiment, const QString &id, const QByteArray &etag)
+{
+    return wait(m_client->heartbeat(experiment, id, etag)).has_value();
+}
+
 bool BlockingClient::login()
 {
     return wait(m_client->login()).value_or(false);

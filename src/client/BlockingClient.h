@@ -36,6 +36,7 @@ public:
     std::optional<Job> putJob(const QString &experiment, const QString &id, const JobWrite &job,
                               WriteCondition condition, const QByteArray &etag = {});
     bool deleteJob(const QString &experiment, const QString &id, bool mustExist = true);
+    bool heartbeat(const QString &experiment, const QString &id, const QByteArray &etag);
     bool login();
     std::optional<ClientConfig> resetToken();
 

@@ -52,6 +52,14 @@ ClientError statusError(int status, const QByteArray &body, bool createOnly = fa
     return e;
 }
 
+// A failed job write or heartbeat: the error, with what became of the job when the server says.
+ClientError jobStatusError(int status, const QByteArray &body, QNetworkReply *reply, bool createOnly = false)
+{
+    ClientError e = statusError(status, body, createOnly);
+    e.jobStatus = QString::fromLatin1(reply->rawHeader("Schedy-Job-Status"));
+    return e;
+}
+
 ClientError unhandled(int status, const QString &message)
 {
     ClientError e;
@@ -536,7 +544,8 @@ Call<Experiment> *Client::updateExperiment(const Experiment &experiment, WriteCo
 {
     auto *call = makeCall<Experiment>(
         "PUT", QStringLiteral("experiments/%1/").arg(encodeSegment(experiment.name)),
-        json::write(codec::encode(experiment)),
+        json::write(condition == WriteCondition::CreateOnly ? codec::encode(experiment)
+                                                            : codec::encodeReplacement(experiment)),
         [name = experiment.name, condition](int status, const QByteArray &body, QNetworkReply *reply,
                                             Experiment &out) {
             if (status == 412)
@@ -629,8 +638,11 @@ Call<Job> *Client::putJob(const QString &experiment, const QString &id, const Jo
         json::write(codec::encode(job)),
         [condition](int status, const QByteArray &body, QNetworkReply *reply, Job &out) {
             if (status == 412)
-                return statusError(status, body, condition == WriteCondition::CreateOnly);
-            return decodeJob(status, body, reply, out);
+                return jobStatusError(status, body, reply, condition == WriteCondition::CreateOnly);
+            ClientError e = decodeJob(status, body, reply, out);
+            if (!e.isError() && reply->rawHeader("Schedy-Job-Status") == "PRUNED")
+                out.status = JobStatus::Pruned;
+            return e;
         });
     // An empty If-Match would be no condition at all; like the original client,
     // a job without an ETag is written "only if it does not exist", which fails.
@@ -653,6 +665,23 @@ Call<bool> *Client::deleteJob(const QString &experiment, const QString &id, bool
         });
     if (mustExist)
         call->m_headers.append(qMakePair(QByteArray("If-Match"), QByteArray("*")));
+    return call;
+}
+
+Call<bool> *Client::heartbeat(const QString &experiment, const QString &id, const QByteArray &etag)
+{
+    auto *call = makeCall<bool>(
+        "POST",
+        QStringLiteral("experiments/%1/jobs/%2/heartbeat/").arg(encodeSegment(experiment), encodeSegment(id)),
+        QByteArray(""), [](int status, const QByteArray &body, QNetworkReply *reply, bool &ok) {
+            if (!isSuccess(status))
+                return jobStatusError(status, body, reply);
+            ok = true;
+            return ClientError{};
+        });
+    // As for putJob(): without an ETag nothing can match.
+    call->m_headers.append(
+        qMakePair(QByteArray("If-Match"), etag.isEmpty() ? QByteArrayLiteral("\"\"") : etag));
     return call;
 }
 

@@ -158,7 +158,8 @@ public:
     Call<Experiment> *experiment(const QString &name);
     // PUT with If-None-Match: *; fails with ResourceExists when the name is taken.
     Call<Experiment> *createExperiment(const Experiment &experiment);
-    // PUT: replaces status and scheduler, keeps the jobs (creates a missing one unless IfMatch).
+    // PUT: replaces status, scheduler, sampler, pruner and lease (unset ones are sent as null,
+    // which removes them), keeps the jobs (creates a missing one unless IfMatch).
     // IfMatch sends experiment.etag (an extension of our server): saved only over that version,
     // else UnsafeUpdate (412), also when it was deleted or no ETag is known. CreateOnly is
     // createExperiment(). The result carries the new ETag.
@@ -174,10 +175,16 @@ public:
     // Fails with NoJob when the server has nothing to hand out.
     Call<Job> *nextJob(const QString &experiment);
     // IfMatch needs `etag` (without one, like the original client, it sends If-None-Match: * and an
-    // existing job fails with UnsafeUpdate); CreateOnly is If-None-Match: *.
+    // existing job fails with UnsafeUpdate); CreateOnly is If-None-Match: *. When the server's
+    // pruner stopped the job in this write (Schedy-Job-Status: PRUNED), the result's status is
+    // Pruned; a 412 because it was pruned or lost earlier: error().jobPruned() / jobLost().
     Call<Job> *putJob(const QString &experiment, const QString &id, const JobWrite &job,
                       WriteCondition condition, const QByteArray &etag = {});
     Call<bool> *deleteJob(const QString &experiment, const QString &id, bool mustExist = true);
+    // Keeps a RUNNING job's lease alive (docs/protocol.md 8.3): POST .../jobs/ID/heartbeat/ with
+    // If-Match: etag. The ETag does not change. UnsafeUpdate (412) when the job is no longer that
+    // version: error().jobPruned() / jobLost() tell why; ClientRequest (404) when it is gone.
+    Call<bool> *heartbeat(const QString &experiment, const QString &id, const QByteArray &etag);
     // Every job of a listing, all pages from query.start (filters and sort apply; limit is the
     // page size, 1000 when 0). Pipelined: the next page is asked for as soon as a page has
     // arrived, while that page is being decoded. `total` comes from the first page.

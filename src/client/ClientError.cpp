@@ -33,6 +33,24 @@ QString ClientError::kindName(Kind kind)
     return {};
 }
 
+bool ClientError::jobPruned() const
+{
+    if (httpStatus != 412)
+        return false;
+    if (!jobStatus.isEmpty())
+        return jobStatus == QLatin1String("PRUNED");
+    return message.contains(QLatin1String("pruned"), Qt::CaseInsensitive);
+}
+
+bool ClientError::jobLost() const
+{
+    if (httpStatus != 412 || jobPruned())
+        return false;
+    if (!jobStatus.isEmpty())
+        return jobStatus == QLatin1String("CRASHED");
+    return message.contains(QLatin1String("lost"), Qt::CaseInsensitive);
+}
+
 QString ClientError::toString() const
 {
     QString s = kindName(kind);

@@ -26,6 +26,15 @@ struct ClientError
     Kind kind = Kind::None;
     int httpStatus = 0;
     QString message; // the server's message, or ours
+    // What became of a job, from the Schedy-Job-Status header of a job write's or a
+    // heartbeat's answer (extension, docs/protocol.md 8.2/8.3): e.g. "PRUNED", "CRASHED".
+    QString jobStatus;
+
+    // A 412 because the server stopped the job: its pruner did (jobPruned), or its lease
+    // expired and it was declared lost (jobLost). Servers without the header are
+    // recognised by their message.
+    bool jobPruned() const;
+    bool jobLost() const;
 
     bool isError() const { return kind != Kind::None; }
     QString toString() const;

@@ -1,4 +1,4 @@
-// The codec of PROTOCOL.md section 8: the experiment keys sampler, pruner and
+// The codec of docs/protocol.md section 8: the experiment keys sampler, pruner and
 // lease, and the job document's extensions that report what they did.
 #include "Codec.h"
 

@@ -972,6 +972,42 @@ private slots:
                               QStringLiteral("scheduler.RandomSearch.x: removed (was {\"const\":1})"),
                               QStringLiteral("scheduler.RandomSearch.y: added {\"const\":2}")}));
     }
+
+    // No form edits the sampler, pruner and lease yet: a save must send them as they were
+    // (an unset key would remove them), less what the chosen scheduler cannot have.
+    void dialogKeepsTheSearchPolicy()
+    {
+        ExperimentDialog dialog(nullptr, ExperimentDialog::Mode::Edit);
+        Experiment e;
+        e.name = QStringLiteral("x");
+        e.scheduler.kind = Scheduler::Kind::RandomSearch;
+        e.scheduler.distributions = {{QStringLiteral("lr"), Distribution::uniform(0, 1)}};
+        e.sampler = SamplerSpec{};
+        e.sampler->kind = SamplerSpec::Kind::Grid;
+        e.sampler->steps = {{QStringLiteral("lr"), 5}};
+        e.pruner = PrunerSpec{};
+        e.pruner->result = QStringLiteral("loss");
+        e.lease = LeaseSpec{60, 2};
+        dialog.setExperiment(e);
+        QVERIFY(dialog.experiment().sampler == e.sampler);
+        QVERIFY(dialog.experiment().pruner == e.pruner);
+        QVERIFY(dialog.experiment().lease == e.lease);
+        QVERIFY(dialog.problems().isEmpty());
+
+        // A numeric hyperparameter without steps: the server would refuse the grid.
+        dialog.distributionEditor()->setDistributions({{QStringLiteral("lr"), Distribution::uniform(0, 1)},
+                                                       {QStringLiteral("d"), Distribution::uniform(0, 1)}});
+        QCOMPARE(dialog.problems(),
+                 QStringList{QStringLiteral(
+                     "sampler.steps: the uniform hyperparameter \"d\" needs a number of points")});
+        QVERIFY(!dialog.canSave());
+
+        // PBT has neither a sampler nor a pruner; the lease stays.
+        choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::Pbt));
+        QVERIFY(!dialog.experiment().sampler);
+        QVERIFY(!dialog.experiment().pruner);
+        QVERIFY(dialog.experiment().lease == e.lease);
+    }
 };
 
 QTEST_MAIN(TestEditors)

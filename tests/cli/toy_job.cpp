@@ -5,6 +5,7 @@
 //   toy_job badresults            a block with a line that is not JSON
 //   toy_job intermediate DIR      a block, "waiting", waits for DIR/go, a second block
 //   toy_job signal DIR            "ready", then waits for SIGINT/SIGTERM and writes DIR/signal
+//   toy_job stubborn              a block, "ready", then ignores SIGTERM until killed
 //   toy_job pbt HPS RESULTS       loss from the hyperparameter lr; step = previous step + 1
 #include "Json.h"
 
@@ -96,6 +97,12 @@ int main(int argc, char **argv)
         if (f.open(QIODevice::WriteOnly))
             f.write(QByteArray::number(int(gotSignal)));
         return 1;
+    }
+    if (mode == "stubborn") { // a block, then SIGTERM ignored: only SIGKILL ends it
+        std::signal(SIGTERM, SIG_IGN);
+        say("--- RESULTS ---\nepoch: 1\n--- END RESULTS ---\nready\n");
+        for (;;)
+            ::pause();
     }
     if (mode == "pbt" && argc >= 4) {
         const QCborMap hps = json::parse(argv[2]).toMap();

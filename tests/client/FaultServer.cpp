@@ -306,7 +306,8 @@ QByteArray FaultServer::jobDocument(const QString &experiment, const StoredJob &
 {
     return "{\"id\":" + json::write(QCborValue(QString::fromLatin1(job.id))) +
            ",\"experiment\":" + json::write(QCborValue(experiment)) + ",\"status\":\"" + job.status +
-           "\",\"hyperparameters\":" + job.hyperparameters + ",\"results\":" + job.results + '}';
+           "\",\"hyperparameters\":" + job.hyperparameters + ",\"results\":" + job.results + job.extensions +
+           '}';
 }
 
 FaultResponse FaultServer::handle(const FaultRequest &request)
@@ -418,12 +419,29 @@ FaultResponse FaultServer::handle(const FaultRequest &request)
         r.headers.append(qMakePair(QByteArray("X-Total-Count"), QByteArray::number(exp->jobs.size())));
         return r;
     }
-    if (seg.size() != 4 || seg[2] != QLatin1String("jobs"))
+    const bool heartbeat = seg.size() == 5 && seg[4] == QLatin1String("heartbeat") && m == "POST";
+    if ((seg.size() != 4 && !heartbeat) || seg[2] != QLatin1String("jobs"))
         return errorResponse(404, QStringLiteral("unknown path"));
     const QByteArray id = seg[3].toUtf8();
     qsizetype index = -1;
     for (qsizetype i = 0; i < exp->jobs.size(); ++i)
         index = exp->jobs[i].id == id ? i : index;
+    // A write with an ETag that no longer matches: why, when the job was pruned or lost.
+    const auto stale = [&](const StoredJob &job) {
+        FaultResponse r = errorResponse(
+            412,
+            job.why.isEmpty() ? QStringLiteral("job '%1' was changed by someone else").arg(seg[3]) : job.why);
+        if (!job.why.isEmpty())
+            r.headers.append(qMakePair(QByteArray("Schedy-Job-Status"), job.status));
+        return r;
+    };
+    if (heartbeat) {
+        if (index < 0)
+            return errorResponse(404, QStringLiteral("no job '%1'").arg(seg[3]));
+        if (exp->jobs[index].etag() != request.header("If-Match"))
+            return stale(exp->jobs[index]);
+        return jsonResponse(204, {});
+    }
     if (m == "GET") {
         if (index < 0)
             return errorResponse(404, QStringLiteral("no job '%1'").arg(seg[3]));
@@ -438,8 +456,10 @@ FaultResponse FaultServer::handle(const FaultRequest &request)
     }
     // PUT
     const QByteArray ifMatch = request.header("If-Match");
-    if (!ifMatch.isEmpty() && (index < 0 || exp->jobs[index].etag() != ifMatch))
+    if (!ifMatch.isEmpty() && index < 0)
         return errorResponse(412, QStringLiteral("job '%1' was changed by someone else").arg(seg[3]));
+    if (!ifMatch.isEmpty() && exp->jobs[index].etag() != ifMatch)
+        return stale(exp->jobs[index]);
     if (request.header("If-None-Match") == "*" && index >= 0)
         return errorResponse(412, QStringLiteral("job '%1' already exists").arg(seg[3]));
     const QCborMap body = parseObject(request.body);
@@ -456,7 +476,38 @@ FaultResponse FaultServer::handle(const FaultRequest &request)
     job.hyperparameters = objectText(body.value(QStringLiteral("hyperparameters")));
     job.results = objectText(body.value(QStringLiteral("results")));
     ++job.version;
+    if (job.pruneAtNextReport) {
+        job.pruneAtNextReport = false;
+        job.status = "PRUNED";
+        job.why = QStringLiteral("job '%1' was pruned at step 3 by the median rule").arg(seg[3]);
+        job.extensions = R"(,"prunedAt":3,"pruneRule":"median","pruneValue":0.85,"pruneThreshold":0.61)";
+        FaultResponse r = withEtag(200, job);
+        ++job.version; // the answer's ETag no longer matches (docs/protocol.md 8.2)
+        r.headers.append(qMakePair(QByteArray("Schedy-Job-Status"), QByteArray("PRUNED")));
+        return r;
+    }
     return withEtag(created ? 201 : 200, job);
+}
+
+void FaultServer::pruneAtNextReport(const QString &experiment, const QByteArray &id)
+{
+    for (StoredJob &job : m_experiments[experiment].jobs) {
+        if (job.id == id)
+            job.pruneAtNextReport = true;
+    }
+}
+
+void FaultServer::changeJob(const QString &experiment, const QByteArray &id, const QByteArray &status,
+                            const QString &why, const QByteArray &extensions)
+{
+    for (StoredJob &job : m_experiments[experiment].jobs) {
+        if (job.id == id) {
+            job.status = status;
+            job.why = why;
+            job.extensions = extensions;
+            ++job.version;
+        }
+    }
 }
 
 } // namespace schedy::test

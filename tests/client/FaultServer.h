@@ -82,6 +82,15 @@ public:
     // Job listings write "next" before "items" (valid, but not how servers usually write pages).
     void setNextFirst(bool nextFirst) { m_nextFirst = nextFirst; }
 
+    // Section 8 as the server plays it. The next PUT of the job is applied, then the job
+    // becomes PRUNED: 200 with Schedy-Job-Status: PRUNED and a new ETag.
+    void pruneAtNextReport(const QString &experiment, const QByteArray &id);
+    // The job becomes `status` now (e.g. CRASHED: lost); later writes with its old ETag get
+    // 412 with `why` and Schedy-Job-Status. heartbeat/ answers 204 while the ETag matches.
+    // `extensions` are more keys of the job document, as JSON text: ",\"lostAt\":1.7e9".
+    void changeJob(const QString &experiment, const QByteArray &id, const QByteArray &status,
+                   const QString &why, const QByteArray &extensions = {});
+
     // What was received, including dropped and never-answered requests.
     const QList<FaultRequest> &requests() const { return m_requests; }
     int count(const QByteArray &method, const QByteArray &pathSuffix = {}) const;
@@ -120,6 +129,9 @@ private:
         QByteArray hyperparameters = "{}";
         QByteArray results = "{}";
         int version = 1;
+        bool pruneAtNextReport = false;
+        QString why;           // the 412 message once the job was pruned or lost
+        QByteArray extensions; // more keys of its document
         QByteArray etag() const { return '"' + id + '-' + QByteArray::number(version) + '"'; }
     };
     struct StoredExperiment

@@ -1,4 +1,4 @@
-// The codec of PROTOCOL.md section 8: sampler, pruner, lease, the PUT's
+// The codec of docs/protocol.md section 8: sampler, pruner, lease, the PUT's
 // keep / remove / set, the rules between keys, and the job extensions.
 #include "Codec.h"
 #include "Json.h"

@@ -112,6 +112,7 @@ QString ExperimentDialog::message() const
 
 void ExperimentDialog::setExperiment(const Experiment &e)
 {
+    m_policies = e;
     switch (m_mode) {
     case Mode::Create:
         m_ui->nameEdit->setText(e.name);
@@ -180,6 +181,11 @@ Experiment ExperimentDialog::experiment() const
     e.name = m_mode == Mode::Edit ? m_base.name : m_ui->nameEdit->text();
     e.status = ExperimentStatus(m_ui->statusCombo->currentData().toInt());
     e.scheduler = formScheduler();
+    // Section 8's keys as the experiment had them (a save sends them all: an unset one is
+    // removed), less those the chosen scheduler cannot have.
+    e.sampler = e.scheduler.kind == Scheduler::Kind::RandomSearch ? m_policies.sampler : std::nullopt;
+    e.pruner = e.scheduler.kind == Scheduler::Kind::Pbt ? std::nullopt : m_policies.pruner;
+    e.lease = m_policies.lease;
     return e;
 }
 
@@ -264,6 +270,13 @@ QString ExperimentDialog::nameProblem() const
     return error;
 }
 
+// E.g. a grid whose hyperparameter lost its steps: the server would refuse the save.
+QString ExperimentDialog::policyProblem() const
+{
+    const auto problem = codec::checkPolicies(experiment());
+    return problem ? problem->message() : QString();
+}
+
 QStringList ExperimentDialog::problems() const
 {
     QStringList out;
@@ -273,6 +286,8 @@ QStringList ExperimentDialog::problems() const
         out.append(tr("JSON: %1").arg(m_ui->jsonView->error()));
     else
         out += formErrors();
+    if (out.isEmpty() && !policyProblem().isEmpty())
+        out.append(policyProblem());
     return out;
 }
 
@@ -288,6 +303,8 @@ QStringList ExperimentDialog::shownProblems() const
     } else if (kind() == Scheduler::Kind::Pbt) {
         out += m_ui->pbtEditor->shownErrors();
     }
+    if (out.isEmpty() && m_ui->jsonView->isValid() && formValid() && !policyProblem().isEmpty())
+        out.append(policyProblem());
     return out;
 }
 
@@ -401,6 +418,9 @@ Experiment ExperimentDialog::definitionOf(const Experiment &e)
     d.name = e.name;
     d.status = e.status;
     d.scheduler = e.scheduler;
+    d.sampler = e.sampler;
+    d.pruner = e.pruner;
+    d.lease = e.lease;
     return d;
 }
 

@@ -83,6 +83,7 @@ protected:
 
 private:
     QString nameProblem() const;
+    QString policyProblem() const;
     Scheduler::Kind kind() const;
     Scheduler formScheduler() const;
     bool formValid() const;
@@ -113,6 +114,7 @@ private:
     Experiment m_base;   // Edit: what the user started from
     Experiment m_server; // Edit, after a conflict: the server's current version
     Experiment m_saved;
+    Experiment m_policies; // its sampler, pruner and lease are kept (no form edits them yet)
     QStringList m_conflict;
     QString m_takenName; // refused by the server as existing
     bool m_busy = false;
