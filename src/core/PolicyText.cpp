@@ -3,6 +3,9 @@
 #include "Json.h"
 
 #include <QDateTime>
+#include <QStringList>
+
+#include <algorithm>
 
 namespace schedy {
 
@@ -60,6 +63,36 @@ QString describe(const LeaseSpec &l)
         .arg(l.seconds)
         .arg(retries)
         .arg(retries == 1 ? QStringLiteral("retry") : QStringLiteral("retries"));
+}
+
+QString headline(const Experiment &e)
+{
+    QStringList parts;
+    if (e.sampler) {
+        switch (e.sampler->kind) {
+        case SamplerSpec::Kind::Random:
+            break;
+        case SamplerSpec::Kind::Grid: {
+            const qint64 size = gridSize(e.scheduler, *e.sampler).value_or(0);
+            const qint64 finished =
+                e.jobCounts ? (*e.jobCounts)[JobStatus::Done] + (*e.jobCounts)[JobStatus::Pruned] : 0;
+            parts.append(QStringLiteral("grid: %1 of %2 points").arg(std::min(finished, size)).arg(size));
+            break;
+        }
+        case SamplerSpec::Kind::Sobol:
+            parts.append(QStringLiteral("Sobol"));
+            break;
+        case SamplerSpec::Kind::Tpe:
+            parts.append(QStringLiteral("TPE on %1").arg(e.sampler->result));
+            break;
+        }
+    }
+    if (e.pruner)
+        parts.append(e.pruner->kind == PrunerSpec::Kind::Asha ? QStringLiteral("ASHA")
+                                                              : QStringLiteral("median rule"));
+    if (e.lease)
+        parts.append(QStringLiteral("lease %1 s").arg(e.lease->seconds));
+    return parts.join(QStringLiteral(", "));
 }
 
 QString describe(const PruneInfo &p)

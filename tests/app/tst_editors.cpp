@@ -10,7 +10,10 @@
 #include "ExperimentDialog.h"
 #include "JobDialog.h"
 #include "Json.h"
+#include "LeaseEditor.h"
 #include "PbtSettingsEditor.h"
+#include "PrunerEditor.h"
+#include "SamplerEditor.h"
 #include "SchedulerJsonView.h"
 #include "ValueMapEditor.h"
 
@@ -973,40 +976,113 @@ private slots:
                               QStringLiteral("scheduler.RandomSearch.y: added {\"const\":2}")}));
     }
 
-    // No form edits the sampler, pruner and lease yet: a save must send them as they were
-    // (an unset key would remove them), less what the chosen scheduler cannot have.
-    void dialogKeepsTheSearchPolicy()
+    // The Strategy tab: what an experiment has loads into the sections and comes back unchanged.
+    void strategySectionsRoundTrip()
     {
         ExperimentDialog dialog(nullptr, ExperimentDialog::Mode::Edit);
+        const auto decoded = codec::decodeExperiment(parse(R"({"name": "x", "status": "RUNNING",
+            "scheduler": {"RandomSearch": {"lr": {"loguniform": {"low": 1e-05, "high": 0.1}},
+                                           "act": {"choice": {"values": ["relu", "tanh", "gelu"]}}}},
+            "sampler": {"kind": "tpe", "result": "loss", "direction": "maximize", "candidates": 48, "seed": 7},
+            "pruner": {"kind": "asha", "result": "curve", "direction": "minimize", "reductionFactor": 3},
+            "lease": {"seconds": 90, "retries": 0}})"));
+        QVERIFY(decoded.ok());
+        dialog.setExperiment(decoded.value());
+        Experiment out = dialog.experiment();
+        QCOMPARE(json::write(codec::encode(*out.sampler)), json::write(codec::encode(*decoded->sampler)));
+        // A grid's steps come back as they were, not as the rows had them before.
+        Experiment grid = decoded.value();
+        grid.scheduler.distributions.append({QStringLiteral("d"), Distribution::uniform(0, 1)});
+        grid.sampler = SamplerSpec{};
+        grid.sampler->kind = SamplerSpec::Kind::Grid;
+        grid.sampler->steps = {{QStringLiteral("lr"), 7}, {QStringLiteral("d"), 2}};
+        dialog.setExperiment(grid);
+        QVERIFY(dialog.experiment().sampler == grid.sampler);
+        QCOMPARE(dialog.samplerEditor()->gridText(), QStringLiteral("42 points"));
+        dialog.setExperiment(decoded.value());
+        out = dialog.experiment();
+        QCOMPARE(json::write(codec::encode(*out.pruner)), json::write(codec::encode(*decoded->pruner)));
+        QCOMPARE(json::write(codec::encode(*out.lease)), json::write(codec::encode(*decoded->lease)));
+        QVERIFY(dialog.problems().isEmpty());
+        // The JSON tab shows them.
+        const auto *json = find<QPlainTextEdit>(&dialog, QStringLiteral("policyJson"));
+        QVERIFY(json->toPlainText().contains(QLatin1String("\"candidates\": 48")));
+        QVERIFY(json->toPlainText().contains(QLatin1String("\"seconds\": 90")));
+    }
+
+    void gridStepsFollowTheHyperparameters()
+    {
+        ExperimentDialog dialog(nullptr, ExperimentDialog::Mode::Create);
+        dialog.setExperiment([] {
+            Experiment e;
+            e.name = QStringLiteral("g");
+            e.scheduler.kind = Scheduler::Kind::RandomSearch;
+            e.scheduler.distributions = {{QStringLiteral("lr"), Distribution::uniform(0, 1)},
+                                         {QStringLiteral("act"), Distribution::choice({1, 2, 3})}};
+            return e;
+        }());
+        SamplerEditor *sampler = dialog.samplerEditor();
+        choose(find<QComboBox>(sampler, QStringLiteral("samplerKind")), int(SamplerSpec::Kind::Grid));
+        // A row per numeric hyperparameter, 5 points each to begin with; a choice gives its values.
+        const auto *table = find<QTableWidget>(sampler, QStringLiteral("gridSteps"));
+        QCOMPARE(table->rowCount(), 1);
+        QCOMPARE(sampler->gridText(), QStringLiteral("15 points"));
+        qobject_cast<QSpinBox *>(table->cellWidget(0, 1))->setValue(20);
+        QCOMPARE(sampler->gridText(), QStringLiteral("60 points"));
+        QCOMPARE(dialog.experiment().sampler->steps.value(QStringLiteral("lr")), 20);
+        // A new numeric hyperparameter gets a row too; the steps typed so far stay.
+        dialog.distributionEditor()->setDistributions(
+            {{QStringLiteral("lr"), Distribution::uniform(0, 1)},
+             {QStringLiteral("d"), Distribution::normal(0, 1)},
+             {QStringLiteral("act"), Distribution::choice({1, 2, 3})}});
+        Q_EMIT dialog.distributionEditor()->edited(); // as typing there does
+        QCOMPARE(table->rowCount(), 2);
+        QCOMPARE(sampler->gridText(), QStringLiteral("300 points"));
+        QVERIFY(dialog.problems().isEmpty());
+    }
+
+    void strategyValidation()
+    {
+        ExperimentDialog dialog(nullptr, ExperimentDialog::Mode::Create);
         Experiment e;
         e.name = QStringLiteral("x");
         e.scheduler.kind = Scheduler::Kind::RandomSearch;
         e.scheduler.distributions = {{QStringLiteral("lr"), Distribution::uniform(0, 1)}};
-        e.sampler = SamplerSpec{};
-        e.sampler->kind = SamplerSpec::Kind::Grid;
-        e.sampler->steps = {{QStringLiteral("lr"), 5}};
-        e.pruner = PrunerSpec{};
-        e.pruner->result = QStringLiteral("loss");
-        e.lease = LeaseSpec{60, 2};
         dialog.setExperiment(e);
-        QVERIFY(dialog.experiment().sampler == e.sampler);
-        QVERIFY(dialog.experiment().pruner == e.pruner);
-        QVERIFY(dialog.experiment().lease == e.lease);
         QVERIFY(dialog.problems().isEmpty());
-
-        // A numeric hyperparameter without steps: the server would refuse the grid.
-        dialog.distributionEditor()->setDistributions({{QStringLiteral("lr"), Distribution::uniform(0, 1)},
-                                                       {QStringLiteral("d"), Distribution::uniform(0, 1)}});
+        choose(find<QComboBox>(dialog.samplerEditor(), QStringLiteral("samplerKind")),
+               int(SamplerSpec::Kind::Tpe));
+        QCOMPARE(dialog.problems(),
+                 QStringList{QStringLiteral("Search strategy: TPE needs the result it learns from")});
+        QCOMPARE(dialog.shownProblems(), dialog.problems());
+        QVERIFY(!dialog.canSave());
+        find<QComboBox>(dialog.samplerEditor(), QStringLiteral("resultCombo"))
+            ->setEditText(QStringLiteral("loss"));
+        QVERIFY(dialog.problems().isEmpty());
+        choose(find<QComboBox>(dialog.prunerEditor(), QStringLiteral("prunerKind")),
+               int(PrunerSpec::Kind::Median));
         QCOMPARE(dialog.problems(),
                  QStringList{QStringLiteral(
-                     "sampler.steps: the uniform hyperparameter \"d\" needs a number of points")});
-        QVERIFY(!dialog.canSave());
+                     "Early stopping: name the curve it watches (a result reported as a list)")});
+        find<QComboBox>(dialog.prunerEditor(), QStringLiteral("resultCombo"))
+            ->setEditText(QStringLiteral("loss"));
+        QVERIFY(dialog.problems().isEmpty());
+        QVERIFY(dialog.experiment().pruner->kind == PrunerSpec::Kind::Median);
+        find<QCheckBox>(dialog.leaseEditor(), QStringLiteral("leaseEnabled"))->setChecked(true);
+        find<QSpinBox>(dialog.leaseEditor(), QStringLiteral("leaseSeconds"))->setValue(120);
+        QVERIFY(dialog.experiment().lease == std::optional<LeaseSpec>(LeaseSpec{120, std::nullopt}));
 
-        // PBT has neither a sampler nor a pruner; the lease stays.
+        // PBT: no sampler, no pruner (the sections are disabled); the lease stays.
         choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::Pbt));
+        QVERIFY(!dialog.samplerEditor()->isEnabled());
+        QVERIFY(!dialog.prunerEditor()->isEnabled());
         QVERIFY(!dialog.experiment().sampler);
         QVERIFY(!dialog.experiment().pruner);
-        QVERIFY(dialog.experiment().lease == e.lease);
+        QVERIFY(dialog.experiment().lease);
+        // Manual: a pruner, no sampler.
+        choose(find<QComboBox>(&dialog, QStringLiteral("kindCombo")), int(Scheduler::Kind::Manual));
+        QVERIFY(!dialog.experiment().sampler);
+        QVERIFY(dialog.experiment().pruner);
     }
 };
 

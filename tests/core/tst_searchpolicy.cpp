@@ -2,6 +2,7 @@
 // keep / remove / set, the rules between keys, and the job extensions.
 #include "Codec.h"
 #include "Json.h"
+#include "PolicyText.h"
 #include "Types.h"
 
 #include <QtTest>
@@ -355,6 +356,25 @@ private Q_SLOTS:
         const QByteArray encoded = json::write(codec::encode(j.value()));
         QCOMPARE(encoded, json::write(v));
         QCOMPARE(codec::writeJobDocument(j.value(), "{}", json::write(j->results)), encoded);
+    }
+
+    void inWords()
+    {
+        const auto e = codec::decodeExperiment(
+            parse(randomSearch(R"("sampler": {"kind": "grid", "steps": {"lr": 5, "dropout": 4}},
+                            "pruner": {"kind": "asha", "result": "loss", "direction": "minimize"},
+                            "lease": {"seconds": 600}, "jobCounts": {"DONE": 30, "PRUNED": 7, "RUNNING": 4})")
+                      .constData()));
+        QVERIFY(e.ok());
+        QCOMPARE(headline(e.value()), QStringLiteral("grid: 37 of 60 points, ASHA, lease 600 s"));
+        QCOMPARE(describe(*e->sampler, e->scheduler), QStringLiteral("grid, 60 points"));
+        QCOMPARE(describe(*e->pruner),
+                 QStringLiteral("ASHA on loss (minimize), rungs at steps 1, 4, 16..., keeps the best 1/4"));
+        QCOMPARE(describe(*e->lease), QStringLiteral("600 s, 1 retry"));
+        QCOMPARE(describe(PruneInfo{3, PrunerSpec::Kind::Median, 0.85, 0.61}),
+                 QStringLiteral("at step 3 by the median rule: 0.85, worse than 0.61"));
+        Experiment plain;
+        QCOMPARE(headline(plain), QString());
     }
 
     void jobExtensionsOfTheWrongTypeAreIgnored()

@@ -4,15 +4,21 @@
 #include "Codec.h"
 #include "DistributionEditor.h"
 #include "EditorSupport.h"
+#include "Json.h"
+#include "LeaseEditor.h"
 #include "PbtSettingsEditor.h"
+#include "PrunerEditor.h"
+#include "SamplerEditor.h"
 #include "SchedulerJsonView.h"
 #include "ui_ExperimentDialog.h"
 
 #include <QDateTime>
 #include <QGuiApplication>
 #include <QKeyEvent>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScreen>
+#include <QScrollArea>
 #include <QSignalBlocker>
 
 #include <algorithm>
@@ -78,6 +84,7 @@ ExperimentDialog::ExperimentDialog(Client *client, Mode mode, QWidget *parent)
     connect(m_ui->pbtEditor, &PbtSettingsEditor::edited, this, &ExperimentDialog::onFormEdited);
     connect(m_ui->jsonView, &SchedulerJsonView::schedulerEdited, this, &ExperimentDialog::onJsonEdited);
     connect(m_ui->jsonView, &SchedulerJsonView::edited, this, &ExperimentDialog::onUserEdited);
+    addPolicyEditors();
     connect(m_ui->reloadButton, &QPushButton::clicked, this, &ExperimentDialog::reloadTheirs);
     connect(m_ui->overwriteButton, &QPushButton::clicked, this, &ExperimentDialog::overwrite);
 
@@ -88,6 +95,74 @@ ExperimentDialog::ExperimentDialog(Client *client, Mode mode, QWidget *parent)
 }
 
 ExperimentDialog::~ExperimentDialog() = default;
+
+// Section 8's editors on a tab of their own, and their JSON on the JSON tab.
+void ExperimentDialog::addPolicyEditors()
+{
+    auto *page = new QWidget;
+    auto *layout = new QVBoxLayout(page);
+    m_sampler = new SamplerEditor(page);
+    m_pruner = new PrunerEditor(page);
+    m_lease = new LeaseEditor(page);
+    for (QWidget *section : std::initializer_list<QWidget *>{m_sampler, m_pruner, m_lease})
+        layout->addWidget(section);
+    layout->addStretch();
+    auto *scroll = new QScrollArea;
+    scroll->setObjectName(QStringLiteral("strategyTab"));
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidget(page);
+    m_ui->tabs->addTab(scroll, tr("Strategy"));
+    connect(m_sampler, &SamplerEditor::edited, this, &ExperimentDialog::onPolicyEdited);
+    connect(m_pruner, &PrunerEditor::edited, this, &ExperimentDialog::onPolicyEdited);
+    connect(m_lease, &LeaseEditor::edited, this, &ExperimentDialog::onPolicyEdited);
+
+    auto *label =
+        new QLabel(tr("Search strategy, early stopping and lost workers (edited on the Strategy tab):"));
+    label->setWordWrap(true);
+    m_policyJson = new QPlainTextEdit;
+    m_policyJson->setObjectName(QStringLiteral("policyJson"));
+    m_policyJson->setReadOnly(true);
+    m_policyJson->setMaximumHeight(150);
+    m_policyJson->setFont(m_ui->jsonView->font());
+    m_ui->jsonLayout->addWidget(label);
+    m_ui->jsonLayout->addWidget(m_policyJson);
+}
+
+SamplerEditor *ExperimentDialog::samplerEditor() const
+{
+    return m_sampler;
+}
+PrunerEditor *ExperimentDialog::prunerEditor() const
+{
+    return m_pruner;
+}
+LeaseEditor *ExperimentDialog::leaseEditor() const
+{
+    return m_lease;
+}
+
+void ExperimentDialog::onPolicyEdited()
+{
+    const Experiment e = experiment();
+    QCborMap keys;
+    const QCborMap all = codec::encodeReplacement(e);
+    for (const char *key : {"sampler", "pruner", "lease"})
+        keys.insert(QLatin1String(key), all.value(QLatin1String(key)));
+    m_policyJson->setPlainText(QString::fromUtf8(json::writeIndented(keys)));
+    onUserEdited();
+}
+
+// The policy editors follow the scheduler (a grid's hyperparameters, what applies).
+void ExperimentDialog::updatePolicyContext()
+{
+    const Scheduler s = formScheduler();
+    if (m_policyScheduler && *m_policyScheduler == s)
+        return;
+    m_policyScheduler = s;
+    m_sampler->setScheduler(s);
+    m_pruner->setScheduler(s);
+}
 
 DistributionEditor *ExperimentDialog::distributionEditor() const
 {
@@ -112,7 +187,6 @@ QString ExperimentDialog::message() const
 
 void ExperimentDialog::setExperiment(const Experiment &e)
 {
-    m_policies = e;
     switch (m_mode) {
     case Mode::Create:
         m_ui->nameEdit->setText(e.name);
@@ -135,12 +209,18 @@ void ExperimentDialog::setExperiment(const Experiment &e)
     setForm(e.scheduler);
     m_ui->jsonView->setScheduler(e.scheduler);
     m_ui->jsonView->setNote({});
-    updateState();
+    updatePolicyContext();
+    m_sampler->setSampler(e.sampler);
+    m_pruner->setPruner(e.pruner);
+    m_lease->setLease(e.lease);
+    onPolicyEdited();
 }
 
 void ExperimentDialog::setResultNameSuggestions(const QStringList &names)
 {
     m_ui->pbtEditor->setResultNameSuggestions(names);
+    m_sampler->setResultNames(names);
+    m_pruner->setResultNames(names);
 }
 
 Scheduler::Kind ExperimentDialog::kind() const
@@ -172,6 +252,9 @@ QStringList ExperimentDialog::formErrors() const
     } else if (kind() == Scheduler::Kind::Pbt) {
         out += m_ui->pbtEditor->errors();
     }
+    // The sections check themselves only where they apply (they are disabled elsewhere).
+    out += m_sampler->errors();
+    out += m_pruner->errors();
     return out;
 }
 
@@ -181,11 +264,11 @@ Experiment ExperimentDialog::experiment() const
     e.name = m_mode == Mode::Edit ? m_base.name : m_ui->nameEdit->text();
     e.status = ExperimentStatus(m_ui->statusCombo->currentData().toInt());
     e.scheduler = formScheduler();
-    // Section 8's keys as the experiment had them (a save sends them all: an unset one is
-    // removed), less those the chosen scheduler cannot have.
-    e.sampler = e.scheduler.kind == Scheduler::Kind::RandomSearch ? m_policies.sampler : std::nullopt;
-    e.pruner = e.scheduler.kind == Scheduler::Kind::Pbt ? std::nullopt : m_policies.pruner;
-    e.lease = m_policies.lease;
+    // Section 8's keys (a save sends them all: an unset one is removed), less those the chosen
+    // scheduler cannot have.
+    e.sampler = e.scheduler.kind == Scheduler::Kind::RandomSearch ? m_sampler->sampler() : std::nullopt;
+    e.pruner = e.scheduler.kind == Scheduler::Kind::Pbt ? std::nullopt : m_pruner->pruner();
+    e.lease = m_lease->lease();
     return e;
 }
 
@@ -243,6 +326,7 @@ void ExperimentDialog::onFormEdited()
 {
     if (m_syncing)
         return;
+    updatePolicyContext();
     if (formValid()) {
         m_ui->jsonView->setScheduler(formScheduler());
         m_ui->jsonView->setNote({});
@@ -256,6 +340,7 @@ void ExperimentDialog::onFormEdited()
 void ExperimentDialog::onJsonEdited(const Scheduler &scheduler)
 {
     setForm(scheduler);
+    updatePolicyContext();
     updateState();
 }
 
@@ -303,6 +388,8 @@ QStringList ExperimentDialog::shownProblems() const
     } else if (kind() == Scheduler::Kind::Pbt) {
         out += m_ui->pbtEditor->shownErrors();
     }
+    out += m_sampler->errors(); // chosen by the user: shown at once
+    out += m_pruner->errors();
     if (out.isEmpty() && m_ui->jsonView->isValid() && formValid() && !policyProblem().isEmpty())
         out.append(policyProblem());
     return out;
@@ -323,7 +410,7 @@ void ExperimentDialog::revealProblems()
         return;
     }
     if (!m_ui->jsonView->isValid()) {
-        m_ui->tabs->setCurrentIndex(1);
+        m_ui->tabs->setCurrentWidget(m_ui->jsonTab);
         m_ui->jsonView->setFocus(Qt::OtherFocusReason);
         return;
     }
@@ -368,7 +455,8 @@ void ExperimentDialog::updateState()
         ExperimentStatus(m_ui->statusCombo->currentData().toInt()) == ExperimentStatus::Running;
     m_ui->statusHint->setText(running ? tr("Workers get jobs as soon as it is saved.")
                                       : tr("No jobs are handed out until it is resumed."));
-    m_ui->tabs->setTabText(1, m_ui->jsonView->isValid() ? tr("JSON") : tr("JSON ⚠"));
+    m_ui->tabs->setTabText(m_ui->tabs->indexOf(m_ui->jsonTab),
+                           m_ui->jsonView->isValid() ? tr("JSON") : tr("JSON ⚠"));
 
     const QStringList all = this->problems();
     const QString verb = m_mode == Mode::Edit ? tr("save") : tr("create");

@@ -11,12 +11,16 @@
 namespace Ui {
 class ExperimentDialog;
 }
+class QPlainTextEdit;
 class QPushButton;
 
 namespace schedy {
 
 class Client;
 class DistributionEditor;
+class LeaseEditor;
+class PrunerEditor;
+class SamplerEditor;
 class PbtSettingsEditor;
 class SchedulerJsonView;
 
@@ -64,6 +68,9 @@ public:
     DistributionEditor *distributionEditor() const;
     PbtSettingsEditor *pbtEditor() const;
     SchedulerJsonView *jsonView() const;
+    SamplerEditor *samplerEditor() const;
+    PrunerEditor *prunerEditor() const;
+    LeaseEditor *leaseEditor() const;
 
 public Q_SLOTS:
     void save();
@@ -84,6 +91,9 @@ protected:
 private:
     QString nameProblem() const;
     QString policyProblem() const;
+    void addPolicyEditors();
+    void onPolicyEdited();
+    void updatePolicyContext();
     Scheduler::Kind kind() const;
     Scheduler formScheduler() const;
     bool formValid() const;
@@ -114,7 +124,11 @@ private:
     Experiment m_base;   // Edit: what the user started from
     Experiment m_server; // Edit, after a conflict: the server's current version
     Experiment m_saved;
-    Experiment m_policies; // its sampler, pruner and lease are kept (no form edits them yet)
+    SamplerEditor *m_sampler = nullptr;
+    PrunerEditor *m_pruner = nullptr;
+    LeaseEditor *m_lease = nullptr;
+    QPlainTextEdit *m_policyJson = nullptr;
+    std::optional<Scheduler> m_policyScheduler; // what the policy editors were last told
     QStringList m_conflict;
     QString m_takenName; // refused by the server as existing
     bool m_busy = false;

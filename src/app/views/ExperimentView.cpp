@@ -9,6 +9,7 @@
 #include "JobDialog.h"
 #include "JobTableModel.h"
 #include "Json.h"
+#include "PolicyText.h"
 #include "ValueFormat.h"
 #include "ui_ExperimentView.h"
 
@@ -733,7 +734,19 @@ void ExperimentView::showExperiment(const Experiment &e)
     m_experiment = e;
     m_ui->nameLabel->setText(e.name);
     m_ui->nameLabel->setMaximumWidth(m_ui->nameLabel->QLabel::sizeHint().width());
-    m_ui->kindLabel->setText(QStringLiteral("·  %1").arg(format::kindLabel(e.scheduler.kind)));
+    // The strategy beside the scheduler (docs/protocol.md section 8), in full in the tooltip.
+    const QString strategy = headline(e);
+    m_ui->kindLabel->setText(
+        strategy.isEmpty() ? QStringLiteral("·  %1").arg(format::kindLabel(e.scheduler.kind))
+                           : QStringLiteral("·  %1 (%2)").arg(format::kindLabel(e.scheduler.kind), strategy));
+    QStringList details;
+    if (e.sampler)
+        details.append(tr("Search strategy: %1").arg(describe(*e.sampler, e.scheduler)));
+    if (e.pruner)
+        details.append(tr("Early stopping: %1").arg(describe(*e.pruner)));
+    if (e.lease)
+        details.append(tr("Lost workers: lease of %1").arg(describe(*e.lease)));
+    m_ui->kindLabel->setToolTip(details.join(QLatin1Char('\n')));
     const bool running = e.status == ExperimentStatus::Running;
     // The editor's words: Running, or Done / paused.
     m_ui->statusLabel->setText(running ? tr("·  <span style='color:#2e8b3e'>Running</span>")
