@@ -5,6 +5,8 @@
 #include <QApplication>
 #include <QCommandLineParser>
 
+#include <cstdio>
+
 int main(int argc, char **argv)
 {
     Q_INIT_RESOURCE(resources); // lives in a static library
@@ -13,7 +15,8 @@ int main(int argc, char **argv)
     QApplication::setOrganizationName(QStringLiteral("schedy"));
     QApplication::setApplicationDisplayName(QStringLiteral("Schedy"));
     QApplication::setApplicationVersion(QStringLiteral(SCHEDY_VERSION));
-    QApplication::setDesktopFileName(QStringLiteral("schedy-dashboard"));
+    // The .desktop file's id, so that Wayland shells match the window to it (packaging/).
+    QApplication::setDesktopFileName(QStringLiteral(SCHEDY_APP_ID));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/schedy.svg")));
 
     QCommandLineParser parser;
@@ -25,12 +28,29 @@ int main(int argc, char **argv)
                                   QStringLiteral("Connect to this saved connection."),
                                   QStringLiteral("name"));
     QCommandLineOption local(QStringLiteral("local"), QStringLiteral("Use the embedded local server."));
-    parser.addOptions({connection, local});
+    QCommandLineOption selfTest(
+        QStringLiteral("self-test"),
+        QStringLiteral("Start as usual, show the window and connect, print the outcome, then quit: exit "
+                       "status 0 once connected, 1 when the connection fails. Checks an installation."));
+    parser.addOptions({connection, local, selfTest});
     parser.process(app);
 
     schedy::ConnectionManager connections;
     schedy::MainWindow window(&connections);
     window.show();
+    if (parser.isSet(selfTest)) {
+        QObject::connect(&connections, &schedy::ConnectionManager::stateChanged, &app,
+                         [](schedy::ConnectionManager::State state, const QString &message) {
+                             using State = schedy::ConnectionManager::State;
+                             if (state != State::Connected && state != State::Unreachable &&
+                                 state != State::CredentialsRefused)
+                                 return;
+                             std::printf("schedy-dashboard: %s: %s\n",
+                                         state == State::Connected ? "connected" : "not connected",
+                                         qPrintable(message));
+                             QCoreApplication::exit(state == State::Connected ? 0 : 1);
+                         });
+    }
     if (parser.isSet(local))
         connections.connectTo(schedy::ConnectionProfile::localName());
     else if (parser.isSet(connection))

@@ -79,9 +79,15 @@ bool SqlConnection::open(QString *error)
         return fail(QStringLiteral("unsupported database URL '%1' (expected sqlite:PATH or postgresql://...)")
                         .arg(m_url));
     }
-    if (!m_db.isValid())
-        return fail(QStringLiteral("the Qt SQL driver for %1 is not installed")
-                        .arg(m_url.section(QLatin1Char(':'), 0, 0)));
+    // Qt loads its SQL drivers as plugins, so a missing one shows only here: name the package.
+    if (!m_db.isValid()) {
+        return fail(
+            m_dialect == Dialect::PostgreSQL
+                ? QStringLiteral("Qt's PostgreSQL driver (QPSQL) is not installed: install the package "
+                                 "libqt6sql6-psql (apt-get install libqt6sql6-psql)")
+                : QStringLiteral("Qt's SQLite driver (QSQLITE) is not installed: install the package "
+                                 "libqt6sql6-sqlite (apt-get install libqt6sql6-sqlite)"));
+    }
     if (!m_db.open())
         return fail(QStringLiteral("cannot open the database: %1").arg(m_db.lastError().text()));
     if (m_dialect == Dialect::PostgreSQL && !configurePostgres())
