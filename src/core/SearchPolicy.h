@@ -5,7 +5,7 @@
 
 #include <optional>
 
-// The optional experiment keys of PROTOCOL.md section 8: how a RandomSearch
+// The optional experiment keys of docs/protocol.md section 8: how a RandomSearch
 // draws (`sampler`), when RUNNING jobs are stopped (`pruner`) and when a silent
 // worker's job is declared lost (`lease`). Plain values; Codec knows the wire.
 namespace schedy {

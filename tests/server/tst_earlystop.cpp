@@ -8,7 +8,7 @@
 using namespace schedy;
 using namespace schedy::test;
 
-// Early stopping over HTTP (PROTOCOL.md 8.2), on both backends: the PUT that
+// Early stopping over HTTP (docs/protocol.md 8.2), on both backends: the PUT that
 // lengthens a RUNNING job's curve stops it in its own transaction, answers 200
 // with Schedy-Job-Status: PRUNED and an ETag that no longer matches, and every
 // later write of the worker gets a 412 that says it was pruned and why.

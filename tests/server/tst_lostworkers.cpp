@@ -8,7 +8,7 @@
 using namespace schedy;
 using namespace schedy::test;
 
-// Lost workers over HTTP (PROTOCOL.md 8.3), on both backends, with the store's
+// Lost workers over HTTP (docs/protocol.md 8.3), on both backends, with the store's
 // lease clock replaced by a number the test moves: no test sleeps. A RUNNING
 // job silent for more than the lease becomes CRASHED with lostAt; under
 // Manual and RandomSearch a QUEUED replacement with its hyperparameters is

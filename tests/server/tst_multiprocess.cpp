@@ -197,7 +197,7 @@ private slots:
         stopServers();
     }
 
-    // Lost workers (PROTOCOL.md 8.3): 40 RUNNING jobs go silent at once and the
+    // Lost workers (docs/protocol.md 8.3): 40 RUNNING jobs go silent at once and the
     // three processes' timers race for them; each is marked CRASHED and replaced
     // exactly once. Time is moved by setting the jobs' lease clock back in the
     // database (the processes share its clock), not by waiting.
