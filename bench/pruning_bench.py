@@ -10,16 +10,17 @@ judging a report when an experiment holds 10,000 DONE jobs.
 Uses Debian 12's python3-optuna (3.1): run it with /usr/bin/python3. Prints a
 Markdown table (docs/performance.md, "Early stopping").
 
-The curves: a configuration (x in [0, 1), lr log-uniform in [1e-4, 1e-1),
+The curves: a configuration (x, y in [0, 1), lr log-uniform in [1e-4, 1e-1),
 width in [0, 1)) trains for STEPS steps; its loss at step t (1-based) is
     final + size * exp(-t / tau)
-with final = (x - 0.3)^2 + (log10(lr) + 2.5)^2 / 4 (best 0 at x = 0.3,
-lr = 10^-2.5), and size = 0.2 + 2 * width and tau = 4 + 12 * (1 - width): the
+with final = (x - 0.3)^2 + (log10(lr) + 2.5)^2 / 4 + (y - 0.7)^2 (best 0 at
+x = 0.3, y = 0.7, lr = 10^-2.5), and size = 0.2 + 2 * width and tau = 4 + 12 * (1 - width): the
 decaying term varies by configuration (a wide start can hide a good final
 value), plus noise of 0.01 drawn per (configuration, step). The budget counts
 training steps over all workers; a job cut by the end of the budget does not
 count as finished. The best final value is the lowest final loss (step STEPS)
-of the finished jobs.
+of the finished jobs; its regret is the noise-free final loss of that job's
+configuration (what a user who takes the best job gets).
 """
 import argparse
 import json
@@ -40,12 +41,17 @@ STEPS = 64
 WORKERS = 4
 
 
+def true_final(hp):
+    return (hp["x"] - 0.3) ** 2 + (math.log10(hp["lr"]) + 2.5) ** 2 / 4 + (hp["y"] - 0.7) ** 2
+
+
 def curve_value(hp, step, seed):
     x, lr, width = hp["x"], hp["lr"], hp["width"]
-    final = (x - 0.3) ** 2 + (math.log10(lr) + 2.5) ** 2 / 4
+    final = true_final(hp)
     size = 0.2 + 2 * width
     tau = 4 + 12 * (1 - width)
-    noise = random.Random(hash((round(x, 12), round(lr, 15), round(width, 12), step, seed))).gauss(0, 0.01)
+    noise = random.Random(hash((round(x, 12), round(lr, 15), round(width, 12), round(hp["y"], 12), step,
+                                 seed))).gauss(0, 0.01)
     return final + size * math.exp(-step / tau) + noise
 
 
@@ -111,6 +117,7 @@ class Server:
 
 
 SPACE = {"x": {"uniform": {"low": 0.0, "high": 1.0}},
+         "y": {"uniform": {"low": 0.0, "high": 1.0}},
          "lr": {"loguniform": {"low": 1e-4, "high": 1e-1}},
          "width": {"uniform": {"low": 0.0, "high": 1.0}}}
 
@@ -152,14 +159,14 @@ def run_schedy(server, name, pruner, budget_steps, seed):
                 etag = headers["ETag"]
                 if final:
                     with lock:
-                        finished.append(curve[-1])
+                        finished.append((curve[-1], true_final(hp)))
 
     threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return tried[0], (min(finished) if finished else float("nan"))
+    return tried[0], (min(finished) if finished else (float("nan"), float("nan")))
 
 
 # ---- Optuna ----------------------------------------------------------------------
@@ -182,6 +189,7 @@ def run_optuna(pruner_name, budget_steps, seed):
                 return
             trial = study.ask()
             hp = {"x": trial.suggest_float("x", 0.0, 1.0),
+                  "y": trial.suggest_float("y", 0.0, 1.0),
                   "lr": trial.suggest_float("lr", 1e-4, 1e-1, log=True),
                   "width": trial.suggest_float("width", 0.0, 1.0)}
             with lock:
@@ -195,7 +203,7 @@ def run_optuna(pruner_name, budget_steps, seed):
                 if step == STEPS:
                     study.tell(trial, value)
                     with lock:
-                        finished.append(value)
+                        finished.append((value, true_final(hp)))
                     state = None
                     break
                 # Steps as ours (1-based): the rungs are at the same steps.
@@ -211,34 +219,46 @@ def run_optuna(pruner_name, budget_steps, seed):
         t.start()
     for t in threads:
         t.join()
-    return tried[0], (min(finished) if finished else float("nan"))
+    return tried[0], (min(finished) if finished else (float("nan"), float("nan")))
 
 
 # ---- the cost of judging a report ---------------------------------------------------
 
 def prune_cost(server, done_jobs):
-    """Median latency of a RUNNING report that lengthens the curve, in experiments
-    holding `done_jobs` DONE jobs of STEPS steps: no pruner, median, ASHA."""
+    """Median latency of a RUNNING report that lengthens the curve, in an experiment
+    holding `done_jobs` DONE jobs of STEPS steps: without a pruner, then with the
+    median rule, then with ASHA (each set by a PUT, which rebuilds what the rule
+    compares with from the jobs)."""
     out = {}
-    rng = random.Random(7)
-    for label, pruner in (("none", None),
-                          ("median", {"kind": "median", "result": "loss", "direction": "minimize",
-                                      "startupJobs": 5}),
-                          ("asha", {"kind": "asha", "result": "loss", "direction": "minimize",
-                                    "minSteps": 1, "reductionFactor": 4})):
-        name = "cost-%s" % label
-        doc = {"status": "RUNNING", "scheduler": {"Manual": None}}
-        if pruner:
-            doc["pruner"] = pruner
-        server.request("PUT", "experiments/%s/" % name, doc)
-        for i in range(done_jobs):
+    name = "cost"
+    server.request("PUT", "experiments/%s/" % name, {"status": "RUNNING", "scheduler": {"Manual": None}})
+
+    def load(first):
+        rng = random.Random(first)
+        for i in range(first, done_jobs, WORKERS):
             base = rng.random()
             curve = [base + 1.0 / (s + 1) for s in range(STEPS)]
             status = server.request("POST", "experiments/%s/jobs/" % name,
                                     {"status": "DONE", "results": {"loss": curve}})[0]
             assert status == 201, status
+
+    threads = [threading.Thread(target=load, args=(w,)) for w in range(WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for label, pruner in (("none", None),
+                          ("median", {"kind": "median", "result": "loss", "direction": "minimize",
+                                      "startupJobs": 5}),
+                          ("asha", {"kind": "asha", "result": "loss", "direction": "minimize",
+                                    "minSteps": 1, "reductionFactor": 4})):
+        t0 = time.perf_counter()
+        status = server.request("PUT", "experiments/%s/" % name, {"status": "RUNNING", "scheduler": {"Manual": None},
+                                                                  "pruner": pruner})[0]
+        assert status == 200, status
+        out[label + " set"] = (time.perf_counter() - t0) * 1000
         latencies = []
-        for i in range(60):
+        for i in range(40):
             status, job, headers = server.request("POST", "experiments/%s/jobs/" % name,
                                                   {"status": "QUEUED", "hyperparameters": {"i": i}})
             path = "experiments/%s/jobs/%s/" % (name, job["id"])
@@ -273,8 +293,10 @@ def optuna_prune_cost(done_trials):
             base = rng.random()
             for s in range(1, STEPS + 1):
                 t.report(base + 1.0 / (s + 1), s)
-                if label == "asha" and s in (1, 4, 16, 64):
-                    t.should_prune()
+            if label == "asha":  # the rung values should_prune() would have recorded
+                for rung, s in enumerate((1, 4, 16, 64)):
+                    study._storage.set_trial_system_attr(t._trial_id, "completed_rung_%d" % rung,
+                                                         base + 1.0 / (s + 1))
             study.tell(t, base)
         latencies = []
         for i in range(20):
@@ -289,6 +311,26 @@ def optuna_prune_cost(done_trials):
     return out
 
 
+def print_search_table(args, rows):
+    print("\n%d seeds, budget %d training steps, %d steps per full job, %d workers\n"
+          % (args.seeds, args.budget, STEPS, WORKERS))
+    print("| search | configurations tried (median) | x no pruning | best final loss (median) | "
+          "its regret (median) | regret (mean) |")
+    print("|---|---|---|---|---|---|")
+    for system in ("schedy", "optuna"):
+        base = statistics.median(t for t, _ in rows[(system, "none")])
+        for pruner_name in ("none", "median", "asha"):
+            r = rows[(system, pruner_name)]
+            tried = statistics.median(t for t, _ in r)
+            bests = [b for _, b in r if not math.isnan(b[0])]
+            nan = float("nan")
+            print("| %s %s | %g | %.1f | %.4f | %.4f | %.4f |" % (
+                "Schedy" if system == "schedy" else "Optuna 3.1", pruner_name, tried, tried / base,
+                statistics.median(b[0] for b in bests) if bests else nan,
+                statistics.median(b[1] for b in bests) if bests else nan,
+                statistics.mean(b[1] for b in bests) if bests else nan))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("server")
@@ -296,6 +338,7 @@ def main():
     ap.add_argument("--budget", type=int, default=2048, help="training steps per run (all workers)")
     ap.add_argument("--done-jobs", type=int, default=10000)
     ap.add_argument("--skip-cost", action="store_true")
+    ap.add_argument("--only-cost", action="store_true")
     args = ap.parse_args()
 
     rows = {}
@@ -307,7 +350,7 @@ def main():
                 ("optuna", "none", None), ("optuna", "median", None), ("optuna", "asha", None)]
     server = Server(args.server)
     try:
-        for seed in range(args.seeds):
+        for seed in range(0 if args.only_cost else args.seeds):
             for system, pruner_name, pruner in variants:
                 t0 = time.time()
                 if system == "schedy":
@@ -315,22 +358,10 @@ def main():
                 else:
                     tried, best = run_optuna(pruner_name, args.budget, seed)
                 rows.setdefault((system, pruner_name), []).append((tried, best))
-                print("seed %d %-6s %-6s tried %4d best %.4f (%.1f s)" % (seed, system, pruner_name, tried, best,
-                                                                            time.time() - t0), file=sys.stderr)
-        print("\n%d seeds, budget %d training steps, %d steps per full job, %d workers\n"
-              % (args.seeds, args.budget, STEPS, WORKERS))
-        print("| search | configurations tried (median) | x no pruning | best final loss (median) | best final loss (mean) |")
-        print("|---|---|---|---|---|")
-        for system in ("schedy", "optuna"):
-            base = statistics.median(t for t, _ in rows[(system, "none")])
-            for pruner_name in ("none", "median", "asha"):
-                r = rows[(system, pruner_name)]
-                tried = statistics.median(t for t, _ in r)
-                bests = [b for _, b in r if not math.isnan(b)]
-                print("| %s %s | %g | %.1f | %.4f | %.4f |" % (
-                    "Schedy" if system == "schedy" else "Optuna 3.1", pruner_name, tried, tried / base,
-                    statistics.median(bests) if bests else float("nan"),
-                    statistics.mean(bests) if bests else float("nan")))
+                print("seed %d %-6s %-6s tried %4d best %.4f regret %.4f (%.1f s)"
+                      % (seed, system, pruner_name, tried, best[0], best[1], time.time() - t0), file=sys.stderr)
+        if not args.only_cost:
+            print_search_table(args, rows)
         if not args.skip_cost:
             cost = prune_cost(server, args.done_jobs)
             optuna_cost = optuna_prune_cost(args.done_jobs)
@@ -342,6 +373,8 @@ def main():
                 print("| %s | %.2f | %s | %s |" % (
                     label, cost[label], "-" if label == "none" else "%.2f" % (cost[label] - cost["none"]),
                     "%.2f" % optuna_cost[label] if label in optuna_cost else "-"))
+            print("\nSetting the pruner (rebuilding from the %d jobs): median %.0f ms, ASHA %.0f ms"
+                  % (args.done_jobs, cost["median set"], cost["asha set"]))
     finally:
         server.stop()
 
