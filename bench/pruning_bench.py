@@ -258,7 +258,9 @@ def prune_cost(server, done_jobs):
         assert status == 200, status
         out[label + " set"] = (time.perf_counter() - t0) * 1000
         latencies = []
-        for i in range(40):
+        # The first 10 jobs warm up (a bulk load or a rebuild leaves SQLite a long WAL to
+        # checkpoint); the next 40 are measured.
+        for i in range(50):
             status, job, headers = server.request("POST", "experiments/%s/jobs/" % name,
                                                   {"status": "QUEUED", "hyperparameters": {"i": i}})
             path = "experiments/%s/jobs/%s/" % (name, job["id"])
@@ -270,7 +272,8 @@ def prune_cost(server, done_jobs):
                 t0 = time.perf_counter()
                 status, _, headers = server.request("PUT", path, {"status": "RUNNING", "results": {"loss": curve}},
                                                     {"If-Match": etag})
-                latencies.append(time.perf_counter() - t0)
+                if i >= 10:
+                    latencies.append(time.perf_counter() - t0)
                 assert status == 200 and "Schedy-Job-Status" not in headers, (status, headers)
                 etag = headers["ETag"]
             server.request("PUT", path, {"status": "CRASHED"}, {"If-Match": etag})
