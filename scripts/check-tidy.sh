@@ -17,7 +17,8 @@ regexes=()
 for f in "${files[@]}"; do regexes+=("$PWD/${f//./\\.}\$"); done
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if run-clang-tidy -p "$build" -j 2 -quiet "${regexes[@]}" >"$log" 2>&1; then
+# (run-clang-tidy colours the output even into a file: strip that.)
+if run-clang-tidy -p "$build" -j 2 -quiet "${regexes[@]}" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$log"; then
   echo "check-tidy: ${#files[@]} files clean"
 else
   # Only the findings and their context, not the per-file banners.

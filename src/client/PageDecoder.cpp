@@ -146,13 +146,13 @@ public:
             QCborMap map = shape->map;
             auto it = map.begin(); // detaches the values; the keys' bytes stay shared
             for (qsizetype i = 0; i < values.size(); ++i, ++it)
-                it.value() = std::move(values[i]);
+                it.value() = values[i]; // QCborValueRef has no move assignment
             *out = std::move(map);
             return true;
         }
         QCborMap map;
         for (qsizetype i = 0; i < keys.size(); ++i)
-            map[keys[i]] = std::move(values[i]);
+            map[keys[i]] = values[i];    // QCborValueRef has no move assignment
         if (map.size() == keys.size()) { // no repeated key: a template for the next jobs
             shape->keys.clear();
             for (const QLatin1StringView &k : keys)
@@ -272,12 +272,12 @@ bool decodeJob(Walker &w, Job *job, PageContext *context)
                 if (w.peek('{')) {
                     if (!w.shapedMap(JobValueDepth, hp ? &context->hyperparameters : &context->results, &map))
                         return false;
-                } else if (!w.value(JobValueDepth, &v)) {
-                    return false;
-                } else if (v.isMap())
-                    (hp ? job->hyperparameters : job->results) = v.toMap();
-                else if (!v.isNull())
-                    return false;
+                } else {
+                    if (!w.value(JobValueDepth, &v) || !(v.isMap() || v.isNull()))
+                        return false;
+                    if (v.isMap())
+                        map = v.toMap();
+                }
             } else if (k == QLatin1StringView("createdAt") || k == QLatin1StringView("modifiedAt")) {
                 const bool created = k == QLatin1StringView("createdAt");
                 if (!first(created ? Created : Modified) || !w.value(JobValueDepth, &v))

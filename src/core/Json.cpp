@@ -577,7 +577,7 @@ void writeValue(QByteArray &out, const QCborValue &v, int indent, int level)
     auto newline = [&](int lvl) {
         if (indent > 0) {
             out += '\n';
-            out += QByteArray(lvl * indent, ' ');
+            out += QByteArray(qsizetype(lvl) * indent, ' ');
         }
     };
     switch (v.type()) {
@@ -600,12 +600,12 @@ void writeValue(QByteArray &out, const QCborValue &v, int indent, int level)
         const QCborArray a = v.toArray();
         out += '[';
         bool first = true;
-        for (const QCborValue &item : a) {
+        for (qsizetype i = 0; i < a.size(); ++i) { // at(): a value, not a reference to convert
             if (!first)
                 out += ',';
             first = false;
             newline(level + 1);
-            writeValue(out, item, indent, level + 1);
+            writeValue(out, a.at(i), indent, level + 1);
         }
         if (!a.isEmpty())
             newline(level);

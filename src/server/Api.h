@@ -37,7 +37,7 @@ struct ApiOptions
     QString publicUrl;           // root reported by resettoken/
     QByteArray pathPrefix;       // e.g. "/api" when the root carries a path
     qint64 tokenLifetime = 3600; // seconds
-    qint64 maxBodyBytes = 16 * 1024 * 1024;
+    qint64 maxBodyBytes = qint64(16) * 1024 * 1024;
 };
 
 // The Schedy protocol over plain request/response values: routing on the raw

@@ -45,6 +45,7 @@ bool Server::start(const ServerOptions &options, QString *error)
     QString host = options.address.toString();
     if (options.address.protocol() == QAbstractSocket::IPv6Protocol)
         host = QLatin1Char('[') + host + QLatin1Char(']');
+    // NOLINTNEXTLINE(misc-redundant-expression): Any and AnyIPv4 differ; the check sees two conversions
     if (options.address == QHostAddress::Any || options.address == QHostAddress::AnyIPv4)
         host = QStringLiteral("127.0.0.1");
     m_rootUrl = options.publicUrl.isEmpty() ? QStringLiteral("http://%1:%2/").arg(host).arg(m_port)

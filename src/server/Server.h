@@ -20,7 +20,7 @@ struct ServerOptions
     QHostAddress address = QHostAddress::LocalHost;
     quint16 port = 8080; // 0: any free port
     QString publicUrl;   // empty: built from the listening address
-    qint64 maxBodyBytes = 16 * 1024 * 1024;
+    qint64 maxBodyBytes = qint64(16) * 1024 * 1024;
     double leaseSeconds = 5.0;
     // How often this process looks for lost RUNNING jobs (experiments with a lease,
     // docs/protocol.md section 8.3); 0 turns it off.

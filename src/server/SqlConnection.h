@@ -8,6 +8,7 @@
 #include "Store.h"
 
 #include <QHash>
+#include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -69,8 +70,8 @@ public:
             const bool failed = r.status == StoreStatus::Busy || r.status == StoreStatus::Error;
             if (!failed || !m_lastErrorRetryable || i == MaxAttempts)
                 return r;
-            std::this_thread::sleep_for(
-                std::chrono::microseconds(200 * (1 << std::min(i, 5)) + std::rand() % 1000));
+            std::this_thread::sleep_for(std::chrono::microseconds(200 * (1 << std::min(i, 5)) +
+                                                                  QRandomGenerator::global()->bounded(1000)));
         }
     }
 

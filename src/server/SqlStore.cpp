@@ -80,7 +80,7 @@ QByteArray SqlStore::secret()
     for (int attempt = 0; attempt < 2; ++attempt) {
         QSqlQuery &q = m_sql.prepared("SELECT value FROM meta WHERE key = 'jwt_secret'");
         if (m_sql.exec(q) && q.next()) {
-            const QByteArray s = QByteArray::fromBase64(q.value(0).toString().toLatin1());
+            QByteArray s = QByteArray::fromBase64(q.value(0).toString().toLatin1());
             q.finish();
             return s;
         }
