@@ -265,7 +265,8 @@ void Runner::abandon(const Job *current, const QString &reason)
         m_heartbeat->stop();
     const QString stopping =
         QStringLiteral(": stopping its command (SIGTERM, SIGKILL after %1 s)").arg(m_options.grace);
-    if (current && current->status == JobStatus::Pruned) {
+    // The server's pruner says why (prunedAt...); a job set PRUNED by a person was changed elsewhere.
+    if (current && current->status == JobStatus::Pruned && current->pruned) {
         m_stoppedByServer = true;
         m_abandonReason = QStringLiteral("PRUNED");
         note(QStringLiteral("job %1 was pruned by the server%2%3")
