@@ -16,9 +16,9 @@
 # the only thing printed on stdout (progress goes to stderr) and is also
 # written to DIR/url. Durability is off (fsync, synchronous_commit): the data
 # is thrown away anyway. With `durable` (benchmarks) fsync and full-page
-# writes stay on and synchronous_commit is $SYNCHRONOUS_COMMIT (default off:
-# like SQLite's synchronous=NORMAL in WAL mode, a crash of the machine may
-# lose the last commits but never corrupts). Any failure exits non-zero with
+# writes stay on and synchronous_commit is $SYNCHRONOUS_COMMIT (default on:
+# acknowledged writes survive an abrupt stop of PostgreSQL; `off` loses the
+# last commits on one, which SQLite's synchronous=NORMAL never does). Any failure exits non-zero with
 # the reason on stderr.
 set -euo pipefail
 
@@ -54,7 +54,7 @@ as_owner() {
 start() {
     local dir=$1 durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     if [[ ${2:-} == durable ]]; then
-        durability="-c fsync=on -c full_page_writes=on -c synchronous_commit=${SYNCHRONOUS_COMMIT:-off}"
+        durability="-c fsync=on -c full_page_writes=on -c synchronous_commit=${SYNCHRONOUS_COMMIT:-on}"
     fi
     bindir=
     find_bindir || install_postgresql

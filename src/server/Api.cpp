@@ -5,6 +5,7 @@
 #include "Json.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QStringDecoder>
 #include <QUrl>
 
@@ -55,12 +56,32 @@ QString queryValue(const QList<QPair<QString, QString>> &q, const char *key, boo
 // Decodes one path segment; nullopt when it is not valid UTF-8.
 std::optional<QString> decodeSegment(const QByteArray &raw)
 {
-    const QByteArray bytes = QByteArray::fromPercentEncoding(raw);
+    QByteArray bytes = QByteArray::fromPercentEncoding(raw);
+    // A leading U+FEFF is part of the name, not a mark to drop: dropping it
+    // made "%EF%BB%BFsecret" the same experiment as "secret".
+    const bool bom = bytes.startsWith("\xEF\xBB\xBF");
+    if (bom)
+        bytes.remove(0, 3);
     QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
     QString s = decoder(bytes);
     if (decoder.hasError())
         return std::nullopt;
-    return s;
+    return bom ? QChar(0xFEFF) + s : s;
+}
+
+// A client-chosen job id must look like one the server makes: URL- and
+// file-name-safe characters only (no '/', no '.', no spaces), at most 64.
+bool safeJobId(const QString &id)
+{
+    if (id.isEmpty() || id.size() > 64)
+        return false;
+    for (const QChar c : id) {
+        const char16_t u = c.unicode();
+        if (!((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
+              u == '_'))
+            return false;
+    }
+    return true;
 }
 
 QByteArray methodsAllowed(const QList<QString> &segments)
@@ -101,7 +122,24 @@ Api::Api(Store &store, ApiOptions options)
     , m_options(std::move(options))
     , m_signer(store.secret(), m_options.tokenLifetime)
     , m_clock([] { return QDateTime::currentSecsSinceEpoch(); })
+    , m_monotonic([] {
+        static const QElapsedTimer started = [] {
+            QElapsedTimer t;
+            t.start();
+            return t;
+        }();
+        return started.elapsed();
+    })
 {}
+
+PasswordCheck::Result PasswordCheck::check() const
+{
+    Result r;
+    r.ok = verifyPassword(password, storedHash) && user.has_value();
+    if (r.ok && passwordIterations(storedHash) < iterations)
+        r.rehash = hashPassword(password, iterations);
+    return r;
+}
 
 HttpResponse Api::json(int status, const QByteArray &body)
 {
@@ -142,6 +180,21 @@ HttpResponse Api::storeError(StoreStatus status, const QString &message)
 
 HttpResponse Api::handle(const HttpRequest &request)
 {
+    ApiOutcome outcome = begin(request);
+    if (outcome.check)
+        return finishPasswordLogin(*outcome.check, outcome.check->check());
+    return outcome.response;
+}
+
+bool Api::bearerValid(const QByteArray &authorization)
+{
+    if (!authorization.startsWith("Bearer ") && !authorization.startsWith("bearer "))
+        return false;
+    return m_signer.verify(authorization.mid(7).trimmed(), m_clock(), nullptr) == TokenSigner::Check::Valid;
+}
+
+ApiOutcome Api::begin(const HttpRequest &request)
+{
     QByteArray path = request.path;
     if (!m_options.pathPrefix.isEmpty() && path.startsWith(QByteArray(m_options.pathPrefix + '/')))
         path = path.mid(m_options.pathPrefix.size());
@@ -176,7 +229,7 @@ HttpResponse Api::handle(const HttpRequest &request)
     return route(request, segments);
 }
 
-HttpResponse Api::route(const HttpRequest &request, const QList<QString> &segments)
+ApiOutcome Api::route(const HttpRequest &request, const QList<QString> &segments)
 {
     if (segments[0] == QLatin1String("token"))
         return login(request, false);
@@ -233,12 +286,16 @@ HttpResponse Api::route(const HttpRequest &request, const QList<QString> &segmen
         return heartbeat(user, name, id, request);
     if (methodIs(request, "GET"))
         return getJob(user, name, id);
-    if (methodIs(request, "PUT"))
+    if (methodIs(request, "PUT")) {
+        if (!safeJobId(id))
+            return error(400, QStringLiteral("job id: use 1 to 64 of the characters A-Z a-z 0-9 - _ "
+                                             "(ids are safe as file names)"));
         return putJob(user, name, id, request);
+    }
     return deleteJob(user, name, id, request);
 }
 
-HttpResponse Api::login(const HttpRequest &request, bool password)
+ApiOutcome Api::login(const HttpRequest &request, bool password)
 {
     auto body = codec::parseJson(request.body);
     if (!body)
@@ -252,19 +309,63 @@ HttpResponse Api::login(const HttpRequest &request, bool password)
         return error(400, QStringLiteral("email: must be a string"));
     if (!token.isString())
         return error(400, QStringLiteral("token: must be a string"));
+    if (password) {
+        // Limits first: a refused attempt costs no hash and no query.
+        const qint64 now = m_monotonic();
+        const QByteArray emailKey = email.toString().toLower().toUtf8();
+        const qint64 wait =
+            std::max(m_emailFailures.retryAfter(emailKey, now), m_peerFailures.retryAfter(request.peer, now));
+        if (wait > 0) {
+            HttpResponse r = error(429, QStringLiteral("too many failed password logins; retry in %1 s "
+                                                       "(or log in with the API token)")
+                                            .arg(wait));
+            r.headers.append({"Retry-After", QByteArray::number(wait)});
+            return r;
+        }
+    }
     const auto user = m_store.userByEmail(email.toString());
-    bool ok = false;
-    if (user) {
-        ok = password ? !user->passwordHash.isEmpty() && verifyPassword(token.toString(), user->passwordHash)
-                      : !user->tokenHash.isEmpty() &&
-                            constantTimeEquals(hashApiToken(token.toString()), user->tokenHash);
+    if (password) {
+        // An unknown email, or a user without a password, is checked against a
+        // decoy of the same cost: the answer's time does not tell them apart.
+        PasswordCheck check;
+        check.email = email.toString();
+        check.password = token.toString();
+        check.peer = request.peer;
+        check.iterations = m_options.passwordIterations;
+        if (user && !user->passwordHash.isEmpty()) {
+            check.storedHash = user->passwordHash;
+            check.user = user;
+        } else {
+            check.storedHash = decoyPasswordHash(m_options.passwordIterations);
+        }
+        return check;
     }
-    if (!ok) {
-        return error(403, password ? QStringLiteral("wrong email or password")
-                                   : QStringLiteral("wrong email or API token"));
+    const bool ok = user && !user->tokenHash.isEmpty() &&
+                    constantTimeEquals(hashApiToken(token.toString()), user->tokenHash);
+    if (!ok)
+        return error(403, QStringLiteral("wrong email or API token"));
+    return bearerResponse(*user);
+}
+
+HttpResponse Api::finishPasswordLogin(const PasswordCheck &check, const PasswordCheck::Result &result)
+{
+    if (!result.ok || !check.user) {
+        const qint64 now = m_monotonic();
+        m_emailFailures.failed(check.email.toLower().toUtf8(), now);
+        m_peerFailures.failed(check.peer, now);
+        return error(403, QStringLiteral("wrong email or password"));
     }
+    // A hash made with fewer iterations than today's is replaced while the
+    // password is at hand; failing to store it only postpones that.
+    if (!result.rehash.isEmpty())
+        m_store.setPasswordHash(check.user->id, result.rehash);
+    return bearerResponse(*check.user);
+}
+
+HttpResponse Api::bearerResponse(const User &user)
+{
     qint64 expiresAt = 0;
-    const QByteArray bearer = m_signer.issue(user->id, user->email, m_clock(), &expiresAt);
+    const QByteArray bearer = m_signer.issue(user.id, user.email, m_clock(), &expiresAt);
     return json(200, json::write(QCborMap{{QStringLiteral("token"), QString::fromLatin1(bearer)},
                                           {QStringLiteral("expiresAt"), expiresAt}}));
 }

@@ -9,9 +9,25 @@
 #include <QPasswordDigestor>
 #include <QRandomGenerator>
 
+#include <algorithm>
+#include <atomic>
+
 namespace schedy::server {
 namespace {
 constexpr auto B64 = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
+std::atomic<qint64> iterationsRun{0};
+
+QByteArray pbkdf2(const QString &password, const QByteArray &salt, int iterations, quint64 size)
+{
+    iterationsRun += iterations;
+    return QPasswordDigestor::deriveKeyPbkdf2(QCryptographicHash::Sha256, password.toUtf8(), salt, iterations,
+                                              size);
+}
+} // namespace
+
+qint64 pbkdf2IterationsRun()
+{
+    return iterationsRun.load();
 }
 
 bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
@@ -38,8 +54,7 @@ QByteArray hashPassword(const QString &password, int iterations)
 {
     QByteArray salt(16, Qt::Uninitialized);
     QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(salt.data()), 4);
-    const QByteArray key = QPasswordDigestor::deriveKeyPbkdf2(QCryptographicHash::Sha256, password.toUtf8(),
-                                                              salt, iterations, 32);
+    const QByteArray key = pbkdf2(password, salt, iterations, 32);
     return "pbkdf2-sha256$" + QByteArray::number(iterations) + '$' + salt.toBase64() + '$' + key.toBase64();
 }
 
@@ -54,9 +69,24 @@ bool verifyPassword(const QString &password, const QByteArray &stored)
         return false;
     const QByteArray salt = QByteArray::fromBase64(parts[2]);
     const QByteArray expected = QByteArray::fromBase64(parts[3]);
-    const QByteArray key = QPasswordDigestor::deriveKeyPbkdf2(QCryptographicHash::Sha256, password.toUtf8(),
-                                                              salt, iterations, quint64(expected.size()));
+    const QByteArray key = pbkdf2(password, salt, iterations, quint64(expected.size()));
     return constantTimeEquals(key, expected);
+}
+
+int passwordIterations(const QByteArray &stored)
+{
+    const QList<QByteArray> parts = stored.split('$');
+    if (parts.size() != 4 || parts[0] != "pbkdf2-sha256")
+        return 0;
+    return std::max(0, parts[1].toInt());
+}
+
+QByteArray decoyPasswordHash(int iterations)
+{
+    // Salt and key are fixed: no password derives to this key, and checking
+    // one against it runs the same PBKDF2 as against a real hash.
+    return "pbkdf2-sha256$" + QByteArray::number(iterations) + '$' + QByteArray(16, 'd').toBase64() + '$' +
+           QByteArray(32, 'k').toBase64();
 }
 
 QByteArray hashApiToken(const QString &token)
@@ -89,32 +119,44 @@ QByteArray TokenSigner::issue(qint64 userId, const QString &email, qint64 now, q
 
 TokenSigner::Check TokenSigner::verify(const QByteArray &token, qint64 now, BearerClaims *claims) const
 {
+    BearerClaims verified;
+    bool cached = false;
     {
         QMutexLocker lock(&m_verified->mutex);
         const auto it = m_verified->claims.constFind(token);
         if (it != m_verified->claims.constEnd()) {
-            if (now > it->expiresAt + Leeway)
-                return Check::Expired;
-            if (claims)
-                *claims = *it;
-            return Check::Valid;
+            verified = *it;
+            cached = true;
         }
     }
-    BearerClaims verified;
-    const Check check = verifySignature(token, now, &verified);
-    if (check == Check::Valid) {
+    if (!cached) {
+        const Check check = verifySignature(token, &verified);
+        if (check != Check::Valid)
+            return check;
         QMutexLocker lock(&m_verified->mutex);
         if (m_verified->claims.size() >= 1024)
             m_verified->claims.clear();
         m_verified->claims.insert(token, verified);
-        if (claims)
-            *claims = verified;
     }
-    return check;
+    const Check times = checkTimes(verified, now);
+    if (times == Check::Valid && claims)
+        *claims = verified;
+    return times;
 }
 
-TokenSigner::Check TokenSigner::verifySignature(const QByteArray &token, qint64 now,
-                                                BearerClaims *claims) const
+TokenSigner::Check TokenSigner::checkTimes(const BearerClaims &c, qint64 now) const
+{
+    // Issued in the future: the clock that issued it was ahead (or it was
+    // forged with our key); either way its lifetime cannot be trusted.
+    if (c.issuedAt > now + Leeway)
+        return Check::Expired;
+    const qint64 end = std::min(c.expiresAt, c.issuedAt + m_lifetime);
+    if (now > end + Leeway)
+        return Check::Expired;
+    return Check::Valid;
+}
+
+TokenSigner::Check TokenSigner::verifySignature(const QByteArray &token, BearerClaims *claims) const
 {
     const QList<QByteArray> parts = token.split('.');
     if (parts.size() != 3)
@@ -131,16 +173,12 @@ TokenSigner::Check TokenSigner::verifySignature(const QByteArray &token, qint64 
     const QCborMap m = payload.toMap();
     bool ok = false;
     const qint64 userId = m.value(QStringLiteral("sub")).toString().toLongLong(&ok);
-    if (!ok || !m.value(QStringLiteral("exp")).isInteger())
+    if (!ok || !m.value(QStringLiteral("exp")).isInteger() || !m.value(QStringLiteral("iat")).isInteger())
         return Check::Malformed;
-    const qint64 exp = m.value(QStringLiteral("exp")).toInteger();
-    if (now > exp + Leeway)
-        return Check::Expired;
-    if (claims) {
-        claims->userId = userId;
-        claims->email = m.value(QStringLiteral("email")).toString();
-        claims->expiresAt = exp;
-    }
+    claims->userId = userId;
+    claims->email = m.value(QStringLiteral("email")).toString();
+    claims->issuedAt = m.value(QStringLiteral("iat")).toInteger();
+    claims->expiresAt = m.value(QStringLiteral("exp")).toInteger();
     return Check::Valid;
 }
 

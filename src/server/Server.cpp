@@ -28,9 +28,10 @@ bool Server::start(const ServerOptions &options, QString *error)
     }
     ApiOptions api;
     api.tokenLifetime = options.tokenLifetime;
-    api.maxBodyBytes = options.maxBodyBytes;
+    api.maxBodyBytes = options.limits.maxBodyBytes;
+    api.passwordIterations = options.passwordIterations;
     m_api = std::make_unique<Api>(*m_store, api);
-    m_http = new HttpServer(*m_api, this);
+    m_http = new HttpServer(*m_api, options.limits, this);
     QString listenError;
     m_port = m_http->listenOn(options.address, options.port, &listenError);
     if (!m_port) {

@@ -20,12 +20,13 @@ struct ServerOptions
     QHostAddress address = QHostAddress::LocalHost;
     quint16 port = 8080; // 0: any free port
     QString publicUrl;   // empty: built from the listening address
-    qint64 maxBodyBytes = qint64(16) * 1024 * 1024;
     double leaseSeconds = 5.0;
     // How often this process looks for lost RUNNING jobs (experiments with a lease,
     // docs/protocol.md section 8.3); 0 turns it off.
     int lostCheckMs = 1000;
     qint64 tokenLifetime = 3600;
+    int passwordIterations = DefaultPasswordIterations;
+    GuardLimits limits; // body size, connections, timeouts (docs/server.md)
 };
 
 // The whole service in one object: store, API and HTTP listener. Used by
@@ -42,6 +43,7 @@ public:
     QString rootUrl() const { return m_rootUrl; }
     SqlStore *store() const { return m_store.get(); }
     Api *api() const { return m_api.get(); }
+    HttpServer *http() const { return m_http; }
     void setLogger(std::function<void(const QByteArray &)> logger);
 
 private:

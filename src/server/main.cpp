@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,7 +28,8 @@ void onSignal(int)
 
 const char Usage[] = R"(Usage:
   schedy-server [--database URL] serve [--listen HOST:PORT] [--public-url URL]
-                [--max-body-bytes N] [--lease-seconds S] [--lost-check-ms MS] [--quiet]
+                [--max-body-bytes N] [--max-connections N]
+                [--max-connections-per-peer N] [--lease-seconds S] [--lost-check-ms MS] [--quiet]
   schedy-server [--database URL] user add EMAIL [--password-file FILE] [--root URL]
   schedy-server [--database URL] user reset-token EMAIL [--root URL]
   schedy-server migrate --from URL --to URL [--force]
@@ -202,9 +204,18 @@ int main(int argc, char **argv)
                 return usage(QStringLiteral("--public-url needs a URL"));
         } else if (args[i] == QLatin1String("--max-body-bytes")) {
             bool ok = false;
-            if (!takeValue(i, &value) || (options.maxBodyBytes = value.toLongLong(&ok), !ok) ||
-                options.maxBodyBytes < 1)
+            if (!takeValue(i, &value) || (options.limits.maxBodyBytes = value.toLongLong(&ok), !ok) ||
+                options.limits.maxBodyBytes < 1)
                 return usage(QStringLiteral("--max-body-bytes needs a positive number"));
+        } else if (args[i] == QLatin1String("--max-connections") ||
+                   args[i] == QLatin1String("--max-connections-per-peer")) {
+            const bool perPeer = args[i].endsWith(QLatin1String("per-peer"));
+            const QString option = args[i];
+            bool ok = false;
+            const int n = takeValue(i, &value) ? value.toInt(&ok) : 0;
+            if (!ok || n < 1)
+                return usage(QStringLiteral("%1 needs a positive number").arg(option));
+            (perPeer ? options.limits.maxConnectionsPerPeer : options.limits.maxConnections) = n;
         } else if (args[i] == QLatin1String("--lease-seconds")) {
             bool ok = false;
             if (!takeValue(i, &value) || (options.leaseSeconds = value.toDouble(&ok), !ok) ||
@@ -241,6 +252,24 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+
+    // Every connection is a descriptor: take the hard limit (systemd's
+    // LimitNOFILE), and keep the connection cap below it with room for the
+    // database and the listener, so that the cap, not accept(), refuses.
+    struct rlimit files = {};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+        if (files.rlim_cur < files.rlim_max) {
+            files.rlim_cur = files.rlim_max;
+            ::setrlimit(RLIMIT_NOFILE, &files);
+            ::getrlimit(RLIMIT_NOFILE, &files);
+        }
+        const rlim_t room = files.rlim_cur > 128 ? files.rlim_cur - 64 : files.rlim_cur / 2;
+        if (rlim_t(options.limits.maxConnections) > room) {
+            std::fprintf(stderr, "schedy-server: %d connections at most (open files limit %llu)\n", int(room),
+                         static_cast<unsigned long long>(files.rlim_cur));
+            options.limits.maxConnections = int(room);
+        }
+    }
 
     Server server;
     QString error;

@@ -1,0 +1,209 @@
+// Issue 17, findings 4, 5, 11 (bearers) and 12: logins under attack, bearer
+// lifetimes, exact names. Real sockets to a real server on 127.0.0.1; clocks
+// are injected, nothing sleeps.
+#include "Auth.h"
+#include "Json.h"
+#include "RawConnection.h"
+#include "TestServer.h"
+
+#include <QDateTime>
+#include <QScopeGuard>
+#include <QSemaphore>
+#include <QTest>
+
+using namespace schedy;
+using namespace schedy::test;
+
+class TestHostileAuth : public QObject
+{
+    Q_OBJECT
+
+    std::unique_ptr<TestServer> m_server;
+    ClientConfig m_me;
+    qint64 m_monotonic = 5000000;
+
+    server::Api *api() const { return m_server->server()->api(); }
+    server::HttpServer *http() const { return m_server->server()->http(); }
+
+    Reply passauth(const QString &email, const QString &password)
+    {
+        HttpTestClient c(m_server->root());
+        return c.post(
+            QStringLiteral("passauth/"),
+            json::write(QCborMap{{QStringLiteral("email"), email}, {QStringLiteral("token"), password}}));
+    }
+
+private slots:
+    void initTestCase()
+    {
+        m_server = std::make_unique<TestServer>();
+        QString error;
+        QVERIFY2(m_server->start(&error), qPrintable(error));
+        m_me = m_server->addUser(QStringLiteral("me@example.com"), QStringLiteral("my password"));
+        m_server->addUser(QStringLiteral("tokenonly@example.com"));
+        api()->setMonotonicClock([this] { return m_monotonic; });
+    }
+
+    void cleanupTestCase() { m_server.reset(); }
+
+    void init() { m_monotonic += 3600 * 1000; } // every test starts with full failure budgets
+
+    // Finding 4: a password being hashed does not hold up other requests.
+    void hashingDoesNotBlockRequests()
+    {
+        QSemaphore release;
+        const auto restore =
+            qScopeGuard([this] { http()->setPasswordChecker(&server::PasswordCheck::check); });
+        http()->setPasswordChecker([&release](const server::PasswordCheck &c) {
+            release.tryAcquire(1, 20000); // held until the other request is answered
+            return c.check();
+        });
+        RawConnection login(m_server->port());
+        const QByteArray body = R"({"email":"me@example.com","token":"wrong"})";
+        login.send("POST /passauth/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                   QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        QVERIFY(QTest::qWaitFor([&] { return http()->pendingChecks() == 1; }, 5000));
+        HttpTestClient worker(m_server->root());
+        QVERIFY(worker.login(m_me));
+        QCOMPARE(worker.get(QStringLiteral("experiments/")).status, 200);
+        QVERIFY(login.responses(1, 100).isEmpty());
+        release.release();
+        QCOMPARE(login.responses(1, 60000).value(0).status, 403); // the hash runs at a low priority
+    }
+
+    // Finding 4: failed password logins are limited per email, then per peer, with 429 + Retry-After.
+    void failedLoginsAreRateLimited()
+    {
+        // The limits are what is tested here, not the hash: skip its cost.
+        const auto restore =
+            qScopeGuard([this] { http()->setPasswordChecker(&server::PasswordCheck::check); });
+        http()->setPasswordChecker(
+            [](const server::PasswordCheck &) { return server::PasswordCheck::Result{}; });
+        for (int i = 0; i < server::Api::EmailBurst; ++i)
+            QCOMPARE(passauth(m_me.email, QStringLiteral("guess %1").arg(i)).status, 403);
+        Reply r = passauth(m_me.email, QStringLiteral("another guess"));
+        QCOMPARE(r.status, 429);
+        const int wait = r.header("Retry-After").toInt();
+        QVERIFY2(wait >= 1 && wait <= server::Api::EmailRefillMs / 1000, r.header("Retry-After").constData());
+        QCOMPARE(passauth(m_me.email.toUpper(), QStringLiteral("x")).status, 429); // emails are case-blind
+        // An API token login is not limited by password failures.
+        HttpTestClient tokenClient(m_server->root());
+        QVERIFY(tokenClient.login(m_me));
+        m_monotonic += server::Api::EmailRefillMs;
+        QCOMPARE(passauth(m_me.email, QStringLiteral("after the wait")).status, 403);
+        QCOMPARE(passauth(m_me.email, QStringLiteral("too soon")).status, 429);
+
+        // Per peer: many emails from one address.
+        m_monotonic += 3600 * 1000;
+        int refused = 0;
+        for (int i = 0; i < server::Api::PeerBurst + 1; ++i)
+            refused += passauth(QStringLiteral("u%1@example.com").arg(i), QStringLiteral("x")).status == 429;
+        QCOMPARE(refused, 1);
+    }
+
+    // Finding 5: an unknown email, a user without a password and a wrong
+    // password cost the same PBKDF2 work as a right one.
+    void sameWorkForEveryEmail()
+    {
+        auto work = [&](const QString &email, const QString &password, int status) {
+            const qint64 before = server::pbkdf2IterationsRun();
+            const Reply r = passauth(email, password);
+            if (r.status != status)
+                qWarning() << r.status << r.body;
+            return r.status == status ? server::pbkdf2IterationsRun() - before : -1;
+        };
+        const qint64 right = work(m_me.email, QStringLiteral("my password"), 200);
+        QCOMPARE(right, qint64(server::DefaultPasswordIterations));
+        QCOMPARE(work(m_me.email, QStringLiteral("wrong"), 403), right);
+        QCOMPARE(work(QStringLiteral("nobody@example.com"), QStringLiteral("my password"), 403), right);
+        QCOMPARE(work(QStringLiteral("tokenonly@example.com"), QStringLiteral("my password"), 403), right);
+    }
+
+    // Finding 4: OWASP's iteration count, and older hashes are upgraded at login.
+    void oldHashesAreUpgradedOnLogin()
+    {
+        QVERIFY(m_server->server()
+                    ->store()
+                    ->addUser(QStringLiteral("old@example.com"),
+                              server::hashPassword(QStringLiteral("old pw"), 100000),
+                              server::hashApiToken(QStringLiteral("t")))
+                    .ok());
+        QCOMPARE(passauth(QStringLiteral("old@example.com"), QStringLiteral("old pw")).status, 200);
+        const auto user = m_server->server()->store()->userByEmail(QStringLiteral("old@example.com"));
+        QVERIFY(user);
+        QCOMPARE(server::passwordIterations(user->passwordHash), 600000);
+        QCOMPARE(passauth(QStringLiteral("old@example.com"), QStringLiteral("old pw")).status, 200);
+    }
+
+    // Finding 11: a bearer issued while the clock was ahead, or one claiming a
+    // long life, lives no longer than the lifetime from its issue time.
+    void bearerLifetimeIsBoundedByIssueTime()
+    {
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        HttpTestClient ahead(m_server->root());
+        api()->setClock([now] { return now + 365 * 86400; });
+        QVERIFY(ahead.login(m_me));
+        api()->setClock([] { return QDateTime::currentSecsSinceEpoch(); });
+        const Reply r = ahead.get(QStringLiteral("experiments/"));
+        QCOMPARE(r.status, 401);
+
+        const server::TokenSigner longLived(m_server->server()->store()->secret(), 365 * 86400);
+        HttpTestClient forged(m_server->root());
+        forged.bearer = longLived.issue(1, m_me.email, now - 2 * 3600, nullptr);
+        QCOMPARE(forged.get(QStringLiteral("experiments/")).status, 401);
+        forged.bearer = longLived.issue(1, m_me.email, now - 60, nullptr);
+        QCOMPARE(forged.get(QStringLiteral("experiments/")).status, 200); // within an hour of its issue
+    }
+
+    // Finding 12: a leading byte-order mark is part of the name.
+    void namesAreDecodedExactly()
+    {
+        HttpTestClient c(m_server->root());
+        QVERIFY(c.login(m_me));
+        QCOMPARE(c.put(QStringLiteral("experiments/secret/"),
+                       R"({"status":"RUNNING","scheduler":{"Manual":null}})")
+                     .status,
+                 201);
+        QCOMPARE(c.put(QStringLiteral("experiments/%EF%BB%BFsecret/"),
+                       R"({"status":"DONE","scheduler":{"Manual":null}})")
+                     .status,
+                 201);
+        QCOMPARE(c.get(QStringLiteral("experiments/secret/"))
+                     .json.toMap()
+                     .value(QStringLiteral("status"))
+                     .toString(),
+                 QStringLiteral("RUNNING"));
+        const Reply bom = c.get(QStringLiteral("experiments/%EF%BB%BFsecret/"));
+        QCOMPARE(bom.json.toMap().value(QStringLiteral("name")).toString(),
+                 QString(QChar(0xFEFF)) + QStringLiteral("secret"));
+    }
+
+    // Finding 12: client-chosen job ids must be ids the server could have made.
+    void unsafeJobIdsAreRefused()
+    {
+        HttpTestClient c(m_server->root());
+        QVERIFY(c.login(m_me));
+        QCOMPARE(
+            c.put(QStringLiteral("experiments/ids/"), R"({"status":"RUNNING","scheduler":{"Manual":null}})")
+                .status,
+            201);
+        for (const char *id : {"..%2Fx", "a%2Fb", "a%20b", "x.y", "%C3%A9", "%EF%BB%BFa"}) {
+            const Reply r = c.put(QStringLiteral("experiments/ids/jobs/%1/").arg(QLatin1String(id)),
+                                  R"({"status":"QUEUED"})", {{"If-None-Match", "*"}});
+            QVERIFY2(r.status == 400, id);
+        }
+        QCOMPARE(c.put(QStringLiteral("experiments/ids/jobs/Ok_id-1/"), R"({"status":"QUEUED"})",
+                       {{"If-None-Match", "*"}})
+                     .status,
+                 201);
+        QCOMPARE(c.get(QStringLiteral("experiments/ids/jobs/"))
+                     .json.toMap()
+                     .value(QStringLiteral("items"))
+                     .toArray()
+                     .size(),
+                 1);
+    }
+};
+
+QTEST_MAIN(TestHostileAuth)
+#include "tst_hostile_auth.moc"
