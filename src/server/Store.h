@@ -31,11 +31,11 @@ template <typename T> struct StoreResult
     QString message;
     T value{};
     bool ok() const { return status == StoreStatus::Ok || status == StoreStatus::Created; }
-    static StoreResult fail(StoreStatus s, QString m)
+    static StoreResult fail(StoreStatus s, const QString &m)
     {
         StoreResult r;
         r.status = s;
-        r.message = std::move(m);
+        r.message = m;
         return r;
     }
 };

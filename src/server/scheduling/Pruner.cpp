@@ -145,7 +145,8 @@ std::optional<QList<double>> curveOf(const QCborMap &results, const QString &nam
     QList<double> curve;
     const QCborArray a = v.toArray();
     curve.reserve(a.size());
-    for (const QCborValue &e : a) {
+    for (qsizetype i = 0; i < a.size(); ++i) { // at(): a value, not a reference to convert
+        const QCborValue e = a.at(i);
         if (json::isNumber(e))
             curve.append(json::toDouble(e));
         else if (e.isNull())
