@@ -859,10 +859,10 @@ void ChartsPanel::apply(PreparedChart chart)
     }
     case ChartKind::Lineage: {
         LineageGraph &graph = chart.lineage;
-        m_info = tr("%1 members × %2 generations · %3 exploit steps")
-                     .arg(graph.members.size())
-                     .arg(graph.maxGeneration + 1)
-                     .arg(graph.exploitCount);
+        m_info = tr("%1 × %2 · %3")
+                     .arg(format::count(graph.members.size(), tr("member")),
+                          format::count(graph.maxGeneration + 1, tr("generation")),
+                          format::count(graph.exploitCount, tr("exploit step")));
         m_lineage->setData(std::move(graph), name, obj, m_lineageLayout);
         break;
     }

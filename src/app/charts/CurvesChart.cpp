@@ -1,4 +1,5 @@
 #include "CurvesChart.h"
+#include "ValueFormat.h"
 
 #include "ChartColors.h"
 
@@ -67,7 +68,7 @@ void CurvesChart::setData(CurveData data, const QString &result, Objective objec
     layer()->setMessage(
         m_data.candidates == 0
             ? tr("No job has a list of numbers in “%1” (a curve such as a loss per epoch)").arg(result)
-            : tr("None of the %n job(s) with a curve is selected", nullptr, m_data.candidates));
+            : tr("None of the %1 with a curve is selected").arg(format::jobs(m_data.candidates)));
     setLayerData(lines, {});
     setLegendEntries(legend);
     setAxisBounds(Qt::Horizontal, 1, std::max(2.0, m_data.xMax), false);

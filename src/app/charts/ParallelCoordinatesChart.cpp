@@ -1,4 +1,5 @@
 #include "ParallelCoordinatesChart.h"
+#include "ValueFormat.h"
 
 #include "ChartColors.h"
 
@@ -694,7 +695,7 @@ void ParallelCoordinatesChart::paintChart(QPainter &painter, const QRectF &rect,
     // Footer: how many lines.
     painter.setFont(small);
     painter.setPen(QColor(0x70, 0x70, 0x70));
-    QString footer = tr("%n finished job(s)", nullptr, n);
+    QString footer = format::count(n, tr("finished job"));
     if (m_data.skipped > 0)
         footer += tr(" · %n without a numeric result", nullptr, m_data.skipped);
     painter.drawText(

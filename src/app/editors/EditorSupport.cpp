@@ -20,18 +20,6 @@ QString tr(const char *text)
     return QCoreApplication::translate("schedy::editors", text);
 }
 
-QString shortText(const QCborValue &v)
-{
-    QString s = valueText(v);
-    if (s.size() > 60)
-        s = s.left(57) + QStringLiteral("…");
-    return s;
-}
-
-QString join(const QString &path, const QString &key)
-{
-    return path.isEmpty() ? key : path + QLatin1Char('.') + key;
-}
 } // namespace
 
 QString numberText(double value)
@@ -252,34 +240,6 @@ QString fieldLabel(const QStringList &path)
 QString fieldProblem(const QStringList &path, const QString &message)
 {
     return tr("%1: %2").arg(fieldLabel(path), message);
-}
-
-QStringList describeChanges(const QCborValue &before, const QCborValue &after, const QString &path)
-{
-    QStringList out;
-    const QString where = path.isEmpty() ? tr("document") : path;
-    if (before.isMap() && after.isMap()) {
-        const QCborMap a = before.toMap();
-        const QCborMap b = after.toMap();
-        for (auto it = a.begin(); it != a.end(); ++it) {
-            const QString key = it.key().toString();
-            if (!b.contains(it.key()))
-                out.append(tr("%1: removed (was %2)").arg(join(path, key), shortText(it.value())));
-            else
-                out += describeChanges(it.value(), b.value(it.key()), join(path, key));
-        }
-        for (auto it = b.begin(); it != b.end(); ++it) {
-            if (!a.contains(it.key()))
-                out.append(tr("%1: added %2").arg(join(path, it.key().toString()), shortText(it.value())));
-        }
-        return out;
-    }
-    // Same number written differently (1 and 1.0) is not a change worth reporting.
-    if (json::isNumber(before) && json::isNumber(after) && json::toDouble(before) == json::toDouble(after))
-        return out;
-    if (before != after)
-        out.append(tr("%1: %2 → %3").arg(where, shortText(before), shortText(after)));
-    return out;
 }
 
 Footer footer(const QString &status, bool statusIsError, const QStringList &problems, bool connected)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Codec.h"
+#include "DocumentChanges.h"
 
 #include <QCborValue>
 #include <QString>
@@ -78,8 +79,7 @@ QString fieldLabel(const QStringList &path);
 // "label: message" for a problem with the field at `path`.
 QString fieldProblem(const QStringList &path, const QString &message);
 
-// What differs between two documents, one line per changed leaf:
-// "status: \"RUNNING\" → \"DONE\"", "scheduler.RandomSearch.lr: added …".
-QStringList describeChanges(const QCborValue &before, const QCborValue &after, const QString &path = {});
+// What differs between two documents (DocumentChanges.h, Widgets-free for the session).
+using schedy::describeChanges;
 
 } // namespace schedy::editors

@@ -1,5 +1,10 @@
 #include "ExperimentDialog.h"
 
+#include "ConditionalSave.h"
+#include "DocumentChanges.h"
+#include "ExperimentSession.h"
+#include "SessionBackend.h"
+
 #include "Client.h"
 #include "Codec.h"
 #include "DistributionEditor.h"
@@ -500,25 +505,13 @@ void ExperimentDialog::setBusy(bool busy, const QString &message)
     updateState();
 }
 
-Experiment ExperimentDialog::definitionOf(const Experiment &e)
-{
-    Experiment d;
-    d.name = e.name;
-    d.status = e.status;
-    d.scheduler = e.scheduler;
-    d.sampler = e.sampler;
-    d.pruner = e.pruner;
-    d.lease = e.lease;
-    return d;
-}
-
 void ExperimentDialog::save()
 {
     if (!canSave())
         return;
     const Experiment e = definitionOf(experiment());
     if (m_mode == Mode::Edit)
-        checkThenUpdate(e);
+        saveOver(m_base, e, false);
     else
         create(e);
 }
@@ -543,79 +536,32 @@ void ExperimentDialog::create(const Experiment &e)
     });
 }
 
-void ExperimentDialog::checkThenUpdate(const Experiment &e)
-{
-    if (!m_base.etag.isEmpty()) {
-        update(e, m_base.etag);
-        return;
-    }
-    // Opened on a version without its ETag (a listing item): fetch the current one. If it
-    // is what the dialog showed, its ETag guards the save; else it is a conflict already.
-    setBusy(true, tr("Checking for changes made meanwhile…"));
-    auto *call = m_client->experiment(m_base.name);
-    connect(call, &CallBase::finished, this, [this, call, e] {
-        if (!call->ok()) {
-            setBusy(false);
-            if (call->error().httpStatus == 404)
-                setMessage(tr("%1 no longer exists: someone deleted it. Nothing was saved.").arg(m_base.name),
-                           true);
-            else
-                fail(tr("Reading %1").arg(m_base.name), call->error());
-            return;
-        }
-        const Experiment server = call->value();
-        if (definitionChanges(m_base, server).isEmpty()) {
-            m_base.etag = server.etag;
-            // A server without experiment ETags: the comparison above is all there is.
-            update(e, server.etag);
-            return;
-        }
-        setBusy(false);
-        showConflict(server, false);
-    });
-}
-
-void ExperimentDialog::update(const Experiment &e, const QByteArray &etag)
+void ExperimentDialog::saveOver(const Experiment &base, const Experiment &e, bool deliberately)
 {
     setBusy(true, tr("Saving %1…").arg(e.name));
-    Experiment sent = e;
-    sent.etag = etag;
-    // If-Match: the server saves only over the version this dialog showed, atomically.
-    // Without an ETag (an older server) the save is unconditional, as before.
-    auto *call = m_client->updateExperiment(sent, etag.isEmpty() ? WriteCondition::Unconditional
-                                                                 : WriteCondition::IfMatch);
-    connect(call, &CallBase::finished, this, [this, call, name = e.name] {
+    // The protocol Pause/Resume uses too: If-Match of the version shown (read first when it came
+    // without an ETag, e.g. from a listing); a 412 fetches their version for the conflict panel.
+    auto steps = experimentSaveSteps(std::make_shared<ClientBackend>(m_client), this, e);
+    auto done = [this, name = e.name](const ConditionalSave<Experiment>::Outcome &o) {
+        using Kind = ConditionalSave<Experiment>::Outcome::Kind;
         setBusy(false);
-        if (call->ok())
-            finishSave(call->value());
-        else if (call->error().kind == ClientError::Kind::UnsafeUpdate)
-            fetchConflict(); // 412: changed (or deleted) since the dialog's version
-        else
-            fail(tr("Saving %1").arg(name), call->error());
-    });
-}
-
-void ExperimentDialog::fetchConflict()
-{
-    setBusy(true, tr("Someone changed %1; fetching their version…").arg(m_base.name));
-    auto *call = m_client->experiment(m_base.name);
-    connect(call, &CallBase::finished, this, [this, call] {
-        setBusy(false);
-        if (!call->ok()) {
-            if (call->error().httpStatus == 404)
-                setMessage(tr("%1 no longer exists: someone deleted it. Nothing was saved.").arg(m_base.name),
-                           true);
-            else
-                fail(tr("Reading %1").arg(m_base.name), call->error());
-            return;
+        switch (o.kind) {
+        case Kind::Saved:
+            finishSave(o.value);
+            break;
+        case Kind::Conflict:
+            showConflict(o.value, o.refused);
+            break;
+        case Kind::Gone:
+            setMessage(tr("%1 no longer exists: someone deleted it. Nothing was saved.").arg(m_base.name),
+                       true);
+            break;
+        case Kind::Failed:
+            fail(tr("Saving %1").arg(name), o.error);
+            break;
         }
-        showConflict(call->value(), true);
-    });
-}
-
-QStringList ExperimentDialog::definitionChanges(const Experiment &before, const Experiment &after)
-{
-    return editors::describeChanges(codec::encode(definitionOf(before)), codec::encode(definitionOf(after)));
+    };
+    ConditionalSave<Experiment>::run(base, deliberately, std::move(steps), std::move(done));
 }
 
 void ExperimentDialog::showConflict(const Experiment &server, bool refused)
@@ -660,7 +606,7 @@ void ExperimentDialog::overwrite()
     // Deliberately replacing their version, and only that one: a change made after it
     // was fetched is another conflict.
     m_base = m_server;
-    update(definitionOf(experiment()), m_server.etag);
+    saveOver(m_server, definitionOf(experiment()), true);
 }
 
 void ExperimentDialog::finishSave(const Experiment &saved)

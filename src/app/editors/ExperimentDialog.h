@@ -108,14 +108,11 @@ private:
     void setBusy(bool busy, const QString &message = {});
     void setMessage(const QString &message, bool error = false);
     void create(const Experiment &experiment);
-    void checkThenUpdate(const Experiment &experiment);
-    void update(const Experiment &experiment, const QByteArray &etag);
-    void fetchConflict();
+    // Saves `experiment` over `base` with the conditional save (deliberately: after a conflict).
+    void saveOver(const Experiment &base, const Experiment &experiment, bool deliberately);
     void showConflict(const Experiment &server, bool refused);
-    static QStringList definitionChanges(const Experiment &before, const Experiment &after);
     void finishSave(const Experiment &saved);
     void fail(const QString &what, const ClientError &error);
-    static Experiment definitionOf(const Experiment &e);
 
     std::unique_ptr<Ui::ExperimentDialog> m_ui;
     QPointer<Client> m_client;

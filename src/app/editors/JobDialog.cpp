@@ -1,5 +1,9 @@
 #include "JobDialog.h"
 
+#include "ConditionalSave.h"
+#include "ExperimentSession.h"
+#include "SessionBackend.h"
+
 #include "Client.h"
 #include "Codec.h"
 #include "EditorSupport.h"
@@ -208,15 +212,6 @@ JobWrite JobDialog::jobWrite() const
     return w;
 }
 
-JobWrite JobDialog::writeOf(const Job &job)
-{
-    JobWrite w;
-    w.status = job.status;
-    w.hyperparameters = job.hyperparameters;
-    w.results = job.results;
-    return w;
-}
-
 QStringList JobDialog::problems() const
 {
     QStringList out;
@@ -282,7 +277,7 @@ void JobDialog::save()
     if (!canSave())
         return;
     if (m_mode == Mode::Edit) {
-        put(m_base.etag);
+        put(m_base, false);
         return;
     }
     setBusy(true, tr("Queueing the job…"));
@@ -299,56 +294,53 @@ void JobDialog::save()
     });
 }
 
-void JobDialog::put(const QByteArray &etag)
+void JobDialog::put(const Job &base, bool deliberately)
 {
-    setBusy(true, tr("Saving job %1…").arg(m_base.id));
-    auto *call = m_client->putJob(m_experiment.name, m_base.id, jobWrite(), WriteCondition::IfMatch, etag);
-    connect(call, &CallBase::finished, this, [this, call] {
+    setBusy(true, tr("Saving job %1…").arg(base.id));
+    // The experiment editor's protocol: If-Match of the version loaded; a 412 fetches theirs.
+    auto steps =
+        jobSaveSteps(std::make_shared<ClientBackend>(m_client), this, m_experiment.name, base.id, jobWrite());
+    auto done = [this](const ConditionalSave<Job>::Outcome &o) {
+        using Kind = ConditionalSave<Job>::Outcome::Kind;
         setBusy(false);
-        if (call->ok()) {
-            m_saved = call->value();
+        switch (o.kind) {
+        case Kind::Saved:
+            m_saved = o.value;
             Q_EMIT saved(m_saved);
             accept();
-        } else if (call->error().kind == ClientError::Kind::UnsafeUpdate) {
-            fetchConflict(); // 412: the ETag no longer matches
-        } else {
-            fail(tr("Saving job %1").arg(m_base.id), call->error());
+            break;
+        case Kind::Conflict:
+            showConflict(o.value, o.changes);
+            break;
+        case Kind::Gone:
+            setMessage(tr("Job %1 no longer exists: someone deleted it. Nothing was saved.").arg(m_base.id),
+                       true);
+            break;
+        case Kind::Failed:
+            fail(tr("Saving job %1").arg(m_base.id), o.error);
+            break;
         }
-    });
+    };
+    ConditionalSave<Job>::run(base, deliberately, std::move(steps), std::move(done));
 }
 
-void JobDialog::fetchConflict()
+void JobDialog::showConflict(const Job &server, QStringList changes)
 {
-    setBusy(true, tr("Someone changed job %1; fetching their version…").arg(m_base.id));
-    auto *call = m_client->job(m_experiment.name, m_base.id);
-    connect(call, &CallBase::finished, this, [this, call] {
-        setBusy(false);
-        if (!call->ok()) {
-            if (call->error().httpStatus == 404)
-                setMessage(
-                    tr("Job %1 no longer exists: someone deleted it. Nothing was saved.").arg(m_base.id),
-                    true);
-            else
-                fail(tr("Reading job %1").arg(m_base.id), call->error());
-            return;
-        }
-        m_server = call->value();
-        m_conflict =
-            editors::describeChanges(codec::encode(writeOf(m_base)), codec::encode(writeOf(m_server)));
-        if (m_conflict.isEmpty())
-            m_conflict.append(tr("(saved again with the same content)"));
-        const QString when = m_server.modifiedAt
-                                 ? QDateTime::fromMSecsSinceEpoch(qint64(*m_server.modifiedAt * 1000))
-                                       .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
-                                 : tr("an unknown time");
-        m_ui->conflictText->setText(
-            tr("<b>Someone else changed job %1</b> since it was loaded (last modified %2): "
-               "the server refused the save (412). Their changes:")
-                .arg(m_base.id.toHtmlEscaped(), when));
-        editors::showLines(m_ui->conflictList, m_conflict);
-        m_ui->conflictPanel->show();
-        updateState();
-    });
+    m_server = server;
+    m_conflict = std::move(changes);
+    if (m_conflict.isEmpty())
+        m_conflict.append(tr("(saved again with the same content)"));
+    const QString when = m_server.modifiedAt
+                             ? QDateTime::fromMSecsSinceEpoch(qint64(*m_server.modifiedAt * 1000))
+                                   .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                             : tr("an unknown time");
+    m_ui->conflictText->setText(
+        tr("<b>Someone else changed job %1</b> since it was loaded (last modified %2): "
+           "the server refused the save (412). Their changes:")
+            .arg(m_base.id.toHtmlEscaped(), when));
+    editors::showLines(m_ui->conflictList, m_conflict);
+    m_ui->conflictPanel->show();
+    updateState();
 }
 
 void JobDialog::reloadTheirs()
@@ -369,7 +361,7 @@ void JobDialog::overwrite()
     m_conflict.clear();
     m_ui->conflictPanel->hide();
     m_base.etag = m_server.etag; // deliberately replacing what is there now
-    put(m_server.etag);
+    put(m_server, true);
 }
 
 } // namespace schedy

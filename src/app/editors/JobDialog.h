@@ -64,14 +64,14 @@ Q_SIGNALS:
 private:
     void load();
     void showJob(const Job &job);
-    void put(const QByteArray &etag);
-    void fetchConflict();
+    // Saves the form over `base` with the conditional save (deliberately: after a conflict).
+    void put(const Job &base, bool deliberately);
+    void showConflict(const Job &server, QStringList changes);
     void updateState();
     void onUserEdited();
     void setBusy(bool busy, const QString &message = {});
     void setMessage(const QString &message, bool error = false);
     void fail(const QString &what, const ClientError &error);
-    static JobWrite writeOf(const Job &job);
 
     std::unique_ptr<Ui::JobDialog> m_ui;
     QPointer<Client> m_client;

@@ -85,6 +85,15 @@ void JobTableModel::reload()
     });
 }
 
+void JobTableModel::setStale(bool stale)
+{
+    if (stale == m_stale)
+        return;
+    m_stale = stale;
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, StatusColumn), index(rowCount() - 1, StatusColumn));
+}
+
 bool JobTableModel::isComplete() const
 {
     return !m_fetcher || !m_fetcher->canFetchMore();
@@ -326,7 +335,7 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         case IdColumn:
             return r.id;
         case StatusColumn:
-            return format::statusLabel(r.status);
+            return m_stale && r.status == JobStatus::Running ? tr("Running?") : format::statusLabel(r.status);
         case CreatedColumn:
             return format::timestamp(r.createdAt);
         case ModifiedColumn:
@@ -334,7 +343,11 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         default:
             return format::display(value(index.row(), column));
         }
+    case StaleRole:
+        return m_stale && r.status == JobStatus::Running;
     case Qt::ToolTipRole:
+        if (column == StatusColumn && m_stale && r.status == JobStatus::Running)
+            return tr("Last known status: the server does not answer, so this job may have ended meanwhile");
         if (column >= FixedColumnCount) {
             const QCborValue v = value(index.row(), column);
             return v.isUndefined() ? QVariant() : QVariant(format::exact(v));

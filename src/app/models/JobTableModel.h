@@ -37,12 +37,13 @@ public:
     enum Columns { IdColumn, StatusColumn, CreatedColumn, ModifiedColumn, FixedColumnCount };
     enum Roles {
         JobIdRole = Qt::UserRole + 1,
-        StatusRole,      // int(JobStatus)
-        NumberRole,      // double, or invalid when not numeric (a curve gives its last value)
-        CurveRole,       // QList<double> for list-valued results
-        ValueRole,       // QCborValue
-        ColumnKeyRole,   // header: "hyperparameters.NAME", "results.NAME", or "id", "status", ...
-        ColumnSourceRole // header: ColumnSource
+        StatusRole,       // int(JobStatus)
+        NumberRole,       // double, or invalid when not numeric (a curve gives its last value)
+        CurveRole,        // QList<double> for list-valued results
+        ValueRole,        // QCborValue
+        ColumnKeyRole,    // header: "hyperparameters.NAME", "results.NAME", or "id", "status", ...
+        ColumnSourceRole, // header: ColumnSource
+        StaleRole         // bool: a running job's status is only the last known one (server unreachable)
     };
     enum class ColumnSource { Fixed, Hyperparameter, Result };
     struct ColumnKey
@@ -80,6 +81,10 @@ public:
     // order puts them (the end, or the top for newest-first).
     void applyChanges(const QList<Job> &changed);
     void removeJob(const QString &id);
+    // The server does not answer: a running job may have finished or died meanwhile, so its
+    // status is shown as the last known one ("Running?"), never as a certainty.
+    void setStale(bool stale);
+    bool isStale() const { return m_stale; }
 
     Job job(int row) const;
     QList<ColumnKey> columnKeys() const; // every column, fixed ones included
@@ -136,6 +141,7 @@ private:
     QHash<QString, int> m_slotOfHyperparameter; // by name: no key strings built per value
     QHash<QString, int> m_slotOfResult;
     int m_hyperparameterColumns = 0;
+    bool m_stale = false;
 };
 
 } // namespace schedy

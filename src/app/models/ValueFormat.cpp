@@ -122,6 +122,18 @@ QString duration(double s)
     return QStringLiteral("%1 d").arg(s / 86400, 0, 'f', 1);
 }
 
+QString count(qint64 n, const QString &one, const QString &plural)
+{
+    return QStringLiteral("%1 %2").arg(n).arg(n == 1             ? one
+                                              : plural.isEmpty() ? one + QLatin1Char('s')
+                                                                 : plural);
+}
+
+QString jobs(qint64 n)
+{
+    return count(n, QStringLiteral("job"));
+}
+
 QColor statusColor(JobStatus status)
 {
     switch (status) {

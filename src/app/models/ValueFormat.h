@@ -26,6 +26,11 @@ bool isCurve(const QCborValue &value);
 QString timestamp(double secondsSinceEpoch);
 QString duration(double seconds);
 
+// English without a loaded translation: "1 job", "3 jobs", "0 jobs" ("3 job(s)" reads as a
+// program talking); `plural` defaults to `one` + "s".
+QString count(qint64 n, const QString &one, const QString &plural = {});
+QString jobs(qint64 n); // "1 job", "3 jobs"
+
 QColor statusColor(JobStatus status);
 QString statusLabel(JobStatus status);   // "Done", "Running", ...
 QString kindLabel(Scheduler::Kind kind); // "Manual", "Random search", "PBT"

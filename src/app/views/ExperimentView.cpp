@@ -5,11 +5,13 @@
 #include "Codec.h"
 #include "EditorSupport.h"
 #include "ExperimentDialog.h"
+#include "ExperimentSession.h"
 #include "JobCellDelegate.h"
 #include "JobDialog.h"
 #include "JobTableModel.h"
 #include "Json.h"
 #include "PolicyText.h"
+#include "Reachability.h"
 #include "ValueFormat.h"
 #include "ui_ExperimentView.h"
 
@@ -338,10 +340,9 @@ void StatusCountButton::keyReleaseEvent(QKeyEvent *event)
 }
 
 namespace {
-// English plurals without a loaded translation ("3 jobs", not "3 job(s)").
 QString jobsText(qint64 n)
 {
-    return n == 1 ? ExperimentView::tr("1 job") : ExperimentView::tr("%1 jobs").arg(n);
+    return format::jobs(n);
 }
 
 // The order of the counts and of the status filter: as the original dashboard.
@@ -365,7 +366,8 @@ QLabel *makePlaceholder(QWidget *viewport)
 ExperimentView::ExperimentView(QWidget *parent)
     : QWidget(parent)
     , m_ui(std::make_unique<Ui::ExperimentView>())
-    , m_model(new JobTableModel(this))
+    , m_session(new ExperimentSession(this))
+    , m_model(m_session->jobs())
 {
     m_ui->setupUi(this);
     QFont title = m_ui->nameLabel->font();
@@ -489,10 +491,13 @@ ExperimentView::ExperimentView(QWidget *parent)
                 if (first == 0 && bar->value() > 0)
                     bar->setValue(bar->value() + (last - first + 1));
             });
+    // The count follows the rows themselves, not the page or the experiment that brought them.
     connect(m_model, &JobTableModel::totalChanged, this, &ExperimentView::updateTotal);
-    connect(m_model, &JobTableModel::pageLoaded, this, &ExperimentView::updateTotal);
+    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_model, signal, this, &ExperimentView::updateTotal);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &ExperimentView::updateTotal);
     connect(m_model, &JobTableModel::loadFailed, this, [this](const ClientError &e) {
-        Q_EMIT failed(tr("Loading the jobs of %1").arg(m_experiment.name), e);
+        Q_EMIT failed(tr("Loading the jobs of %1").arg(experiment().name), e);
     });
 
     auto *copyId = new QAction(tr("Copy id"), view);
@@ -525,6 +530,18 @@ ExperimentView::ExperimentView(QWidget *parent)
     });
     m_ui->copyJsonButton->setEnabled(false);
     connect(m_ui->pauseButton, &QPushButton::clicked, this, &ExperimentView::togglePause);
+    // The page renders its session: the experiment, the outcome of writes, trouble.
+    connect(m_session, &ExperimentSession::experimentChanged, this, [this](const Experiment &e) {
+        showExperiment(e);
+        Q_EMIT experimentChanged(e);
+    });
+    connect(m_session, &ExperimentSession::deleted, this, &ExperimentView::experimentDeleted);
+    connect(m_session, &ExperimentSession::failed, this, &ExperimentView::failed);
+    connect(m_session, &ExperimentSession::refreshed, this, &ExperimentView::refreshed);
+    connect(m_session, &ExperimentSession::notice, this, &ExperimentView::notice);
+    connect(m_session, &ExperimentSession::savingStatusChanged, m_ui->pauseButton,
+            [this](bool saving) { m_ui->pauseButton->setEnabled(!saving); });
+    connect(m_session, &ExperimentSession::statusConflict, this, &ExperimentView::showChangedMeanwhile);
     // Someone else changed the experiment meanwhile: a strip in the editors' amber, until dismissed.
     m_ui->changedBanner->hide();
     m_ui->changedBanner->setAutoFillBackground(true);
@@ -597,14 +614,14 @@ void ExperimentView::updatePlaceholders()
 {
     const bool filtered = !m_model->statusFilter().isEmpty() || !m_model->query().idContains.isEmpty();
     const bool empty =
-        !m_experiment.name.isEmpty() && m_model->rowCount() == 0 && (m_jobsFailed || m_model->isComplete());
+        !experiment().name.isEmpty() && m_model->rowCount() == 0 && (m_jobsFailed || m_model->isComplete());
     if (empty) {
         QString text;
         if (m_jobsFailed)
             text = tr("The jobs could not be loaded; the message above says why.");
         else if (filtered)
             text = tr("No jobs match the filters. <a href=\"clear\">Show all jobs</a>");
-        else if (m_experiment.scheduler.kind == Scheduler::Kind::Manual)
+        else if (experiment().scheduler.kind == Scheduler::Kind::Manual)
             text = tr("No jobs yet. <a href=\"queue\">Queue a job</a> by hand, or let workers add theirs.");
         else
             text = tr("No jobs yet. Workers get a new job each time they ask; File › Worker setup shows how "
@@ -690,6 +707,11 @@ void ExperimentView::focusSearch()
     m_ui->idSearch->selectAll();
 }
 
+Client *ExperimentView::client() const
+{
+    return m_session->backend() ? m_session->backend()->client() : nullptr;
+}
+
 ExperimentView::~ExperimentView()
 {
     saveLayout();
@@ -702,8 +724,13 @@ QWidget *ExperimentView::chartsHost() const
 
 void ExperimentView::setExperiment(Client *client, const Experiment &experiment, const QString &settingsScope)
 {
+    open(std::make_shared<ClientBackend>(client), experiment, settingsScope);
+}
+
+void ExperimentView::open(std::shared_ptr<SessionBackend> backend, const Experiment &experiment,
+                          const QString &settingsScope)
+{
     saveLayout();
-    m_client = client;
     m_settingsScope = settingsScope;
     m_layoutRestored = false;
     m_sizedColumns.clear();
@@ -715,12 +742,11 @@ void ExperimentView::setExperiment(Client *client, const Experiment &experiment,
         m_ui->idSearch->clear();
     }
     m_ui->jobView->horizontalHeader()->setSortIndicator(JobTableModel::CreatedColumn, Qt::DescendingOrder);
-    m_model->setSource(client, experiment.name); // with no filter
+    hideChangedMeanwhile();
+    m_session->open(std::move(backend), experiment); // with no filter; shows it
     syncCountButtons();
     m_charts->setSource(m_model, experiment, m_ui->jobView->selectionModel());
     m_ui->detailsTree->clear();
-    hideChangedMeanwhile();
-    showExperiment(experiment);
     updatePlaceholders();
 }
 
@@ -731,7 +757,6 @@ QString ExperimentView::changedMeanwhileText() const
 
 void ExperimentView::showExperiment(const Experiment &e)
 {
-    m_experiment = e;
     m_ui->nameLabel->setText(e.name);
     m_ui->nameLabel->setMaximumWidth(m_ui->nameLabel->QLabel::sizeHint().width());
     // The strategy beside the scheduler (docs/protocol.md section 8), in full in the tooltip.
@@ -768,9 +793,11 @@ void ExperimentView::updateTotal()
     const qint64 total = m_model->totalCount();
     const int loaded = m_model->rowCount();
     const bool filtered = !m_model->statusFilter().isEmpty() || !m_model->query().idContains.isEmpty();
-    const qint64 all = m_experiment.jobCounts ? m_experiment.jobCounts->total() : -1;
-    if (total < 0)
-        m_ui->totalLabel->setText(m_model->isFetching() ? tr("Loading…") : QString());
+    const qint64 all = experiment().jobCounts ? experiment().jobCounts->total() : -1;
+    if (total < 0 && m_model->isFetching())
+        m_ui->totalLabel->setText(tr("Loading…"));
+    else if (total < 0)
+        m_ui->totalLabel->setText(experiment().name.isEmpty() ? QString() : jobsText(loaded));
     else if (loaded < total)
         m_ui->totalLabel->setText(tr("%1 of %2 loaded").arg(loaded).arg(jobsText(total)));
     else if (filtered && all >= 0)
@@ -779,6 +806,11 @@ void ExperimentView::updateTotal()
         m_ui->totalLabel->setText(jobsText(loaded));
     m_ui->totalLabel->setToolTip(loaded < total ? tr("Scroll down for more: pages are fetched as you scroll")
                                                 : QString());
+}
+
+QString ExperimentView::totalText() const
+{
+    return m_ui->totalLabel->text();
 }
 
 QList<QString> ExperimentView::selectedJobIds() const
@@ -871,172 +903,37 @@ void ExperimentView::showDetails()
 
 void ExperimentView::refresh()
 {
-    if (!m_client || m_experiment.name.isEmpty() || m_refreshing)
-        return;
-    m_refreshing = true;
-    const QString name = m_experiment.name;
-    auto *exp = m_client->experiment(name);
-    // A margin: with several server processes a change stamped a little earlier
-    // may commit later; re-reading the last seconds costs little, merges are by id.
-    const double since = m_model->latestModification() > 0 ? m_model->latestModification() - 5.0 : 0;
-    auto *changes = m_client->changesSince(name, since, {});
-    auto pending = std::make_shared<int>(2);
-    auto done = [this, pending] {
-        if (--*pending == 0) {
-            m_refreshing = false;
-            Q_EMIT refreshed();
-        }
-    };
-    connect(exp, &CallBase::finished, this, [this, exp, name, done] {
-        if (name == m_experiment.name) {
-            if (exp->ok()) {
-                const qint64 before = m_experiment.jobCounts ? m_experiment.jobCounts->total() : -1;
-                showExperiment(exp->value());
-                Q_EMIT experimentChanged(exp->value());
-                // Jobs deleted elsewhere: a listing of everything no longer adds up.
-                const qint64 after = exp->value().jobCounts ? exp->value().jobCounts->total() : -1;
-                if (after >= 0 && after < before && m_model->statusFilter().isEmpty() &&
-                    m_model->query().idContains.isEmpty() && m_model->rowCount() > after)
-                    m_model->reload();
-            } else if (exp->error().httpStatus == 404) {
-                Q_EMIT experimentDeleted(name);
-            } else {
-                Q_EMIT failed(tr("Refreshing %1").arg(name), exp->error());
-            }
-        }
-        done();
-    });
-    connect(changes, &CallBase::finished, this, [this, changes, name, done] {
-        if (name == m_experiment.name) {
-            if (changes->ok())
-                m_model->applyChanges(changes->value().items);
-            else if (changes->error().httpStatus != 404)
-                Q_EMIT failed(tr("Refreshing the jobs of %1").arg(name), changes->error());
-        }
-        done();
-    });
+    m_session->refresh();
+}
+
+bool ExperimentView::isRefreshing() const
+{
+    return m_session->isRefreshing();
+}
+
+const Experiment &ExperimentView::experiment() const
+{
+    return m_session->experiment();
 }
 
 void ExperimentView::togglePause()
 {
-    if (!m_client || m_experiment.name.isEmpty() || m_savingStatus)
-        return;
-    const Experiment shown = m_experiment;
-    const ExperimentStatus wanted =
-        shown.status == ExperimentStatus::Running ? ExperimentStatus::Done : ExperimentStatus::Running;
     hideChangedMeanwhile();
-    m_savingStatus = true;
-    m_ui->pauseButton->setEnabled(false);
-    if (!shown.etag.isEmpty()) {
-        saveStatus(shown, wanted);
-        return;
-    }
-    // Shown from the listing, which has no ETags: read it. If it is what the page shows, its
-    // ETag guards the save; otherwise someone changed it already.
-    readForStatus(shown, tr("Changing the status of %1"), [this, shown, wanted](const Experiment &current) {
-        if (definitionChanges(shown, current).isEmpty())
-            saveStatus(current, wanted);
-        else
-            showChangedMeanwhile(shown, current, wanted);
-    });
-}
-
-void ExperimentView::endStatusSave()
-{
-    m_savingStatus = false;
-    m_ui->pauseButton->setEnabled(true);
-}
-
-void ExperimentView::readForStatus(const Experiment &shown, const QString &failure,
-                                   const std::function<void(const Experiment &)> &then)
-{
-    auto *call = m_client->experiment(shown.name);
-    connect(call, &CallBase::finished, this, [this, call, name = shown.name, failure, then] {
-        if (name != m_experiment.name) {
-            endStatusSave(); // another experiment is shown now
-            return;
-        }
-        if (!call->ok()) {
-            endStatusSave();
-            if (call->error().httpStatus == 404)
-                Q_EMIT experimentDeleted(name);
-            else
-                Q_EMIT failed(failure.arg(name), call->error());
-            return;
-        }
-        then(call->value());
-    });
-}
-
-void ExperimentView::saveStatus(const Experiment &base, ExperimentStatus wanted)
-{
-    Experiment e = base;
-    e.status = wanted;
-    e.jobCounts.reset();
-    // If-Match: saved only over the version shown, compared by the server with the write. A
-    // server without experiment ETags sends none: the comparison made before is all there is.
-    auto *call = m_client->updateExperiment(e, base.etag.isEmpty() ? WriteCondition::Unconditional
-                                                                   : WriteCondition::IfMatch);
-    connect(call, &CallBase::finished, this, [this, call, base, wanted] {
-        if (base.name != m_experiment.name) {
-            endStatusSave();
-            return;
-        }
-        if (call->ok()) {
-            endStatusSave();
-            Experiment saved = call->value();
-            if (!saved.jobCounts)
-                saved.jobCounts = m_experiment.jobCounts;
-            showExperiment(saved);
-            Q_EMIT experimentChanged(saved);
-            Q_EMIT notice(wanted == ExperimentStatus::Running ? tr("Resumed %1").arg(base.name)
-                                                              : tr("Paused %1").arg(base.name));
-        } else if (call->error().kind == ClientError::Kind::UnsafeUpdate) {
-            reloadChanged(base, wanted); // 412: changed (or deleted) since the version shown
-        } else {
-            endStatusSave();
-            Q_EMIT failed(tr("Changing the status of %1").arg(base.name), call->error());
-        }
-    });
-}
-
-void ExperimentView::reloadChanged(const Experiment &shown, ExperimentStatus wanted)
-{
-    readForStatus(
-        shown, tr("Reading %1 after a change made meanwhile"),
-        [this, shown, wanted](const Experiment &current) { showChangedMeanwhile(shown, current, wanted); });
-}
-
-QStringList ExperimentView::definitionChanges(const Experiment &before, const Experiment &after)
-{
-    auto definition = [](const Experiment &e) {
-        Experiment d;
-        d.name = e.name;
-        d.status = e.status;
-        d.scheduler = e.scheduler;
-        return codec::encode(d);
-    };
-    return editors::describeChanges(definition(before), definition(after));
+    m_session->setStatus(m_session->experiment().status == ExperimentStatus::Running
+                             ? ExperimentStatus::Done
+                             : ExperimentStatus::Running);
 }
 
 void ExperimentView::showChangedMeanwhile(const Experiment &shown, const Experiment &current,
-                                          ExperimentStatus wanted)
+                                          ExperimentStatus wanted, QStringList changes)
 {
-    endStatusSave();
-    // The page shows the current version; nothing of the page (filters, selection, scroll) is reset.
-    Experiment now = current;
-    if (!now.jobCounts)
-        now.jobCounts = m_experiment.jobCounts;
-    showExperiment(now);
-    Q_EMIT experimentChanged(now);
+    // The page shows the current version already; nothing of the page (filters, selection, scroll) is reset.
     const QString name = shown.name.toHtmlEscaped();
     const QString verb = wanted == ExperimentStatus::Running ? tr("resumed") : tr("paused");
-    QStringList changes = definitionChanges(shown, current);
     if (changes.isEmpty())
         changes.append(tr("saved again with the same definition"));
-    const QString list =
-        changes.mid(0, 3).join(QStringLiteral("; ")).toHtmlEscaped() +
-        (changes.size() > 3 ? tr("; … and %n more", nullptr, int(changes.size() - 3)) : QString());
+    const QString list = changes.mid(0, 3).join(QStringLiteral("; ")).toHtmlEscaped() +
+                         (changes.size() > 3 ? tr("; … and %1 more").arg(changes.size() - 3) : QString());
     const bool already = current.status == wanted;
     m_ui->changedText->setText(
         (already ? tr("<b>Someone else changed %1</b> meanwhile (%2). Nothing was saved: it is %3 already.")
@@ -1057,79 +954,44 @@ void ExperimentView::hideChangedMeanwhile()
 
 void ExperimentView::deleteExperiment()
 {
-    if (!m_client)
+    const Experiment &e = m_session->experiment();
+    if (e.name.isEmpty())
         return;
-    const qint64 jobs = m_experiment.jobCounts ? m_experiment.jobCounts->total() : m_model->rowCount();
-    const auto answer =
-        QMessageBox::warning(this, tr("Delete experiment"),
-                             tr("Delete the experiment <b>%1</b> and its %2? This cannot be undone.")
-                                 .arg(m_experiment.name.toHtmlEscaped(), jobsText(jobs)),
-                             QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel);
-    if (answer != QMessageBox::Yes)
-        return;
-    const QString name = m_experiment.name;
-    auto *call = m_client->deleteExperiment(name, false);
-    connect(call, &CallBase::finished, this, [this, call, name] {
-        if (!call->ok()) {
-            Q_EMIT failed(tr("Deleting %1").arg(name), call->error());
-            return;
-        }
-        Q_EMIT experimentDeleted(name);
-    });
+    const qint64 jobs = e.jobCounts ? e.jobCounts->total() : m_model->rowCount();
+    const QString name = e.name.toHtmlEscaped();
+    const QString question =
+        jobs == 0 ? tr("Delete the experiment <b>%1</b>? It has no jobs. This cannot be undone.").arg(name)
+                  : tr("Delete the experiment <b>%1</b> and its %2? This cannot be undone.")
+                        .arg(name, jobsText(jobs));
+    const auto answer = QMessageBox::warning(this, tr("Delete experiment"), question,
+                                             QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel);
+    if (answer == QMessageBox::Yes)
+        m_session->deleteExperiment();
 }
 
 void ExperimentView::deleteSelectedJobs()
 {
     const QList<QString> ids = selectedJobIds();
-    if (ids.isEmpty() || !m_client)
+    if (ids.isEmpty())
         return;
     const auto answer =
         QMessageBox::warning(this, tr("Delete jobs"),
                              ids.size() == 1 ? tr("Delete the job %1?").arg(ids.first())
                                              : tr("Delete the %1 selected jobs?").arg(ids.size()),
                              QMessageBox::Cancel | QMessageBox::Yes, QMessageBox::Cancel);
-    if (answer != QMessageBox::Yes)
-        return;
-    const QString name = m_experiment.name;
-    for (const QString &id : ids) {
-        auto *call = m_client->deleteJob(name, id, false);
-        connect(call, &CallBase::finished, this, [this, call, id, name] {
-            if (!call->ok()) {
-                Q_EMIT failed(tr("Deleting job %1").arg(id), call->error());
-                return;
-            }
-            if (name == m_experiment.name)
-                m_model->removeJob(id);
-        });
-    }
-    Q_EMIT notice(ids.size() == 1 ? tr("Deleting job %1").arg(ids.first())
-                                  : tr("Deleting %1").arg(jobsText(ids.size())));
+    if (answer == QMessageBox::Yes)
+        m_session->deleteJobs(ids);
 }
 
 void ExperimentView::requeueSelectedJobs()
 {
-    if (!m_client)
-        return;
-    const QString name = m_experiment.name;
-    QSet<int> rows;
-    for (const QModelIndex &i : m_ui->jobView->selectionModel()->selectedIndexes())
-        rows.insert(i.row());
-    for (int row : std::as_const(rows)) {
-        const QModelIndex i = m_model->index(row, 0);
-        JobWrite w;
-        w.status = JobStatus::Queued;
-        w.hyperparameters = m_model->job(i.row()).hyperparameters;
-        auto *call = m_client->addJob(name, w);
-        connect(call, &CallBase::finished, this, [this, call, name] {
-            if (!call->ok())
-                Q_EMIT failed(tr("Queueing a job in %1").arg(name), call->error());
-            else if (name == m_experiment.name)
-                m_model->applyChanges({call->value()});
-        });
+    QList<Job> jobs;
+    for (const QString &id : selectedJobIds()) {
+        const int row = m_model->rowOf(id);
+        if (row >= 0)
+            jobs.append(m_model->job(row));
     }
-    if (!rows.isEmpty())
-        Q_EMIT notice(rows.size() == 1 ? tr("Queued a copy of the job")
-                                       : tr("Queued copies of %1").arg(jobsText(rows.size())));
+    m_session->requeue(jobs);
 }
 
 void ExperimentView::buildColumnsMenu()
@@ -1254,9 +1116,9 @@ std::optional<Job> ExperimentView::currentJob() const
 
 void ExperimentView::editExperiment()
 {
-    if (!m_client || m_experiment.name.isEmpty() || m_readingForEdit)
+    if (m_session->experiment().name.isEmpty() || m_readingForEdit)
         return;
-    if (!m_experiment.etag.isEmpty()) {
+    if (!m_session->experiment().etag.isEmpty()) {
         openEditDialog();
         return;
     }
@@ -1264,34 +1126,19 @@ void ExperimentView::editExperiment()
     // from the current version and its ETag guards the save.
     m_readingForEdit = true;
     m_ui->editButton->setEnabled(false);
-    const QString name = m_experiment.name;
-    auto *call = m_client->experiment(name);
-    connect(call, &CallBase::finished, this, [this, call, name] {
+    m_session->reread(this, [this](bool ok) {
         m_readingForEdit = false;
         m_ui->editButton->setEnabled(true);
-        if (name != m_experiment.name)
-            return;
-        if (!call->ok()) {
-            if (call->error().httpStatus == 404)
-                Q_EMIT experimentDeleted(name);
-            else
-                Q_EMIT failed(tr("Reading %1").arg(name), call->error());
-            return;
-        }
-        Experiment current = call->value();
-        if (!current.jobCounts)
-            current.jobCounts = m_experiment.jobCounts;
-        showExperiment(current);
-        Q_EMIT experimentChanged(current);
-        openEditDialog();
+        if (ok)
+            openEditDialog();
     });
 }
 
 void ExperimentView::openEditDialog()
 {
-    auto *dialog = new ExperimentDialog(m_client, ExperimentDialog::Mode::Edit, this);
+    auto *dialog = new ExperimentDialog(client(), ExperimentDialog::Mode::Edit, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    dialog->setExperiment(m_experiment);
+    dialog->setExperiment(m_session->experiment());
     QStringList results;
     for (const auto &key : m_model->columnKeys()) {
         if (key.source == JobTableModel::ColumnSource::Result)
@@ -1299,24 +1146,19 @@ void ExperimentView::openEditDialog()
     }
     dialog->setResultNameSuggestions(results);
     connect(dialog, &ExperimentDialog::saved, this, [this](const Experiment &e) {
-        if (e.name != m_experiment.name)
-            return;
-        Experiment shown = e;
-        if (!shown.jobCounts)
-            shown.jobCounts = m_experiment.jobCounts;
-        showExperiment(shown);
-        Q_EMIT experimentChanged(shown);
+        m_session->acceptSaved(e);
+        Q_EMIT notice(tr("Saved %1").arg(e.name));
     });
     dialog->open();
 }
 
 void ExperimentView::duplicateExperiment()
 {
-    if (!m_client || m_experiment.name.isEmpty())
+    if (experiment().name.isEmpty())
         return;
-    auto *dialog = new ExperimentDialog(m_client, ExperimentDialog::Mode::Duplicate, this);
+    auto *dialog = new ExperimentDialog(client(), ExperimentDialog::Mode::Duplicate, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    dialog->setExperiment(m_experiment);
+    dialog->setExperiment(experiment());
     connect(dialog, &ExperimentDialog::saved, this, &ExperimentView::experimentCreated);
     dialog->open();
 }
@@ -1333,29 +1175,29 @@ void ExperimentView::openJobDialog(JobDialog *dialog)
     }
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setKnownNames(hyperparameters, results);
-    const QString name = m_experiment.name;
-    connect(dialog, &JobDialog::saved, this, [this, name](const Job &job) {
-        if (name != m_experiment.name)
-            return;
-        m_model->applyChanges({job});
-        refresh(); // the counts
+    const QString name = experiment().name;
+    connect(dialog, &JobDialog::saved, this, [this, name, mode = dialog->mode()](const Job &job) {
+        Q_EMIT notice(mode == JobDialog::Mode::Edit ? tr("Saved job %1").arg(job.id)
+                                                    : tr("Queued job %1").arg(job.id));
+        if (name == experiment().name)
+            m_session->acceptJob(job);
     });
     dialog->open();
 }
 
 void ExperimentView::queueJob()
 {
-    if (!m_client || m_experiment.name.isEmpty())
+    if (experiment().name.isEmpty())
         return;
-    openJobDialog(new JobDialog(m_client, m_experiment, JobDialog::Mode::Queue, this));
+    openJobDialog(new JobDialog(client(), experiment(), JobDialog::Mode::Queue, this));
 }
 
 void ExperimentView::duplicateSelectedJob()
 {
     const auto job = currentJob();
-    if (!m_client || !job)
+    if (!job)
         return;
-    auto *dialog = new JobDialog(m_client, m_experiment, JobDialog::Mode::Duplicate, this);
+    auto *dialog = new JobDialog(client(), experiment(), JobDialog::Mode::Duplicate, this);
     dialog->setJob(*job);
     openJobDialog(dialog);
 }
@@ -1363,9 +1205,9 @@ void ExperimentView::duplicateSelectedJob()
 void ExperimentView::editSelectedJob()
 {
     const auto job = currentJob();
-    if (!m_client || !job)
+    if (!job)
         return;
-    auto *dialog = new JobDialog(m_client, m_experiment, JobDialog::Mode::Edit, this);
+    auto *dialog = new JobDialog(client(), experiment(), JobDialog::Mode::Edit, this);
     dialog->setJob(*job);
     openJobDialog(dialog);
 }

@@ -24,8 +24,11 @@ class QToolButton;
 namespace schedy {
 
 class Client;
+class ExperimentSession;
 class JobDialog;
 class JobTableModel;
+class Reachability;
+class SessionBackend;
 namespace charts {
 class ChartsPanel;
 }
@@ -137,14 +140,20 @@ public:
     ~ExperimentView() override;
 
     void setExperiment(Client *client, const Experiment &experiment, const QString &settingsScope);
-    const Experiment &experiment() const { return m_experiment; }
+    // The same over any backend (tests give a fake one).
+    void open(std::shared_ptr<SessionBackend> backend, const Experiment &experiment,
+              const QString &settingsScope);
+    QString totalText() const; // "65 jobs", "12 of 65 match"
+    const Experiment &experiment() const;
     JobTableModel *jobModel() const { return m_model; }
+    // The page renders this session and sends it what the user asks for.
+    ExperimentSession *session() const { return m_session; }
     QList<QString> selectedJobIds() const;
     // Visible columns, for CSV export.
     QList<int> visibleColumns() const;
     // Fetches what changed since the last refresh; a burst of refreshes is one request.
     void refresh();
-    bool isRefreshing() const { return m_refreshing; }
+    bool isRefreshing() const;
     void saveLayout();
     QWidget *chartsHost() const; // the tab where charts live
     charts::ChartsPanel *chartsPanel() const { return m_charts; }
@@ -172,21 +181,15 @@ protected:
     void resizeEvent(QResizeEvent *event) override;
 
 private:
+    Client *client() const; // for the editors, which save through it
     void showExperiment(const Experiment &e);
     void fitHeader(); // the kind goes first when narrow: the name matters more
     void showDetails();
     void togglePause();
-    // Pause/Resume with If-Match of the version shown (read first when the page has no ETag);
-    // a 412 reloads the experiment and says so in the strip above the table.
-    void saveStatus(const Experiment &base, ExperimentStatus wanted);
-    void endStatusSave();
-    // Reads the experiment shown; `then` gets it unless it is gone, failed, or no longer shown.
-    void readForStatus(const Experiment &shown, const QString &failure,
-                       const std::function<void(const Experiment &)> &then);
-    void reloadChanged(const Experiment &shown, ExperimentStatus wanted);
-    void showChangedMeanwhile(const Experiment &shown, const Experiment &current, ExperimentStatus wanted);
+    // The session found a change made meanwhile (Pause/Resume): said in the strip above the table.
+    void showChangedMeanwhile(const Experiment &shown, const Experiment &current, ExperimentStatus wanted,
+                              QStringList changes);
     void hideChangedMeanwhile();
-    static QStringList definitionChanges(const Experiment &before, const Experiment &after);
     void openEditDialog();
     void deleteExperiment();
     void deleteSelectedJobs();
@@ -208,14 +211,13 @@ private:
     void syncCountButtons(); // checked, faint and tooltips from the model's filter
 
     std::unique_ptr<Ui::ExperimentView> m_ui;
-    QPointer<Client> m_client;
-    Experiment m_experiment;
-    JobTableModel *m_model;
+    ExperimentSession *m_session;
+    JobTableModel *m_model; // the session's
+
     QString m_settingsScope;
     QList<StatusCountButton *> m_countButtons;
     QTimer m_searchDebounce;
     QStringList m_hiddenColumns; // column keys
-    bool m_refreshing = false;
     bool m_layoutRestored = false;
     QTimer m_fitColumns;
     QSet<QString> m_sizedColumns; // column keys given a width (saved, fitted or by the user)
@@ -223,7 +225,6 @@ private:
     QLabel *m_jobPlaceholder = nullptr;
     QLabel *m_detailsPlaceholder = nullptr;
     bool m_jobsFailed = false;
-    bool m_savingStatus = false;
     bool m_readingForEdit = false;
     charts::ChartsPanel *m_charts = nullptr;
 };

@@ -25,8 +25,13 @@ void JobCellDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
         const int d = std::min(9, r.height() - 6);
         painter->save();
         painter->setRenderHint(QPainter::Antialiasing);
-        painter->setPen(Qt::NoPen);
-        painter->setBrush(color);
+        if (index.data(JobTableModel::StaleRole).toBool()) {
+            painter->setPen(QPen(color, 1.5)); // hollow: only the last known status
+            painter->setBrush(Qt::NoBrush);
+        } else {
+            painter->setPen(Qt::NoPen);
+            painter->setBrush(color);
+        }
         painter->drawEllipse(QRect(r.left(), r.center().y() - d / 2, d, d));
         painter->setPen(opt.state & QStyle::State_Selected ? opt.palette.highlightedText().color()
                                                            : color.darker(115));

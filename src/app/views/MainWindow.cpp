@@ -1,12 +1,15 @@
 #include "MainWindow.h"
+#include "ValueFormat.h"
 
 #include "ConnectionDialog.h"
 #include "CsvExporter.h"
 #include "ExperimentDialog.h"
 #include "ExperimentListModel.h"
+#include "ExperimentSession.h"
 #include "ExperimentView.h"
 #include "JobTableModel.h"
 #include "LocalServer.h"
+#include "Reachability.h"
 #include "WorkerSetupDialog.h"
 #include "ui_MainWindow.h"
 
@@ -29,6 +32,7 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
     , m_experiments(new ExperimentListModel(this))
     , m_proxy(new QSortFilterProxyModel(this))
     , m_page(new ExperimentView(this))
+    , m_reachability(new Reachability(this))
 {
     m_ui->setupUi(this);
     m_ui->banner->hide();
@@ -86,10 +90,11 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
     connect(m_page, &ExperimentView::failed, this, &MainWindow::reportFailure);
     connect(m_page, &ExperimentView::notice, this,
             [this](const QString &message) { statusBar()->showMessage(message, 5000); });
-    connect(m_page, &ExperimentView::refreshed, this, [this] {
-        if (m_ui->banner->isVisible() && m_connections->state() == ConnectionManager::State::Connected)
-            hideBanner(); // the trouble is over
-    });
+    // An outage is a state, not a stream of errors: the status bar says it until the server
+    // answers again, and no banner comes and goes (moving the page under the pointer).
+    m_page->session()->setReachability(m_reachability);
+    connect(m_reachability, &Reachability::changed, this, &MainWindow::showConnection);
+    connect(m_experiments, &ExperimentListModel::loaded, m_reachability, &Reachability::reportReached);
 
     // Toolbar: the auto-refresh interval beside its toggle.
     m_interval = new QSpinBox(this);
@@ -217,8 +222,8 @@ void MainWindow::updateEmptyPage()
             "<i>Worker setup</i> shows the config they need.");
     } else if (m_proxy->rowCount() == 0) {
         title = tr("No experiment matches the filter");
-        text = tr("Clear the filter above the list to see all %n experiment(s).", nullptr,
-                  m_experiments->rowCount());
+        text = tr("Clear the filter above the list to see all %1.")
+                   .arg(format::count(m_experiments->rowCount(), tr("experiment")));
     } else {
         title = tr("Select an experiment");
         text = tr("Pick one on the left to see its jobs and charts.");
@@ -239,21 +244,9 @@ QString MainWindow::emptyPageTitle() const
 void MainWindow::onConnectionState(ConnectionManager::State state, const QString &message)
 {
     using S = ConnectionManager::State;
-    QString dot;
-    switch (state) {
-    case S::Connected:
-        dot = QStringLiteral("<span style='color:#2e8b3e'>●</span>");
-        break;
-    case S::Starting:
-    case S::Connecting:
-        dot = QStringLiteral("<span style='color:#e08a00'>●</span>");
-        break;
-    default:
-        dot = QStringLiteral("<span style='color:#d32f2f'>●</span>");
-        break;
-    }
-    m_connectionDot->setText(dot);
-    m_connectionLabel->setText(message);
+    if (state != S::Connected)
+        m_reachability->reportReached(); // the connection's own state says it now
+    showConnection();
     const QString profile = m_connections->current().name;
     setWindowTitle(profile.isEmpty() ? tr("Schedy") : tr("%1 — Schedy").arg(profile));
     if (state == S::Connected) {
@@ -334,6 +327,28 @@ void MainWindow::hideBanner()
     m_bannerRetry = nullptr;
 }
 
+void MainWindow::showConnection()
+{
+    using S = ConnectionManager::State;
+    const S state = m_connections->state();
+    const bool outage = state == S::Connected && !m_reachability->isReachable();
+    QString dot;
+    if (state == S::Connected && !outage)
+        dot = QStringLiteral("<span style='color:#2e8b3e'>●</span>");
+    else if (state == S::Starting || state == S::Connecting)
+        dot = QStringLiteral("<span style='color:#e08a00'>●</span>");
+    else
+        dot = QStringLiteral("<span style='color:#d32f2f'>●</span>");
+    m_connectionDot->setText(dot);
+    m_connectionLabel->setText(outage ? m_reachability->text() : m_connections->stateMessage());
+    m_connectionLabel->setToolTip(outage ? m_reachability->reason() : QString());
+}
+
+QString MainWindow::connectionText() const
+{
+    return m_connectionLabel->text();
+}
+
 QString MainWindow::bannerText() const
 {
     return m_ui->bannerText->text();
@@ -346,6 +361,9 @@ bool MainWindow::isBannerVisible() const
 void MainWindow::reportFailure(const QString &what, const ClientError &error)
 {
     if (error.kind == ClientError::Kind::Aborted)
+        return;
+    // The server does not answer: the status bar says so until it does; no banner per request.
+    if (m_connections->state() == ConnectionManager::State::Connected && m_reachability->report(error))
         return;
     // The last good data stays on screen; the banner says what failed.
     showBanner(tr("%1 failed: %2").arg(what, error.toString()), [this] { refresh(); });

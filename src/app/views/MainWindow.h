@@ -21,6 +21,7 @@ namespace schedy {
 class ExperimentListModel;
 class ElidingLabel;
 class ExperimentView;
+class Reachability;
 
 class MainWindow : public QMainWindow
 {
@@ -34,6 +35,9 @@ public:
     // Selects an experiment by name (as a click would).
     bool selectExperiment(const QString &name);
     QString bannerText() const;
+    // The connection as the status bar says it ("Unreachable since 14:02:11 — retrying").
+    QString connectionText() const;
+    Reachability *reachability() const { return m_reachability; }
     bool isBannerVisible() const;
     // The title of the page shown when no experiment is (empty when one is shown).
     QString emptyPageTitle() const;
@@ -46,6 +50,8 @@ protected:
 private:
     void onClientChanged(Client *client);
     void onConnectionState(ConnectionManager::State state, const QString &message);
+    // The one place the connection is shown: the dot and the text in the status bar.
+    void showConnection();
     void onExperimentSelected();
     void updateEmptyPage();
     void showBanner(const QString &message, std::function<void()> retry = {});
@@ -65,6 +71,7 @@ private:
     ExperimentListModel *m_experiments;
     QSortFilterProxyModel *m_proxy;
     ExperimentView *m_page;
+    Reachability *m_reachability; // whether the server answers, for the list and the page alike
     QLabel *m_connectionDot;
     ElidingLabel *m_connectionLabel; // a long URL or error must not widen the window
     QSpinBox *m_interval;
