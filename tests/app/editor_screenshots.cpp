@@ -280,7 +280,7 @@ int main(int argc, char **argv)
     set(child<QLineEdit>(create, QStringLiteral("nameEdit")), QStringLiteral("CIFAR-10 ResNet-20"));
     child<QTabWidget>(create, QStringLiteral("tabs"))->setCurrentIndex(1);
     shoot(QStringLiteral("json"));
-    create->reject();
+    create->done(QDialog::Rejected); // without the discard question
     settle(200);
 
     // 2. Edit the PBT experiment; someone else changes it meanwhile.
@@ -302,7 +302,7 @@ int main(int argc, char **argv)
     edit->save();
     waitFor([&] { return edit->hasConflict(); }, QStringLiteral("the conflict"));
     shoot(QStringLiteral("conflict"));
-    edit->reject();
+    edit->done(QDialog::Rejected); // without the discard question
     settle(200);
 
     // 3. Jobs by hand.
@@ -321,7 +321,7 @@ int main(int argc, char **argv)
         queue->resultEditor()->addRow(QStringLiteral("note"), QStringLiteral("\"baseline by hand\""));
     Q_UNUSED(note);
     shoot(QStringLiteral("job-queue"));
-    queue->reject();
+    queue->done(QDialog::Rejected); // without the discard question
     settle(200);
 
     auto *table = child<QTableView>(page, QStringLiteral("jobView"));
@@ -332,7 +332,7 @@ int main(int argc, char **argv)
     choose(child<QComboBox>(jobEdit, QStringLiteral("statusCombo")), int(JobStatus::Pruned));
     jobEdit->resultEditor()->addRow(QStringLiteral("pruned_because"), QStringLiteral("\"val_loss plateau\""));
     shoot(QStringLiteral("job-edit"));
-    jobEdit->reject();
+    jobEdit->done(QDialog::Rejected); // without the discard question
     settle(200);
 
     // 4. Duplicate an experiment's definition.
@@ -340,7 +340,7 @@ int main(int argc, char **argv)
     auto *duplicate = awaitChild<ExperimentDialog>(page);
     duplicate->distributionEditor()->setCurrentRow(1);
     shoot(QStringLiteral("duplicate"));
-    duplicate->reject();
+    duplicate->done(QDialog::Rejected); // without the discard question
     settle(200);
     return 0;
 }

@@ -802,6 +802,69 @@ private slots:
         QCOMPARE(cm.current().name, QStringLiteral("new name"));
     }
 
+    // Issue 15, defect 1: a server that went away was "Connected" with a green dot while an
+    // error banner came and went, moving the page under the pointer. One state, in one place.
+    void anOutageIsOneStateAndThePageStaysPut()
+    {
+        TestServer server;
+        QVERIFY(server.start());
+        const ClientConfig config = server.addUser(QStringLiteral("outage@example.com"));
+        HttpTestClient http(server.root());
+        QVERIFY(http.login(config));
+        QCOMPARE(http.put(QStringLiteral("experiments/search/"),
+                          R"({"scheduler":{"RandomSearch":{"lr":{"uniform":{"low":0,"high":1}}}}})")
+                     .status,
+                 201);
+        const Reply next = http.get(QStringLiteral("experiments/search/nextjob/"));
+        QCOMPARE(next.status, 200);
+        const QString id = json::parse(next.body).toMap().value(QStringLiteral("id")).toString();
+        const Reply job = http.get(QStringLiteral("experiments/search/jobs/%1/").arg(id));
+        QCOMPARE(http.put(QStringLiteral("experiments/search/jobs/%1/").arg(id),
+                          R"({"status":"RUNNING","hyperparameters":{"lr":0.5}})",
+                          {{"If-Match", job.header("ETag")}})
+                     .status,
+                 200); // a worker's job
+
+        ConnectionManager cm;
+        isolate(cm, QStringLiteral("outage"));
+        MainWindow window(&cm);
+        window.setAutoRefresh(false, 5);
+        window.resize(1200, 800);
+        window.show();
+        ConnectionProfile profile;
+        profile.name = QStringLiteral("going away");
+        profile.config = config;
+        cm.connectWith(profile);
+        QTRY_COMPARE_WITH_TIMEOUT(cm.state(), ConnectionManager::State::Connected, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.selectExperiment(QStringLiteral("search")), 10000);
+        ExperimentView *view = window.experimentPage();
+        QTRY_COMPARE_WITH_TIMEOUT(view->jobModel()->rowCount(), 1, 10000);
+        const QModelIndex status = view->jobModel()->index(0, JobTableModel::StatusColumn);
+        QCOMPARE(status.data().toString(), QStringLiteral("Running"));
+        QVERIFY(window.connectionText().startsWith(QStringLiteral("Connected")));
+        const QPoint pageAt = view->mapTo(&window, QPoint(0, 0));
+
+        server.stop();
+        window.refresh();
+        QTRY_VERIFY_WITH_TIMEOUT(window.connectionText().startsWith(QStringLiteral("Unreachable since ")),
+                                 20000);
+        QVERIFY(window.connectionText().endsWith(QStringLiteral(" — retrying")));
+        QVERIFY(!window.isBannerVisible());
+        QCOMPARE(view->mapTo(&window, QPoint(0, 0)), pageAt);
+        // A running job is only known to have been running.
+        QCOMPARE(status.data().toString(), QStringLiteral("Running?"));
+        // Retrying keeps the one state: the time it began, no banner.
+        const QString since = window.connectionText();
+        QTRY_VERIFY_WITH_TIMEOUT(!view->isRefreshing(), 20000);
+        window.refresh();
+        QTRY_VERIFY_WITH_TIMEOUT(!view->isRefreshing(), 20000);
+        QCOMPARE(window.connectionText(), since);
+        QVERIFY(!window.isBannerVisible());
+        QCOMPARE(view->mapTo(&window, QPoint(0, 0)), pageAt);
+
+        // Recovery (the server answers again) is tested with the fake backend in tst_session.
+    }
+
     void unreachableShowsBannerAndKeepsWindowResponsive()
     {
         ConnectionManager cm;

@@ -20,13 +20,16 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCompleter>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QTimer>
 #include <QToolButton>
 #include <QtTest>
 
@@ -801,6 +804,89 @@ private slots:
         click(find<QPushButton>(dialog.resultEditor(), QStringLiteral("addButton")));
         QVERIFY(dialog.problems().isEmpty());
         QCOMPARE(dialog.message(), QStringLiteral("Not connected to a server."));
+    }
+
+    // Issue 15, defect 7: explore accepted a hyperparameter of text, whose factor the server ignores.
+    void exploreRefusesTextAndCompletesWhatWasTyped()
+    {
+        PbtSettingsEditor editor;
+        PbtSettings s;
+        s.qualityResultName = QStringLiteral("accuracy");
+        s.init = {{QStringLiteral("lr"), Distribution::logUniform(1e-4, 1e-1)},
+                  {QStringLiteral("optimizer"),
+                   Distribution::choice({QStringLiteral("adam"), QStringLiteral("sgd")})},
+                  {QStringLiteral("layers"), Distribution::choice({2, 3, 4})}};
+        s.explore = {{QStringLiteral("lr"), 0.8, 1.2}, {QStringLiteral("layers"), 0.8, 1.2}};
+        editor.setSettings(s);
+        QVERIFY2(editor.errors().isEmpty(), qPrintable(editor.errors().join(QLatin1Char('\n'))));
+        s.explore.append({QStringLiteral("optimizer"), 0.8, 1.2});
+        editor.setSettings(s);
+        QCOMPARE(editor.errors().size(), 1);
+        QVERIFY(editor.errors().first().contains(QLatin1String("not numbers")));
+
+        auto *name = find<QLineEdit>(&editor, QStringLiteral("exploreName0"));
+        QCompleter *completer = name->completer();
+        QVERIFY(completer);
+        completer->setCompletionPrefix(QStringLiteral("ay"));
+        QStringList offered;
+        for (int i = 0; completer->setCurrentRow(i); ++i)
+            offered.append(completer->currentCompletion());
+        QCOMPARE(offered, QStringList{QStringLiteral("layers")});
+    }
+
+    // Issue 15, defect 3: Esc or Cancel dropped a whole typed form without asking.
+    static QString answerDiscard(const QString &button, const std::function<void()> &action)
+    {
+        QString asked;
+        QTimer::singleShot(0, [&] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            if (!box)
+                return;
+            asked = box->text();
+            for (QAbstractButton *b : box->buttons()) {
+                if (b->text() == button)
+                    b->click();
+            }
+        });
+        action();
+        return asked;
+    }
+
+    void escAsksBeforeDroppingWhatWasTyped()
+    {
+        {
+            // Untouched: closes at once.
+            ExperimentDialog dialog(nullptr, ExperimentDialog::Mode::Create);
+            dialog.show();
+            QVERIFY(QTest::qWaitForWindowActive(&dialog));
+            QCOMPARE(
+                answerDiscard(QStringLiteral("Discard"), [&] { QTest::keyClick(&dialog, Qt::Key_Escape); }),
+                QString());
+            QVERIFY(!dialog.isVisible());
+        }
+        ExperimentDialog dialog(nullptr, ExperimentDialog::Mode::Create);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowActive(&dialog));
+        retype(find<QLineEdit>(&dialog, QStringLiteral("nameEdit")), QStringLiteral("typed by hand"));
+        QVERIFY(dialog.hasTypedChanges());
+        const QString asked =
+            answerDiscard(QStringLiteral("Keep editing"), [&] { QTest::keyClick(&dialog, Qt::Key_Escape); });
+        QCOMPARE(asked, QStringLiteral("Discard the experiment you typed?"));
+        QVERIFY(dialog.isVisible());
+        QCOMPARE(find<QLineEdit>(&dialog, QStringLiteral("nameEdit"))->text(),
+                 QStringLiteral("typed by hand"));
+        answerDiscard(QStringLiteral("Discard"), [&] { dialog.reject(); }); // Cancel
+        QVERIFY(!dialog.isVisible());
+
+        JobDialog job(nullptr, decodeExperiment(RandomExample), JobDialog::Mode::Queue);
+        job.show();
+        QVERIFY(QTest::qWaitForWindowActive(&job));
+        QVERIFY(!job.hasTypedChanges());
+        choose(find<QComboBox>(&job, QStringLiteral("statusCombo")), int(JobStatus::Done));
+        QVERIFY(job.hasTypedChanges());
+        QCOMPARE(answerDiscard(QStringLiteral("Keep editing"), [&] { job.reject(); }),
+                 QStringLiteral("Discard the job you typed?"));
+        QVERIFY(job.isVisible());
     }
 
     // ---- Every wire example of docs/protocol.md loads into the editors ----------------------------------

@@ -17,12 +17,14 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLayout>
+#include <QListView>
 #include <QLocale>
 #include <QMenu>
 #include <QMessageBox>
 #include <QRegularExpression>
 #include <QSpinBox>
 #include <QStackedWidget>
+#include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -438,6 +440,7 @@ void ChartsPanel::setSource(JobTableModel *model, const Experiment &experiment,
         connect(selection, &QItemSelectionModel::selectionChanged, this, &ChartsPanel::onSelectionChanged);
     // PBT experiments open on their lineage, the others on the history.
     const bool pbt = experiment.scheduler.kind == Scheduler::Kind::Pbt;
+    offerLineage(pbt);
     if (pbt != (m_chart == Chart::Lineage))
         m_chart = pbt ? Chart::Lineage : Chart::History;
     m_stack->setCurrentIndex(int(m_chart));
@@ -447,12 +450,23 @@ void ChartsPanel::setSource(JobTableModel *model, const Experiment &experiment,
     fetchRemaining();
 }
 
+void ChartsPanel::offerLineage(bool offered)
+{
+    const int row = m_chartCombo->findData(int(Chart::Lineage));
+    auto *items = qobject_cast<QStandardItemModel *>(m_chartCombo->model());
+    if (items && row >= 0)
+        items->item(row)->setEnabled(offered); // nor reachable with the arrow keys
+    if (auto *list = qobject_cast<QListView *>(m_chartCombo->view()); list && row >= 0)
+        list->setRowHidden(row, !offered);
+}
+
 void ChartsPanel::setExperiment(const Experiment &experiment)
 {
     if (experiment.name != m_experiment.name)
         return;
     const bool schedulerChanged = experiment.scheduler != m_experiment.scheduler;
     m_experiment = experiment;
+    offerLineage(experiment.scheduler.kind == Scheduler::Kind::Pbt);
     if (schedulerChanged)
         scheduleRebuild();
 }
@@ -936,12 +950,18 @@ QString ChartsPanel::describeJob(const QString &id) const
 
 bool ChartsPanel::exportPng(const QString &path, QString *error)
 {
-    return ChartExporter::savePng(*currentExportable(), path, error);
+    const bool ok = ChartExporter::savePng(*currentExportable(), path, error);
+    if (ok)
+        Q_EMIT exported(path);
+    return ok;
 }
 
 bool ChartsPanel::exportSvg(const QString &path, QString *error)
 {
-    return ChartExporter::saveSvg(*currentExportable(), path, error);
+    const bool ok = ChartExporter::saveSvg(*currentExportable(), path, error);
+    if (ok)
+        Q_EMIT exported(path);
+    return ok;
 }
 
 void ChartsPanel::resetZoom()

@@ -101,11 +101,15 @@ public:
 
 Q_SIGNALS:
     void rebuilt();
+    // A chart was written to `path`: the page confirms it as it confirms its other actions.
+    void exported(const QString &path);
 
 protected:
     void showEvent(QShowEvent *event) override;
 
 private:
+    // The lineage is offered for PBT only: elsewhere it would be an empty axis.
+    void offerLineage(bool offered);
     void scheduleRebuild();
     void rebuild();
     ChartRequest makeRequest() const;

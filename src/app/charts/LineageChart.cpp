@@ -179,7 +179,8 @@ void LineageChart::setData(LineageGraph graph, const QString &quality, Objective
     // Exploit links on top of continuations: they are the story.
     std::stable_partition(edges.begin(), edges.end(), [](const DataLayerItem::Line &l) { return !l.arrow; });
 
-    layer()->setMessage(tr("No PBT jobs: lineage needs jobs with a generation (a PBT experiment)"));
+    // Offered for PBT experiments only: no generation yet means no jobs yet.
+    layer()->setMessage(tr("Waiting for the first jobs: the lineage grows as workers take them"));
     setLayerData(edges, {pending, plain, exploited});
 
     QList<LegendEntry> legend;

@@ -5,8 +5,10 @@
 #include <QCoreApplication>
 #include <QLabel>
 #include <QLocale>
+#include <QMessageBox>
 #include <QPalette>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QWidget>
 
@@ -240,6 +242,18 @@ QString fieldLabel(const QStringList &path)
 QString fieldProblem(const QStringList &path, const QString &message)
 {
     return tr("%1: %2").arg(fieldLabel(path), message);
+}
+
+bool confirmDiscard(QWidget *dialog, const QString &question)
+{
+    QMessageBox box(QMessageBox::Question, tr("Discard changes?"), question, QMessageBox::NoButton, dialog);
+    box.setObjectName(QStringLiteral("discardQuestion"));
+    QPushButton *discard = box.addButton(tr("Discard"), QMessageBox::DestructiveRole);
+    QPushButton *keep = box.addButton(tr("Keep editing"), QMessageBox::RejectRole);
+    box.setDefaultButton(keep);
+    box.setEscapeButton(keep);
+    box.exec();
+    return box.clickedButton() == discard;
 }
 
 Footer footer(const QString &status, bool statusIsError, const QStringList &problems, bool connected)

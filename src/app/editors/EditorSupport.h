@@ -64,6 +64,10 @@ bool problemsRevealed(const QWidget *widget);
 // `message` when `input` is touched, else nothing.
 QString shownProblem(const QWidget *input, const QString &message);
 
+// Asks before a dialog drops what the user typed (Esc, Cancel, the window's close button):
+// true to discard. "Keep editing" is the default and Esc's answer.
+bool confirmDiscard(QWidget *dialog, const QString &question);
+
 // Shows lines in a read-only text box as tall as they need (up to `maxLines`, then it scrolls).
 void showLines(QPlainTextEdit *box, const QStringList &lines, int maxLines = 6);
 

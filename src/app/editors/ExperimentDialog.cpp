@@ -219,6 +219,29 @@ void ExperimentDialog::setExperiment(const Experiment &e)
     m_pruner->setPruner(e.pruner);
     m_lease->setLease(e.lease);
     onPolicyEdited();
+    m_pristine = json::write(codec::encode(experiment()));
+}
+
+bool ExperimentDialog::hasTypedChanges() const
+{
+    return !m_pristine.isEmpty() && json::write(codec::encode(experiment())) != m_pristine;
+}
+
+void ExperimentDialog::showEvent(QShowEvent *event)
+{
+    if (m_pristine.isEmpty()) // a new experiment, filled by the constructor only
+        m_pristine = json::write(codec::encode(experiment()));
+    QDialog::showEvent(event);
+}
+
+void ExperimentDialog::reject()
+{
+    if (hasTypedChanges() &&
+        !editors::confirmDiscard(this, m_mode == Mode::Edit
+                                           ? tr("Discard your changes to %1?").arg(m_base.name)
+                                           : tr("Discard the experiment you typed?")))
+        return;
+    QDialog::reject();
 }
 
 void ExperimentDialog::setResultNameSuggestions(const QStringList &names)

@@ -58,6 +58,8 @@ public:
     // The problems shown in red: those of fields the user touched, or all after a try to save.
     QStringList shownProblems() const;
     bool isBusy() const { return m_busy; }
+    // The user changed the form since it was filled: closing it then asks first.
+    bool hasTypedChanges() const;
     bool hasConflict() const;
     QStringList conflictChanges() const { return m_conflict; }
     QString message() const;
@@ -84,7 +86,12 @@ public Q_SLOTS:
 Q_SIGNALS:
     void saved(const schedy::Experiment &experiment);
 
+public Q_SLOTS:
+    // Esc, Cancel or the close button: asks before dropping what was typed.
+    void reject() override;
+
 protected:
+    void showEvent(QShowEvent *event) override;
     void keyPressEvent(QKeyEvent *event) override;
     bool eventFilter(QObject *watched, QEvent *event) override;
 
@@ -132,6 +139,7 @@ private:
     bool m_syncing = false;
     QString m_status; // what the footer says (busy, failure), instead of the problems
     bool m_statusIsError = false;
+    QByteArray m_pristine; // the form as filled, before the user typed
 };
 
 } // namespace schedy

@@ -7,6 +7,7 @@
 #include "Client.h"
 #include "Codec.h"
 #include "EditorSupport.h"
+#include "Json.h"
 #include "Sampler.h"
 #include "ValueFormat.h"
 #include "ValueMapEditor.h"
@@ -201,6 +202,29 @@ void JobDialog::showJob(const Job &job)
     m_ui->statusCombo->setCurrentIndex(m_ui->statusCombo->findData(int(job.status)));
     m_ui->hyperparameters->setValues(job.hyperparameters);
     m_ui->results->setValues(job.results);
+    m_pristine = json::write(codec::encode(jobWrite()));
+}
+
+bool JobDialog::hasTypedChanges() const
+{
+    return !m_pristine.isEmpty() && json::write(codec::encode(jobWrite())) != m_pristine;
+}
+
+void JobDialog::showEvent(QShowEvent *event)
+{
+    if (m_pristine.isEmpty())
+        m_pristine = json::write(codec::encode(jobWrite()));
+    QDialog::showEvent(event);
+}
+
+void JobDialog::reject()
+{
+    if (hasTypedChanges() &&
+        !editors::confirmDiscard(this, m_mode == Mode::Edit
+                                           ? tr("Discard your changes to job %1?").arg(m_base.id)
+                                           : tr("Discard the job you typed?")))
+        return;
+    QDialog::reject();
 }
 
 JobWrite JobDialog::jobWrite() const

@@ -42,6 +42,8 @@ public:
     bool canSave() const;
     QStringList problems() const;
     bool isBusy() const { return m_busy; }
+    // The user changed the form since it was filled: closing it then asks first.
+    bool hasTypedChanges() const;
     bool hasConflict() const { return !m_conflict.isEmpty(); }
     QStringList conflictChanges() const { return m_conflict; }
     QString message() const;
@@ -58,8 +60,14 @@ public Q_SLOTS:
     void reloadTheirs();
     void overwrite();
 
+    // Esc, Cancel or the close button: asks before dropping what was typed.
+    void reject() override;
+
 Q_SIGNALS:
     void saved(const schedy::Job &job);
+
+protected:
+    void showEvent(QShowEvent *event) override;
 
 private:
     void load();
@@ -80,8 +88,9 @@ private:
     QPushButton *m_saveButton;
     Distributions m_distributions; // what the scheduler draws from (random search, PBT init)
     QStringList m_knownResults;
-    Job m_base;   // Edit: the job as loaded (with its ETag)
-    Job m_server; // after a conflict: the job as it is now
+    QByteArray m_pristine; // the form as filled, before the user typed
+    Job m_base;            // Edit: the job as loaded (with its ETag)
+    Job m_server;          // after a conflict: the job as it is now
     Job m_saved;
     QStringList m_conflict;
     QString m_status;

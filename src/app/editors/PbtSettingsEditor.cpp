@@ -134,7 +134,10 @@ void PbtSettingsEditor::addExploreRow(const Perturb &perturb)
     r.name->setFrame(false);
     r.name->setPlaceholderText(tr("hyperparameter"));
     auto *completer = new QCompleter(m_hyperparameterNames, r.name);
-    completer->setCompletionMode(QCompleter::UnfilteredPopupCompletion);
+    // Only names that contain what was typed (it offered every name whatever was typed).
+    completer->setCompletionMode(QCompleter::PopupCompletion);
+    completer->setFilterMode(Qt::MatchContains);
+    completer->setCaseSensitivity(Qt::CaseInsensitive);
     r.name->setCompleter(completer);
     r.minFactor = new QLineEdit(editors::numberText(perturb.minFactor), t);
     r.minFactor->setFrame(false);
@@ -179,6 +182,21 @@ void PbtSettingsEditor::clearExplore()
     m_ui->exploreTable->setRowCount(0);
 }
 
+namespace {
+bool isNumeric(const Distribution &d)
+{
+    if (d.kind == Distribution::Kind::Const)
+        return d.constant.isInteger() || d.constant.isDouble();
+    if (d.kind == Distribution::Kind::Choice) {
+        for (const QCborValue &v : d.values) {
+            if (!v.isInteger() && !v.isDouble())
+                return false;
+        }
+    }
+    return true;
+}
+} // namespace
+
 Perturb PbtSettingsEditor::exploreValue(int row, ExploreCheck *check) const
 {
     const ExploreRow &r = m_explore[row];
@@ -190,6 +208,14 @@ Perturb PbtSettingsEditor::exploreValue(int row, ExploreCheck *check) const
     for (int j = 0; j < row && c.name.isEmpty(); ++j) {
         if (m_explore[j].name->text() == p.name)
             c.name = tr("listed twice");
+    }
+    // A factor multiplies numbers: the server ignores it for text (docs/server.md), so the editor
+    // refuses it rather than save a setting that does nothing.
+    if (c.name.isEmpty()) {
+        for (const NamedDistribution &nd : m_ui->initEditor->distributions()) {
+            if (nd.name == p.name && !isNumeric(nd.distribution))
+                c.name = tr("its values are not numbers, so a factor cannot change them");
+        }
     }
     const auto minFactor = editors::parseNumber(r.minFactor->text(), &c.minFactor);
     const auto maxFactor = editors::parseNumber(r.maxFactor->text(), &c.maxFactor);

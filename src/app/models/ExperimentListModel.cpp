@@ -138,7 +138,7 @@ QVariant ExperimentListModel::data(const QModelIndex &index, int role) const
         case KindColumn:
             return format::kindLabel(e.scheduler.kind);
         case StatusColumn:
-            return e.status == ExperimentStatus::Running ? tr("Running") : tr("Done");
+            return format::experimentStatusLabel(e);
         default:
             return e.jobCounts ? QVariant(count(index.column())) : QVariant();
         }
@@ -146,8 +146,9 @@ QVariant ExperimentListModel::data(const QModelIndex &index, int role) const
         if (index.column() == NameColumn)
             return tr("%1\n%2, %3 jobs").arg(e.name, format::kindLabel(e.scheduler.kind)).arg(counts.total());
         if (index.column() == StatusColumn)
-            return e.status == ExperimentStatus::Running ? tr("Running: workers get jobs")
-                                                         : tr("Done / paused: no jobs are handed out");
+            return e.status == ExperimentStatus::Running
+                       ? tr("Running: workers get jobs")
+                       : tr("%1: no jobs are handed out").arg(format::experimentStatusLabel(e));
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() >= JobsColumn)

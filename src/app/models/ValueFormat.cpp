@@ -134,6 +134,16 @@ QString jobs(qint64 n)
     return count(n, QStringLiteral("job"));
 }
 
+QString experimentStatusLabel(const Experiment &e)
+{
+    if (e.status == ExperimentStatus::Running)
+        return QStringLiteral("Running");
+    const JobCounts counts = e.jobCounts.value_or(JobCounts{});
+    const bool workLeft = counts[JobStatus::Queued] + counts[JobStatus::Running] > 0;
+    return e.scheduler.kind == Scheduler::Kind::RandomSearch || workLeft ? QStringLiteral("Paused")
+                                                                         : QStringLiteral("Done");
+}
+
 QColor statusColor(JobStatus status)
 {
     switch (status) {

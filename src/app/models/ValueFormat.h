@@ -34,5 +34,8 @@ QString jobs(qint64 n); // "1 job", "3 jobs"
 QColor statusColor(JobStatus status);
 QString statusLabel(JobStatus status);   // "Done", "Running", ...
 QString kindLabel(Scheduler::Kind kind); // "Manual", "Random search", "PBT"
+// "Running", "Paused" (DONE with work left: a random search never ends by itself, other searches
+// have jobs queued or running) or "Done".
+QString experimentStatusLabel(const Experiment &experiment);
 
 } // namespace schedy::format

@@ -6,6 +6,7 @@
 #include "EditorSupport.h"
 #include "ExperimentDialog.h"
 #include "ExperimentSession.h"
+#include "FrozenColumn.h"
 #include "JobCellDelegate.h"
 #include "JobDialog.h"
 #include "JobTableModel.h"
@@ -30,6 +31,7 @@
 #include <QSet>
 #include <QSettings>
 #include <QStyle>
+#include <QStyleOptionViewItem>
 #include <QToolButton>
 #include <QTreeWidgetItem>
 
@@ -407,14 +409,18 @@ ExperimentView::ExperimentView(QWidget *parent)
     connect(m_ui->idSearch, &QLineEdit::textChanged, &m_searchDebounce, qOverload<>(&QTimer::start));
     connect(&m_searchDebounce, &QTimer::timeout, this,
             [this] { m_model->setIdFilter(m_ui->idSearch->text().trimmed()); });
-    m_ui->idSearch->setToolTip(tr("Show jobs whose id contains this text (Ctrl+F)"));
+    m_ui->idSearch->setToolTip(tr("Show jobs whose id contains this text (Ctrl+F; Esc clears it)"));
+    m_ui->idSearch->installEventFilter(this); // Esc clears the search
     m_ui->idSearch->setMinimumWidth(
         m_ui->idSearch->fontMetrics().horizontalAdvance(QStringLiteral("Search by id")) + 40);
     m_ui->columnsButton->setToolTip(tr("Show or hide columns (also: right-click the header)"));
 
     QTableView *view = m_ui->jobView;
     view->setModel(m_model);
+    // Tab moves between widgets, arrows move within the table (as the docs promise).
+    view->setTabKeyNavigation(false);
     view->setItemDelegate(new JobCellDelegate(view));
+    new FrozenColumn(view); // the id stays in view when the table scrolls sideways
     view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 8);
     view->verticalHeader()->hide();
     view->horizontalHeader()->setSectionsMovable(true);
@@ -428,8 +434,11 @@ ExperimentView::ExperimentView(QWidget *parent)
     m_ui->jobSplitter->setStretchFactor(1, 1);
     m_ui->detailsTree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
 
-    connect(view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
-            &ExperimentView::showDetails);
+    connect(view->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        if (m_ui->jobView->selectionModel()->hasSelection())
+            m_keepSelected.clear(); // the user chose another one meanwhile
+        showDetails();
+    });
     connect(m_model, &QAbstractItemModel::dataChanged, this,
             [this](const QModelIndex &tl, const QModelIndex &br) {
                 const QModelIndex current = m_ui->jobView->selectionModel()->currentIndex();
@@ -449,9 +458,17 @@ ExperimentView::ExperimentView(QWidget *parent)
     connect(m_model, &JobTableModel::pageLoaded, &m_fitColumns, qOverload<>(&QTimer::start));
     connect(m_model, &QAbstractItemModel::columnsInserted, &m_fitColumns, qOverload<>(&QTimer::start));
     connect(m_model, &QAbstractItemModel::rowsInserted, &m_fitColumns, qOverload<>(&QTimer::start));
+    connect(m_model, &QAbstractItemModel::rowsInserted, this,
+            [this](const QModelIndex &, int first, int last) { growColumns(first, last); });
+    connect(m_model, &QAbstractItemModel::dataChanged, this,
+            [this](const QModelIndex &tl, const QModelIndex &br) { growColumns(tl.row(), br.row()); });
     connect(view->horizontalHeader(), &QHeaderView::sectionResized, this, [this](int logical) {
-        if (!m_fittingColumns) // the user's width wins over fitting
-            m_sizedColumns.insert(m_model->columnKey(logical).key());
+        if (m_fittingColumns)
+            return;
+        // The user's width wins over fitting.
+        const QString key = m_model->columnKey(logical).key();
+        m_sizedColumns.insert(key);
+        m_fittedColumns.remove(key);
     });
 
     // Empty states: say why the table is empty and what to do.
@@ -471,6 +488,26 @@ ExperimentView::ExperimentView(QWidget *parent)
     m_ui->detailsTree->viewport()->installEventFilter(this);
     for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
         connect(m_model, signal, this, &ExperimentView::updatePlaceholders);
+    // A new order (or filter) restarts the listing: the job that was selected is selected again
+    // when it comes back, instead of being dropped.
+    // Only a new order: a filter that hides the job must not bring it back into the details.
+    auto shownOrder =
+        std::make_shared<std::pair<int, Qt::SortOrder>>(m_model->sortColumn(), m_model->sortOrder());
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, [this, shownOrder] {
+        const std::pair<int, Qt::SortOrder> order{m_model->sortColumn(), m_model->sortOrder()};
+        const QList<QString> ids = selectedJobIds();
+        if (order != *shownOrder && !ids.isEmpty())
+            m_keepSelected = ids.first();
+        *shownOrder = order;
+    });
+    connect(m_model, &QAbstractItemModel::rowsInserted, this, [this] {
+        const int row = m_keepSelected.isEmpty() ? -1 : m_model->rowOf(m_keepSelected);
+        if (row < 0)
+            return;
+        m_keepSelected.clear();
+        m_ui->jobView->selectRow(row);
+        m_ui->jobView->scrollTo(m_model->index(row, JobTableModel::IdColumn));
+    });
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
         m_jobsFailed = false;
         // A reset (another filter or sort) drops the selection without selectionChanged.
@@ -563,6 +600,8 @@ ExperimentView::ExperimentView(QWidget *parent)
     // Its row of controls wraps when narrow, so the tab needs no sideways scrolling.
     m_ui->tabs->addTab(m_charts, tr("Charts"));
     connect(this, &ExperimentView::experimentChanged, m_charts, &charts::ChartsPanel::setExperiment);
+    connect(m_charts, &charts::ChartsPanel::exported, this,
+            [this](const QString &path) { Q_EMIT notice(tr("Exported the chart to %1").arg(path)); });
 
     // Enter or a double-click on a job edits it, as in a file manager.
     connect(view, &QAbstractItemView::activated, this, &ExperimentView::editSelectedJob);
@@ -580,6 +619,17 @@ ExperimentView::ExperimentView(QWidget *parent)
 
 bool ExperimentView::eventFilter(QObject *watched, QEvent *event)
 {
+    if (watched == m_ui->idSearch && event->type() == QEvent::KeyPress &&
+        static_cast<QKeyEvent *>(event)->key() == Qt::Key_Escape && !m_ui->idSearch->text().isEmpty()) {
+        // At once, as a search field's Esc does elsewhere: no debounce for clearing.
+        {
+            QSignalBlocker block(m_ui->idSearch);
+            m_ui->idSearch->clear();
+        }
+        m_searchDebounce.stop();
+        m_model->setIdFilter({});
+        return true;
+    }
     if (event->type() == QEvent::Resize) {
         if (watched == m_ui->jobView->viewport())
             m_jobPlaceholder->setGeometry(m_ui->jobView->viewport()->rect());
@@ -734,6 +784,8 @@ void ExperimentView::open(std::shared_ptr<SessionBackend> backend, const Experim
     m_settingsScope = settingsScope;
     m_layoutRestored = false;
     m_sizedColumns.clear();
+    m_fittedColumns.clear();
+    m_keepSelected.clear();
     m_jobsFailed = false;
     QSettings s;
     m_hiddenColumns = s.value(settingsScope + QStringLiteral("/hidden")).toStringList();
@@ -773,9 +825,10 @@ void ExperimentView::showExperiment(const Experiment &e)
         details.append(tr("Lost workers: lease of %1").arg(describe(*e.lease)));
     m_ui->kindLabel->setToolTip(details.join(QLatin1Char('\n')));
     const bool running = e.status == ExperimentStatus::Running;
-    // The editor's words: Running, or Done / paused.
-    m_ui->statusLabel->setText(running ? tr("·  <span style='color:#2e8b3e'>Running</span>")
-                                       : tr("·  <span style='color:gray'>Done / paused</span>"));
+    // The list's words: Running, Paused or Done.
+    m_ui->statusLabel->setText(
+        running ? tr("·  <span style='color:#2e8b3e'>Running</span>")
+                : tr("·  <span style='color:gray'>%1</span>").arg(format::experimentStatusLabel(e)));
     m_ui->statusLabel->setToolTip(running ? tr("Workers get jobs")
                                           : tr("No jobs are handed out; Resume hands them out again"));
     fitHeader();
@@ -1026,8 +1079,9 @@ void ExperimentView::buildColumnsMenu()
 
 void ExperimentView::restoreLayout()
 {
-    // Columns get a width once: the saved one, a fixed one for times and
-    // statuses, or their contents once rows are there; later calls only size new columns.
+    // A column gets its width once when it is decided (the saved one, a fixed one for times and
+    // statuses, or the user's); the others are fitted to their rows and grow as rows come
+    // (growColumns()), so a value that arrives later is not cut ("0.518…").
     QSettings s;
     if (!m_layoutRestored) {
         m_layoutRestored = true;
@@ -1039,24 +1093,60 @@ void ExperimentView::restoreLayout()
     m_fittingColumns = true;
     for (int c = 0; c < m_model->columnCount(); ++c) {
         const QString key = m_model->columnKey(c).key();
-        if (m_sizedColumns.contains(key))
+        if (m_sizedColumns.contains(key) || m_fittedColumns.contains(key))
             continue;
-        if (widths.contains(key)) {
+        // Ids never truncate: a width saved by an older version may be too small.
+        if (widths.contains(key) && c != JobTableModel::IdColumn) {
             view->setColumnWidth(c, widths.value(key).toInt());
         } else if (c == JobTableModel::CreatedColumn || c == JobTableModel::ModifiedColumn) {
             view->setColumnWidth(
                 c, view->fontMetrics().horizontalAdvance(QStringLiteral("0000-00-00 00:00")) + 24);
         } else if (c == JobTableModel::StatusColumn) {
-            int widest = 0;
+            int widest = view->fontMetrics().horizontalAdvance(tr("Running?")); // while unreachable
             for (JobStatus st : AllJobStatuses)
                 widest = std::max(widest, view->fontMetrics().horizontalAdvance(format::statusLabel(st)));
             view->setColumnWidth(c, std::max(widest + 40, view->horizontalHeader()->sectionSizeHint(c)));
         } else if (m_model->rowCount() > 0) {
-            view->resizeColumnToContents(c);
+            m_fittedColumns.insert(key);
+            view->setColumnWidth(c, std::max(view->horizontalHeader()->sectionSizeHint(c),
+                                             contentWidth(c, 0, m_model->rowCount() - 1)));
+            continue;
         } else {
             continue; // fitted when rows arrive
         }
         m_sizedColumns.insert(key);
+    }
+    m_fittingColumns = false;
+}
+
+int ExperimentView::contentWidth(int column, int first, int last) const
+{
+    QTableView *view = m_ui->jobView;
+    QStyleOptionViewItem option;
+    option.initFrom(view);
+    option.font = view->font();
+    option.fontMetrics = view->fontMetrics();
+    int width = 0;
+    for (int row = first; row <= last; ++row)
+        width = std::max(width, view->itemDelegate()->sizeHint(option, m_model->index(row, column)).width());
+    // The text's margins and the grid line, as QTableView::sizeHintForColumn() counts them.
+    width += 2 * view->style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, view) + 2;
+    // A long JSON value does not take the whole table; an id is never cut.
+    constexpr int MaxFittedWidth = 320;
+    return column == JobTableModel::IdColumn ? width : std::min(width, MaxFittedWidth);
+}
+
+void ExperimentView::growColumns(int first, int last)
+{
+    if (first > last)
+        return;
+    m_fittingColumns = true;
+    for (int c = 0; c < m_model->columnCount(); ++c) {
+        if (m_ui->jobView->isColumnHidden(c) || !m_fittedColumns.contains(m_model->columnKey(c).key()))
+            continue;
+        const int wanted = contentWidth(c, first, last);
+        if (wanted > m_ui->jobView->columnWidth(c))
+            m_ui->jobView->setColumnWidth(c, wanted);
     }
     m_fittingColumns = false;
 }

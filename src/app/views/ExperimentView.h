@@ -205,6 +205,10 @@ private:
     void openJobDialog(JobDialog *dialog);
     std::optional<Job> currentJob() const;
     void restoreLayout();
+    // The width the rows first..last need in a column (capped, but never for ids).
+    int contentWidth(int column, int first, int last) const;
+    // Widens the fitted columns that rows first..last do not fit in.
+    void growColumns(int first, int last);
     void updateTotal();
     void updatePlaceholders();
     void countClicked(StatusCountButton *button);
@@ -220,7 +224,9 @@ private:
     QStringList m_hiddenColumns; // column keys
     bool m_layoutRestored = false;
     QTimer m_fitColumns;
-    QSet<QString> m_sizedColumns; // column keys given a width (saved, fitted or by the user)
+    QSet<QString> m_sizedColumns;  // column keys given a width (saved, fixed or by the user)
+    QSet<QString> m_fittedColumns; // column keys fitted to their rows: they grow as rows come
+    QString m_keepSelected;        // the job selected before the listing restarted (a sort)
     bool m_fittingColumns = false;
     QLabel *m_jobPlaceholder = nullptr;
     QLabel *m_detailsPlaceholder = nullptr;

@@ -50,6 +50,7 @@ MainWindow::MainWindow(ConnectionManager *connections, QWidget *parent)
     m_proxy->setSortCaseSensitivity(Qt::CaseInsensitive);
     QTableView *list = m_ui->experimentView;
     list->setModel(m_proxy);
+    list->setTabKeyNavigation(false); // Tab leaves the list; arrows move within it
     list->verticalHeader()->hide();
     list->verticalHeader()->setDefaultSectionSize(list->fontMetrics().height() + 8);
     list->horizontalHeader()->setStretchLastSection(false);

@@ -33,7 +33,11 @@ WorkerSetupDialog::WorkerSetupDialog(const ConnectionProfile &profile, QWidget *
     text->setFont(QFont(QStringLiteral("monospace")));
     layout->addWidget(text);
     auto *example = new QLabel(
-        tr("<p>Then, for example: <tt>schedy run MyExperiment python train.py --lr %h</tt></p>"), this);
+        tr("<p>Then, for example: <tt>schedy run MyExperiment python train.py --hyperparameters %h</tt> "
+           "— <tt>%h</tt> is all the hyperparameters as one JSON object, such as "
+           "<tt>{\"lr\":0.01,\"layers\":3}</tt>.</p>"),
+        this);
+    example->setWordWrap(true);
     example->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(example);
     m_message = new QLabel(this);

@@ -1,0 +1,223 @@
+#include "ChartsPanel.h"
+#include "ExperimentListModel.h"
+#include "ExperimentSession.h"
+#include "ExperimentView.h"
+#include "FakeBackend.h"
+#include "JobTableModel.h"
+#include "ValueFormat.h"
+
+#include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QStandardItemModel>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace schedy;
+
+// The experiment page over a fake backend: what a new user hit (issue 15), without a server.
+class TestExperimentPage : public QObject
+{
+    Q_OBJECT
+
+    static Experiment experiment(const QString &name, Scheduler::Kind kind = Scheduler::Kind::RandomSearch)
+    {
+        Experiment e;
+        e.name = name;
+        e.scheduler.kind = kind;
+        e.jobCounts = JobCounts{};
+        return e;
+    }
+    static Job job(int n, JobStatus status = JobStatus::Done, const QCborMap &results = {})
+    {
+        Job j;
+        j.id = QStringLiteral("HCG3%1XQ7P2M9").arg(n, 4, 10, QLatin1Char('0'));
+        j.experiment = QStringLiteral("alpha");
+        j.status = status;
+        j.createdAt = 1000 + n;
+        j.modifiedAt = 1000 + n;
+        j.hyperparameters = QCborMap{{QStringLiteral("lr"), 0.01}};
+        j.results = results;
+        return j;
+    }
+    struct Page
+    {
+        std::shared_ptr<FakeBackend> backend = std::make_shared<FakeBackend>();
+        ExperimentView view;
+        QTableView *table = nullptr;
+        explicit Page(const Experiment &e = experiment(QStringLiteral("alpha")))
+        {
+            backend->change(e);
+            view.resize(1200, 700);
+            view.show();
+            view.open(backend, e, QStringLiteral("test/") + e.name);
+            table = view.findChild<QTableView *>(QStringLiteral("jobView"));
+        }
+        void refresh(const QList<Job> &changed)
+        {
+            backend->changed = changed;
+            view.refresh();
+            backend->flush();
+            QCoreApplication::processEvents(); // the deferred column fitting
+        }
+    };
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(QStringLiteral("schedy-tests"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_experimentpage"));
+    }
+
+    // Defect 2: "61 jobs" over 65 rows — the count lagged one refresh behind.
+    void theCountFollowsTheRows()
+    {
+        Page page;
+        page.refresh({job(1), job(2), job(3)});
+        QCOMPARE(page.table->model()->rowCount(), 3);
+        QCOMPARE(page.view.totalText(), QStringLiteral("3 jobs"));
+        page.refresh({job(4)});
+        QCOMPARE(page.view.totalText(), QStringLiteral("4 jobs"));
+    }
+
+    // Defect 4: Tab walked the table's cells; it must leave the table.
+    void tabLeavesTheTable()
+    {
+        Page page;
+        page.refresh({job(1), job(2)});
+        page.view.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&page.view));
+        page.table->setFocus();
+        page.table->setCurrentIndex(page.table->model()->index(0, 0));
+        QVERIFY(page.table->hasFocus());
+        QTest::keyClick(page.table, Qt::Key_Tab);
+        QVERIFY(!page.table->hasFocus());
+        QCOMPARE(page.table->currentIndex().column(), 0); // not walked to the next cell
+    }
+
+    // Defect 6: widths were fitted to the first rows only ("0.518…"); ids never truncate.
+    void columnsGrowForLaterRows()
+    {
+        Page page;
+        page.refresh({job(1, JobStatus::Done, {{QStringLiteral("loss"), 0.5}})});
+        auto *model = page.view.jobModel();
+        const int loss = model->columnOf({JobTableModel::ColumnSource::Result, QStringLiteral("loss")});
+        QVERIFY(loss > 0);
+        page.refresh({job(2, JobStatus::Done, {{QStringLiteral("loss"), 0.518234}}),
+                      job(3, JobStatus::Done, {{QStringLiteral("loss"), -1234.56789}})});
+        const int row = model->rowOf(job(3).id);
+        const QString text = model->index(row, loss).data().toString();
+        QCOMPARE(text, QStringLiteral("-1234.57"));
+        QVERIFY2(page.table->columnWidth(loss) >= page.table->fontMetrics().horizontalAdvance(text) + 8,
+                 qPrintable(QString::number(page.table->columnWidth(loss))));
+        QVERIFY(page.table->columnWidth(JobTableModel::IdColumn) >=
+                page.table->fontMetrics().horizontalAdvance(job(3).id) + 8);
+    }
+
+    // Defect 6: the id column stays visible when the table scrolls sideways.
+    void theIdStaysInViewWhenScrollingSideways()
+    {
+        Page page;
+        QCborMap results;
+        for (int i = 0; i < 40; ++i)
+            results.insert(QStringLiteral("metric_%1").arg(i), 0.123456 * i);
+        page.refresh({job(1, JobStatus::Done, results)});
+        auto *frozen = page.table->findChild<QTableView *>(QStringLiteral("frozenIdColumn"));
+        QVERIFY(frozen);
+        QVERIFY(!frozen->isVisible()); // the table shows the ids itself
+        QScrollBar *bar = page.table->horizontalScrollBar();
+        QVERIFY(bar->maximum() > 0);
+        bar->setValue(bar->maximum());
+        QVERIFY(frozen->isVisible());
+        QCOMPARE(frozen->columnWidth(0), page.table->columnWidth(JobTableModel::IdColumn));
+        const QRect cell = frozen->visualRect(frozen->model()->index(0, JobTableModel::IdColumn));
+        QVERIFY(frozen->viewport()->rect().contains(cell));
+        QVERIFY(cell.width() >= page.table->fontMetrics().horizontalAdvance(job(1).id));
+        bar->setValue(0);
+        QVERIFY(!frozen->isVisible());
+    }
+
+    // Defect 9: Esc clears the id search at once.
+    void escClearsTheSearch()
+    {
+        Page page;
+        auto *search = page.view.findChild<QLineEdit *>(QStringLiteral("idSearch"));
+        page.view.focusSearch();
+        QTest::keyClicks(search, QStringLiteral("HCG"));
+        QTest::keyClick(search, Qt::Key_Escape);
+        QVERIFY(search->text().isEmpty());
+        QVERIFY(page.view.jobModel()->query().idContains.isEmpty());
+    }
+
+    // Defect 9: a paused search is "Paused", not "Done"; a finished one is "Done".
+    void pausedIsNotDone()
+    {
+        Experiment paused = experiment(QStringLiteral("search"));
+        paused.status = ExperimentStatus::Done;
+        QCOMPARE(format::experimentStatusLabel(paused), QStringLiteral("Paused"));
+        Experiment pbt = experiment(QStringLiteral("pbt"), Scheduler::Kind::Pbt);
+        pbt.status = ExperimentStatus::Done;
+        QCOMPARE(format::experimentStatusLabel(pbt), QStringLiteral("Done"));
+        pbt.jobCounts->byStatus[size_t(JobStatus::Queued)] = 2;
+        QCOMPARE(format::experimentStatusLabel(pbt), QStringLiteral("Paused"));
+        ExperimentListModel list;
+        QAbstractItemModelTester tester(&list, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        list.upsert(paused);
+        QCOMPARE(list.index(0, ExperimentListModel::StatusColumn).data().toString(),
+                 QStringLiteral("Paused"));
+    }
+
+    // Defect 8: on a random search the lineage chart was offered with an empty axis.
+    void lineageIsOfferedForPbtOnly()
+    {
+        auto lineageOffered = [](Page &page) {
+            auto *combo = page.view.chartsPanel()->findChild<QComboBox *>(QStringLiteral("chartCombo"));
+            const int row = combo->findData(int(charts::ChartsPanel::Chart::Lineage));
+            return qobject_cast<QStandardItemModel *>(combo->model())->item(row)->isEnabled();
+        };
+        Page search;
+        QVERIFY(!lineageOffered(search));
+        Page pbt(experiment(QStringLiteral("pbt"), Scheduler::Kind::Pbt));
+        QVERIFY(lineageOffered(pbt));
+    }
+
+    // Defect 9: sorting dropped the selected job.
+    void sortingKeepsTheSelectedJob()
+    {
+        Page page;
+        page.refresh({job(1), job(2), job(3)});
+        const QString id = job(2).id;
+        page.table->selectRow(page.view.jobModel()->rowOf(id));
+        QCOMPARE(page.view.selectedJobIds(), QList<QString>{id});
+        page.table->sortByColumn(JobTableModel::IdColumn, Qt::AscendingOrder); // restarts the listing
+        QCOMPARE(page.table->model()->rowCount(), 0);
+        page.refresh({job(1), job(2), job(3)}); // the fake's listing: the same jobs again
+        QCOMPARE(page.view.selectedJobIds(), QList<QString>{id});
+    }
+
+    // Defect 9: plain plurals, and a chart export is confirmed like the other actions.
+    void plainWordsAndConfirmations()
+    {
+        QCOMPARE(format::count(1, QStringLiteral("exploit step")), QStringLiteral("1 exploit step"));
+        QCOMPARE(format::jobs(84), QStringLiteral("84 jobs"));
+        QCOMPARE(format::jobs(0), QStringLiteral("0 jobs"));
+        Page page;
+        page.refresh({job(1, JobStatus::Done, {{QStringLiteral("loss"), 0.5}})});
+        QSignalSpy notice(&page.view, &ExperimentView::notice);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("chart.png"));
+        QVERIFY(page.view.chartsPanel()->exportPng(path));
+        QCOMPARE(notice.count(), 1);
+        QVERIFY(notice.value(0).value(0).toString().contains(path));
+    }
+};
+
+QTEST_MAIN(TestExperimentPage)
+#include "tst_experimentpage.moc"
