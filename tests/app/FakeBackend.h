@@ -136,14 +136,22 @@ public:
     }
 
 private:
+    static schedy::ClientError error(schedy::ClientError::Kind kind, int status, const QString &message = {})
+    {
+        schedy::ClientError e;
+        e.kind = kind;
+        e.httpStatus = status;
+        e.message = message;
+        return e;
+    }
     static schedy::ClientError refused()
     {
-        return {schedy::ClientError::Kind::Network, 0, QStringLiteral("Connection refused")};
+        return error(schedy::ClientError::Kind::Network, 0, QStringLiteral("Connection refused"));
     }
-    static schedy::ClientError notFound() { return {schedy::ClientError::Kind::ClientRequest, 404, {}}; }
+    static schedy::ClientError notFound() { return error(schedy::ClientError::Kind::ClientRequest, 404); }
     static schedy::ClientError preconditionFailed()
     {
-        return {schedy::ClientError::Kind::UnsafeUpdate, 412, {}};
+        return error(schedy::ClientError::Kind::UnsafeUpdate, 412);
     }
     void later(QObject *context, std::function<void()> reply)
     {

@@ -22,7 +22,10 @@ template <typename T> void deliver(Call<T> *call, QObject *context, SessionBacke
 
 ClientError noClient()
 {
-    return {ClientError::Kind::Network, 0, QStringLiteral("not connected")};
+    ClientError e;
+    e.kind = ClientError::Kind::Network;
+    e.message = QStringLiteral("not connected");
+    return e;
 }
 
 } // namespace
