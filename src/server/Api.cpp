@@ -427,10 +427,12 @@ HttpResponse Api::putExperiment(qint64 user, const QString &name, const HttpRequ
     auto body = codec::parseJson(request.body);
     if (!body)
         return error(400, body.error().message());
-    auto decoded = codec::decodeExperiment(*body);
+    // Section 8's keys: left out, they keep their stored values (see Store::putExperiment).
+    auto decoded = codec::decodeExperimentUpdate(*body);
     if (!decoded)
         return error(400, decoded.error().message());
-    Experiment e = decoded.value();
+    ExperimentUpdate u = decoded.value();
+    Experiment &e = u.experiment;
     if (!e.name.isEmpty() && e.name != name)
         return error(400,
                      QStringLiteral("name: '%1' does not match the name in the URL").arg(e.name.left(50)));
@@ -443,7 +445,7 @@ HttpResponse Api::putExperiment(qint64 user, const QString &name, const HttpRequ
         c = Condition::IfMatch;
     else if (request.header("If-None-Match") == "*")
         c = Condition::IfNoneMatchAny;
-    auto r = m_store.putExperiment(user, e, c, ifMatch);
+    auto r = m_store.putExperiment(user, u, c, ifMatch);
     if (!r.ok())
         return storeError(r.status, r.message);
     return experimentResponse(r.status == StoreStatus::Created ? 201 : 200, r.value);

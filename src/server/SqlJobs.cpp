@@ -36,6 +36,8 @@ StoredJob SqlStore::jobFromQuery(QSqlQuery &q, const QString &experimentName) co
         s.job.lostAt = q.value(12).toDouble();
     s.job.replacedBy = q.value(13).toString();
     s.job.replaces = q.value(14).toString();
+    if (!q.value(15).isNull())
+        s.job.gridIndex = q.value(15).toLongLong();
     return s;
 }
 
@@ -85,13 +87,14 @@ QString SqlStore::newJobId(qint64 experimentId, Sampler *sampler)
 
 qint64 SqlStore::insertJob(qint64 experimentId, const QString &id, JobStatus status, const QByteArray &hp,
                            const QByteArray &results, std::optional<qint64> generation, const QString &parent,
-                           const QString &member, const QString &predecessor, double lease)
+                           const QString &member, const QString &predecessor, double lease,
+                           std::optional<qint64> gridIndex, std::optional<qint64> sobolIndex)
 {
     const double t = m_sql.now();
     QSqlQuery &q = m_sql.prepared(
         "INSERT INTO jobs (experiment_id, job_id, status, hyperparameters, results, created_at, modified_at, "
-        "version, generation, parent, member, predecessor, ready_at, lease_until) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) RETURNING seq");
+        "version, generation, parent, member, predecessor, ready_at, lease_until, grid_index, sobol_index) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq");
     q.addBindValue(experimentId);
     q.addBindValue(id);
     q.addBindValue(sqlcode::of(status));
@@ -105,6 +108,8 @@ qint64 SqlStore::insertJob(qint64 experimentId, const QString &id, JobStatus sta
     q.addBindValue(predecessor.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(predecessor));
     q.addBindValue(status == JobStatus::Done ? QVariant(t) : QVariant(QMetaType::fromType<double>()));
     q.addBindValue(lease);
+    q.addBindValue(gridIndex ? QVariant(*gridIndex) : QVariant(QMetaType::fromType<qlonglong>()));
+    q.addBindValue(sobolIndex ? QVariant(*sobolIndex) : QVariant(QMetaType::fromType<qlonglong>()));
     if (!m_sql.exec(q) || !q.next()) {
         q.finish();
         return 0;

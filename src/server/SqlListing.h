@@ -15,7 +15,7 @@
 // The columns every job query reads, in the order SqlStore::jobFromQuery expects.
 #define SCHEDY_JOB_COLUMNS                                                                                   \
     "seq, job_id, status, hyperparameters, results, created_at, modified_at, version, generation, parent, "  \
-    "member, pruned, lost_at, replaced_by, replaces"
+    "member, pruned, lost_at, replaced_by, replaces, grid_index"
 
 namespace schedy::server {
 

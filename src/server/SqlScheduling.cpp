@@ -133,7 +133,87 @@ std::optional<NextJobObservations> SqlStore::observe(const ExperimentRow &row, c
             return std::nullopt;
         o.population = std::move(*population);
     }
+    if (needs.gridJobs) {
+        QSqlQuery &q = m_sql.prepared(
+            "SELECT grid_index, status FROM jobs WHERE experiment_id = ? AND grid_index IS NOT NULL");
+        q.addBindValue(row.id);
+        if (!m_sql.exec(q))
+            return std::nullopt;
+        while (q.next())
+            o.gridJobs.append({q.value(0).toLongLong(), jobStatusFromCode(q.value(1).toInt())});
+        q.finish();
+    }
+    if (needs.sobolNext) {
+        QSqlQuery &q = m_sql.prepared("SELECT MAX(sobol_index) FROM jobs WHERE experiment_id = ?");
+        q.addBindValue(row.id);
+        if (!m_sql.exec(q))
+            return std::nullopt;
+        if (q.next() && !q.value(0).isNull())
+            o.sobolNext = q.value(0).toLongLong() + 1;
+        q.finish();
+    }
+    if (needs.tpe) {
+        auto history = tpeHistory(row);
+        if (!history)
+            return std::nullopt;
+        o.tpe = std::move(*history);
+    }
     return o;
+}
+
+std::optional<QList<TpeObservation>> SqlStore::tpeHistory(const ExperimentRow &row)
+{
+    // Every job but CRASHED ones, oldest first (Optuna's weights favour recent ones).
+    // Parsing thousands of documents per decision would cost more than TPE itself: the
+    // observations are kept per job version, and only new or changed jobs are read.
+    static_assert(sqlcode::Crashed == 2, "the SQL below writes it literally");
+    const QString result = row.sampler->result;
+    TpeCache &cache = m_tpeCache[row.id];
+    if (cache.result != result) {
+        cache.byRow.clear();
+        cache.result = result;
+    }
+    QSqlQuery &q = m_sql.prepared(
+        "SELECT seq, version, status FROM jobs WHERE experiment_id = ? AND status <> 2 ORDER BY seq");
+    q.addBindValue(row.id);
+    if (!m_sql.exec(q))
+        return std::nullopt;
+    struct Row
+    {
+        qint64 seq, version;
+        JobStatus status;
+    };
+    std::vector<Row> rows;
+    while (q.next())
+        rows.push_back(
+            {q.value(0).toLongLong(), q.value(1).toLongLong(), jobStatusFromCode(q.value(2).toInt())});
+    q.finish();
+    QHash<qint64, CachedObservation> kept;
+    kept.reserve(qsizetype(rows.size()));
+    QList<TpeObservation> history;
+    history.reserve(qsizetype(rows.size()));
+    for (const Row &r : rows) {
+        auto it = cache.byRow.constFind(r.seq);
+        if (it == cache.byRow.constEnd() || it->version != r.version) {
+            QSqlQuery &doc = m_sql.prepared("SELECT hyperparameters, results FROM jobs WHERE seq = ?");
+            doc.addBindValue(r.seq);
+            if (!m_sql.exec(doc) || !doc.next()) {
+                doc.finish();
+                return std::nullopt;
+            }
+            const CachedObservation fresh{
+                r.version, tpeObservation(r.status, json::parse(doc.value(0).toString().toUtf8()).toMap(),
+                                          json::parse(doc.value(1).toString().toUtf8()).toMap(), result)};
+            doc.finish();
+            it = kept.insert(r.seq, fresh);
+        } else {
+            it = kept.insert(r.seq, *it);
+        }
+        history.append(it->observation);
+        history.last().status = r.status;
+    }
+    cache.byRow = std::move(kept);
+    return history;
 }
 
 bool SqlStore::markExperimentDone(qint64 experimentId, double t)
@@ -214,8 +294,9 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
     switch (d.kind) {
     case NextJobDecision::Kind::Create: {
         const QString id = newJobId(row->id, &sampler);
-        const qint64 seq = insertJob(row->id, id, JobStatus::Queued, json::write(d.hyperparameters), "{}",
-                                     d.generation, {}, d.ownMember ? id : QString(), {}, leaseUntil);
+        const qint64 seq =
+            insertJob(row->id, id, JobStatus::Queued, json::write(d.hyperparameters), "{}", d.generation, {},
+                      d.ownMember ? id : QString(), {}, leaseUntil, d.gridIndex, d.sobolIndex);
         if (!seq)
             return m_sql.failure<StoredJob>();
         return handOut(seq, true);

@@ -185,6 +185,18 @@ CREATE TABLE prune_values (
 CREATE INDEX prune_values_by_step ON prune_values (experiment_id, kind, step, value);
 CREATE INDEX prune_values_by_job ON prune_values (job_seq, kind, step);
 )SQL"},
+    // 5: the sampler of docs/protocol.md section 8.1 (codec JSON, NULL: random draws);
+    // a job's grid point and its index in a Sobol sequence.
+    {R"SQL(
+ALTER TABLE experiments ADD COLUMN sampler TEXT;
+ALTER TABLE jobs ADD COLUMN grid_index INTEGER;
+ALTER TABLE jobs ADD COLUMN sobol_index INTEGER;
+)SQL",
+     R"SQL(
+ALTER TABLE experiments ADD COLUMN sampler TEXT;
+ALTER TABLE jobs ADD COLUMN grid_index BIGINT;
+ALTER TABLE jobs ADD COLUMN sobol_index BIGINT;
+)SQL"},
 };
 
 // Statements of a migration script, split on ';' outside of $$ bodies and

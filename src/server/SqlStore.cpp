@@ -26,6 +26,8 @@ void bindPolicies(QSqlQuery &q, const Experiment &e)
     q.addBindValue(e.lease ? QVariant(e.lease->seconds) : QVariant(QMetaType::fromType<qlonglong>()));
     q.addBindValue(e.lease && e.lease->retries ? QVariant(*e.lease->retries)
                                                : QVariant(QMetaType::fromType<qlonglong>()));
+    q.addBindValue(e.sampler ? QVariant(QString::fromUtf8(json::write(codec::encode(*e.sampler))))
+                             : QVariant(QMetaType::fromType<QString>()));
 }
 
 } // namespace
@@ -44,6 +46,11 @@ void SqlStore::readPolicies(const QSqlQuery &q, int first, ExperimentRow *row)
         if (!q.value(first + 2).isNull())
             l.retries = q.value(first + 2).toLongLong();
         row->lease = l;
+    }
+    row->sampler.reset();
+    if (!q.value(first + 3).isNull()) {
+        if (auto sampler = codec::decodeSampler(json::parse(q.value(first + 3).toString().toUtf8())))
+            row->sampler = sampler.value();
     }
 }
 
@@ -219,10 +226,10 @@ std::optional<SqlStore::ExperimentRow> SqlStore::findExperiment(qint64 user, con
             ? m_sql.prepared(
                   "SELECT id, status, scheduler, name, created_at, modified_at, version, pruner, "
                   "lease_seconds, "
-                  "lease_retries FROM experiments WHERE user_id = ? AND name = ? FOR NO KEY UPDATE")
+                  "lease_retries, sampler FROM experiments WHERE user_id = ? AND name = ? FOR NO KEY UPDATE")
             : m_sql.prepared("SELECT id, status, scheduler, name, created_at, modified_at, version, pruner, "
                              "lease_seconds, "
-                             "lease_retries FROM experiments WHERE user_id = ? AND name = ?");
+                             "lease_retries, sampler FROM experiments WHERE user_id = ? AND name = ?");
     q.addBindValue(user);
     q.addBindValue(name);
     if (!m_sql.exec(q) || !q.next()) {
@@ -258,7 +265,9 @@ std::optional<SqlStore::ExperimentRow> SqlStore::findExperimentToSchedule(qint64
     // oldestQueued()), and a new job depends on no other.
     // A pruner compares a job with the others: its decisions are serialized the same way.
     auto row = findExperiment(user, name, false);
-    if (row && m_sql.isPostgres() && (row->scheduler.kind == Scheduler::Kind::Pbt || row->pruner))
+    // So do grid, Sobol and TPE: their next job depends on the experiment's other jobs.
+    if (row && m_sql.isPostgres() &&
+        (row->pruner || nextJobNeeds(toExperiment(*row, std::nullopt)).serialize))
         row = findExperiment(user, name, true);
     return row;
 }
@@ -288,6 +297,7 @@ Experiment SqlStore::toExperiment(const ExperimentRow &row, const std::optional<
     e.modifiedAt = row.modifiedAt;
     e.jobCounts = counts;
     e.pruner = row.pruner;
+    e.sampler = row.sampler;
     e.lease = row.lease;
     e.etag = experimentEtagOf(row.id, row.version);
     return e;
@@ -309,7 +319,7 @@ StoreResult<ExperimentListing> SqlStore::listExperiments(qint64 user, const QStr
         return m_sql.failure<ExperimentListing>();
     QSqlQuery &q = m_sql.prepared(
         "SELECT id, status, scheduler, name, created_at, modified_at, version, pruner, lease_seconds, "
-        "lease_retries FROM experiments WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?");
+        "lease_retries, sampler FROM experiments WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?");
     q.addBindValue(user);
     q.addBindValue(after);
     q.addBindValue(limit + 1);
@@ -363,22 +373,29 @@ StoreResult<Experiment> SqlStore::experiment(qint64 user, const QString &name)
     return r;
 }
 
-StoreResult<Experiment> SqlStore::putExperiment(qint64 user, const Experiment &e, Condition c,
+StoreResult<Experiment> SqlStore::putExperiment(qint64 user, const ExperimentUpdate &u, Condition c,
                                                 const QByteArray &etag)
 {
-    return m_sql.retrying([&] { return putExperimentOnce(user, e, c, etag); });
+    return m_sql.retrying([&] { return putExperimentOnce(user, u, c, etag); });
 }
 
-StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experiment &e, Condition c,
+StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const ExperimentUpdate &u, Condition c,
                                                     const QByteArray &etag)
 {
+    const QString &name = u.experiment.name;
     SqlConnection::Transaction tx(m_sql);
     if (!tx.ok())
         return m_sql.failure<Experiment>();
     // Locked on PostgreSQL (and the write lock held on SQLite) before the ETag is
     // compared: of two processes saving over one version, the second reads the
     // first one's version once it committed, and fails the If-Match.
-    auto row = findExperiment(user, e.name, true);
+    auto row = findExperiment(user, name, true);
+    // Section 8's keys a PUT leaves out keep their stored values; the merged definition
+    // must hold together (a kept sampler may not fit a new scheduler).
+    const Experiment stored = row ? toExperiment(*row, std::nullopt) : Experiment();
+    const Experiment e = u.applyTo(row ? &stored : nullptr);
+    if (const auto problem = codec::checkPolicies(e))
+        return StoreResult<Experiment>::fail(StoreStatus::Invalid, problem->message());
     const double t = m_sql.now();
     const QString scheduler = QString::fromUtf8(json::write(codec::encode(e.scheduler)));
     StoreResult<Experiment> r;
@@ -405,7 +422,7 @@ StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experimen
         }
         QSqlQuery &q = m_sql.prepared(
             "UPDATE experiments SET status = ?, scheduler = ?, modified_at = ?, version = version + 1, "
-            "pruner = ?, lease_seconds = ?, lease_retries = ? WHERE id = ?");
+            "pruner = ?, lease_seconds = ?, lease_retries = ?, sampler = ? WHERE id = ?");
         q.addBindValue(sqlcode::of(e.status));
         q.addBindValue(scheduler);
         q.addBindValue(t);
@@ -423,7 +440,7 @@ StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experimen
     } else {
         QSqlQuery &q = m_sql.prepared(
             "INSERT INTO experiments (user_id, name, status, scheduler, created_at, modified_at, pruner, "
-            "lease_seconds, lease_retries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "lease_seconds, lease_retries, sampler) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         q.addBindValue(user);
         q.addBindValue(e.name);
         q.addBindValue(sqlcode::of(e.status));
@@ -471,6 +488,7 @@ StoreResult<qint64> SqlStore::deleteExperimentOnce(qint64 user, const QString &n
     if (!tx.commit())
         return m_sql.failure<qint64>();
     m_schedulerCache.remove(row->id);
+    m_tpeCache.remove(row->id);
     StoreResult<qint64> r;
     r.value = counts ? counts->total() : 0;
     return r;

@@ -66,7 +66,7 @@ public:
     StoreResult<ExperimentListing> listExperiments(qint64 user, const QString &cursor, int limit) override;
     StoreResult<Experiment> experiment(qint64 user, const QString &name) override;
     using Store::putExperiment;
-    StoreResult<Experiment> putExperiment(qint64 user, const Experiment &e, Condition c,
+    StoreResult<Experiment> putExperiment(qint64 user, const ExperimentUpdate &u, Condition c,
                                           const QByteArray &etag) override;
     StoreResult<qint64> deleteExperiment(qint64 user, const QString &name) override;
 
@@ -92,6 +92,7 @@ private:
         qint64 version = 1; // of status and scheduler; the ETag
         std::optional<PrunerSpec> pruner;
         std::optional<LeaseSpec> lease;
+        std::optional<SamplerSpec> sampler;
     };
     // What putJob read of the job it replaces.
     struct JobBefore
@@ -115,7 +116,7 @@ private:
     };
     StoreResult<User> addUserOnce(const QString &email, const QByteArray &passwordHash,
                                   const QByteArray &tokenHash);
-    StoreResult<Experiment> putExperimentOnce(qint64 user, const Experiment &e, Condition c,
+    StoreResult<Experiment> putExperimentOnce(qint64 user, const ExperimentUpdate &u, Condition c,
                                               const QByteArray &etag);
     StoreResult<qint64> deleteExperimentOnce(qint64 user, const QString &name);
     StoreResult<StoredJob> createJobOnce(qint64 user, const QString &experiment, const JobWrite &w);
@@ -139,7 +140,9 @@ private:
     StoredJob jobFromQuery(QSqlQuery &q, const QString &experimentName) const;
     qint64 insertJob(qint64 experimentId, const QString &id, JobStatus status, const QByteArray &hp,
                      const QByteArray &results, std::optional<qint64> generation, const QString &parent,
-                     const QString &member, const QString &predecessor, double lease);
+                     const QString &member, const QString &predecessor, double lease,
+                     std::optional<qint64> gridIndex = std::nullopt,
+                     std::optional<qint64> sobolIndex = std::nullopt);
     std::optional<qint64> oldestQueued(qint64 experimentId, bool respectLeases);
     bool lease(qint64 seq);
     // What the scheduling layer asks for, read inside the current transaction.
@@ -148,6 +151,7 @@ private:
     std::optional<QList<PbtJob>> pbtPopulation(qint64 experimentId, const PbtSettings &settings);
     // After a job left QUEUED/RUNNING: marks a finished experiment DONE (PBT rule 7).
     bool finishIfDone(const ExperimentRow &row);
+    std::optional<QList<TpeObservation>> tpeHistory(const ExperimentRow &row);
     bool markExperimentDone(qint64 experimentId, double t);
 
     // SqlPruning.cpp: the pruner's observations and its bookkeeping.
@@ -176,6 +180,17 @@ private:
     scheduling::LeaseClock m_leaseClock;
     int m_schemaVersionLimit = -1; // none
     QHash<qint64, std::pair<double, Scheduler>> m_schedulerCache;
+    struct CachedObservation
+    {
+        qint64 version = 0;
+        TpeObservation observation;
+    };
+    struct TpeCache
+    {
+        QString result;
+        QHash<qint64, CachedObservation> byRow; // by seq
+    };
+    QHash<qint64, TpeCache> m_tpeCache; // by experiment row
 };
 
 } // namespace schedy::server

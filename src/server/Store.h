@@ -96,6 +96,14 @@ enum class Condition { None, IfMatch, IfNoneMatchAny };
 // applies completely or returns Error with nothing applied.
 class Store
 {
+    template <typename T> static KeyUpdate<T> replacing(const std::optional<T> &value)
+    {
+        KeyUpdate<T> k;
+        k.action = value ? KeyUpdate<T>::Action::Set : KeyUpdate<T>::Action::Remove;
+        k.value = value;
+        return k;
+    }
+
 public:
     virtual ~Store() = default;
 
@@ -114,8 +122,21 @@ public:
     // Created when new. PreconditionFailed: IfNoneMatchAny and it exists; IfMatch and it is
     // missing or its ETag is not `etag` (compared atomically with the write). The result
     // carries the new ETag.
-    virtual StoreResult<Experiment> putExperiment(qint64 user, const Experiment &e, Condition c,
+    // The section-8 keys the update leaves out keep their stored values; Invalid (naming
+    // the key) when the merged experiment does not hold together.
+    virtual StoreResult<Experiment> putExperiment(qint64 user, const ExperimentUpdate &u, Condition c,
                                                   const QByteArray &etag) = 0;
+    // The whole definition: section-8 keys `e` leaves unset are removed.
+    StoreResult<Experiment> putExperiment(qint64 user, const Experiment &e, Condition c,
+                                          const QByteArray &etag)
+    {
+        ExperimentUpdate u;
+        u.experiment = e;
+        u.sampler = replacing(e.sampler);
+        u.pruner = replacing(e.pruner);
+        u.lease = replacing(e.lease);
+        return putExperiment(user, u, c, etag);
+    }
     StoreResult<Experiment> putExperiment(qint64 user, const Experiment &e, bool mustNotExist)
     {
         return putExperiment(user, e, mustNotExist ? Condition::IfNoneMatchAny : Condition::None, {});

@@ -406,6 +406,61 @@ private slots:
         }
         stopServers();
     }
+
+    // A grid search (docs/protocol.md section 8.1) worked on through the three
+    // processes at once: every point handed out exactly once, none missing.
+    void gridAcrossProcesses()
+    {
+        QVERIFY(startServers(5.0));
+        {
+            server::SqlStore store(m_db->url());
+            QString error;
+            QVERIFY2(store.open(&error), qPrintable(error));
+            const auto config =
+                server::addUser(store, QStringLiteral("grid@example.com"), {}, m_roots[0], &error);
+            QVERIFY2(config, qPrintable(error));
+            m_config = *config;
+        }
+        HttpTestClient http(m_roots[2]);
+        QVERIFY(http.login(m_config));
+        const QString grid = QStringLiteral("mp grid");
+        constexpr int Points = 300; // 15 x 10 x 2
+        QCOMPARE(http.put(expPath(grid), R"({"status": "RUNNING", "scheduler": {"RandomSearch": {
+                     "lr": {"loguniform": {"low": 0.0001, "high": 0.1}}, "d": {"uniform": {"low": 0, "high": 0.5}},
+                     "k": {"choice": {"values": [1, 2]}}}},
+                     "sampler": {"kind": "grid", "steps": {"lr": 15, "d": 10}}})")
+                     .status,
+                 201);
+        WorkerPool pool;
+        for (int i = 0; i < Workers; ++i) {
+            ClaimWorkerOptions o;
+            o.index = i;
+            o.root = m_roots[i % Processes];
+            o.bearer = http.bearer;
+            o.experiment = grid;
+            o.mode = ClaimMode::Pbt; // until the experiment is DONE
+            o.reports = progressThenDone;
+            o.busyPauseMs = 2;
+            pool.add(std::move(o));
+        }
+        QVERIFY2(pool.run(400000), "the workers did not finish in time");
+        ClaimTally tally;
+        verifyClaims(pool, &tally);
+        if (QTest::currentTestFailed())
+            return;
+        const auto jobs = listAllJobs(http, grid);
+        QVERIFY(jobs);
+        QCOMPARE(jobs->size(), Points); // zero duplicates
+        QSet<qint64> indices;
+        for (const QCborMap &j : *jobs) {
+            QCOMPARE(str(j, "status"), QStringLiteral("DONE"));
+            indices.insert(j.value(QStringLiteral("gridIndex")).toInteger(-1));
+        }
+        QCOMPARE(indices.size(), Points); // zero missing
+        QVERIFY(!indices.contains(-1));
+        QCOMPARE(str(http.get(expPath(grid)).json.toMap(), "status"), QStringLiteral("DONE"));
+        stopServers();
+    }
 };
 
 QTEST_GUILESS_MAIN(TestMultiProcess)

@@ -18,7 +18,9 @@
 // pure function returning a decision that the store applies in the
 // transaction of the request that triggered it.
 
+#include "GridSampler.h"
 #include "PbtPlanner.h"
+#include "TpeSampler.h"
 #include "Types.h"
 
 #include <QCborMap>
@@ -36,11 +38,20 @@ namespace schedy::server {
 struct NextJobNeeds
 {
     bool population = false; // PBT: every job's lineage and quality
+    bool gridJobs = false;   // grid: the point and status of every grid job
+    bool sobolNext = false;  // sobol: the next index of the sequence
+    bool tpe = false;        // tpe: every job's hyperparameters, status and result
+    // The decision depends on the other jobs: the store decides for one experiment at a
+    // time (on PostgreSQL, under a lock of the experiment row).
+    bool serialize = false;
 };
 
 struct NextJobObservations
 {
     QList<PbtJob> population;
+    QList<GridJob> gridJobs;
+    qint64 sobolNext = 0;
+    QList<TpeObservation> tpe; // in creation order
 };
 
 struct NextJobDecision
@@ -54,12 +65,21 @@ struct NextJobDecision
     Kind kind = Kind::Wait;
     QCborMap hyperparameters;         // Create
     std::optional<qint64> generation; // Create: PBT generation 0
+    std::optional<qint64> gridIndex;  // Create: the grid point
+    std::optional<qint64> sobolIndex; // Create: the index in the Sobol sequence
     bool ownMember = false;           // Create: the job starts its own PBT lineage
     PbtDecision pbt;                  // Continue
 };
 
 NextJobNeeds nextJobNeeds(const Experiment &e);
+// `rng` serves samplers without a seed of their own; a seeded sampler draws from its
+// seed and the number of jobs it has seen, so a fixed order of events repeats.
 NextJobDecision decideNextJob(const Experiment &e, const NextJobObservations &o, Sampler &rng);
+
+// What a job contributes to TPE: its status, hyperparameters and the numeric result
+// `result` (a list counts by its last element and its length is the PRUNED curve's).
+TpeObservation tpeObservation(JobStatus status, const QCborMap &hyperparameters, const QCborMap &results,
+                              const QString &result);
 
 // The hyperparameters of a PBT continuation, from its source's (explored only
 // when the source is another member).
@@ -67,7 +87,7 @@ QCborMap continuedHyperparameters(const Experiment &e, const PbtDecision &d, con
                                   Sampler &rng);
 
 // Whether a job leaving QUEUED/RUNNING may have finished the experiment (PBT
-// rule 7), so that the store checks it with finishedAfterJobEnded().
+// rule 7, a grid's last point), so that the store checks it with finishedAfterJobEnded().
 bool mayFinishWhenJobsEnd(const Experiment &e);
 // With no job QUEUED or RUNNING: whether the experiment is finished.
 bool finishedAfterJobEnded(const Experiment &e, const NextJobObservations &o);

@@ -237,6 +237,12 @@ ParzenEstimator::ParzenEstimator(const Distributions &space, const std::vector<s
         }
         kernel.mus[n] = b.priorMu;
         kernel.sigmas[n] = b.priorSigma;
+        kernel.logNorms.resize(n + 1);
+        for (size_t i = 0; i <= n; ++i) {
+            const double mu = kernel.mus[i], sigma = kernel.sigmas[i];
+            kernel.logNorms[i] =
+                -LogSqrt2Pi - std::log(sigma) - logGaussMass((b.low - mu) / sigma, (b.high - mu) / sigma);
+        }
     }
 }
 
@@ -274,12 +280,9 @@ double ParzenEstimator::logPdf(const std::vector<double> &x) const
                 terms[i] += std::log(kernel.probabilities[i][size_t(v)]);
             continue;
         }
-        const Bounds b = boundsOf(d);
         for (size_t i = 0; i < kernels; ++i) {
-            const double mu = kernel.mus[i], sigma = kernel.sigmas[i];
-            const double z = (v - mu) / sigma;
-            terms[i] += -0.5 * z * z - LogSqrt2Pi - std::log(sigma) -
-                        logGaussMass((b.low - mu) / sigma, (b.high - mu) / sigma);
+            const double z = (v - kernel.mus[i]) / kernel.sigmas[i];
+            terms[i] += -0.5 * z * z + kernel.logNorms[i];
         }
     }
     const double top = *std::max_element(terms.begin(), terms.end());

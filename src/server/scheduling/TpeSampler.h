@@ -65,7 +65,8 @@ class ParzenEstimator
 public:
     struct Kernel
     {
-        std::vector<double> mus, sigmas;                // numeric; the last one is the prior
+        std::vector<double> mus, sigmas; // numeric; the last one is the prior
+        std::vector<double> logNorms;    // numeric: log of each truncated kernel's normalisation
         std::vector<std::vector<double>> probabilities; // choice: one row per kernel
     };
 
