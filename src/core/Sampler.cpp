@@ -2,6 +2,7 @@
 
 #include <QRandomGenerator>
 
+#include <algorithm>
 #include <cmath>
 
 namespace schedy {
@@ -25,6 +26,28 @@ qsizetype Sampler::index(qsizetype n)
     if (n <= 0) // not a valid call; avoid dividing by zero
         return 0;
     return qsizetype(uniform01() * double(n)) % n;
+}
+
+QCborValue Sampler::choiceAt(const Distribution &d, double u)
+{
+    if (d.values.isEmpty())
+        return QCborValue(QCborValue::Null);
+    if (d.weights.isEmpty())
+        return d.values.at(std::min(d.values.size() - 1, qsizetype(u * double(d.values.size()))));
+    double total = 0;
+    for (double w : d.weights)
+        total += w;
+    double r = u * total;
+    qsizetype last = 0;
+    for (qsizetype i = 0; i < d.weights.size() && i < d.values.size(); ++i) {
+        if (d.weights[i] <= 0)
+            continue;
+        last = i;
+        if (r < d.weights[i])
+            return d.values.at(i);
+        r -= d.weights[i];
+    }
+    return d.values.at(last);
 }
 
 QCborValue Sampler::sample(const Distribution &d)
@@ -51,26 +74,8 @@ QCborValue Sampler::sample(const Distribution &d)
         const double u2 = uniform01();
         return d.mean + d.std * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
     }
-    case Distribution::Kind::Choice: {
-        if (d.values.isEmpty())
-            return QCborValue(QCborValue::Null);
-        if (d.weights.isEmpty())
-            return d.values.at(index(d.values.size()));
-        double total = 0;
-        for (double w : d.weights)
-            total += w;
-        double r = uniform01() * total;
-        qsizetype last = 0;
-        for (qsizetype i = 0; i < d.weights.size() && i < d.values.size(); ++i) {
-            if (d.weights[i] <= 0)
-                continue;
-            last = i;
-            if (r < d.weights[i])
-                return d.values.at(i);
-            r -= d.weights[i];
-        }
-        return d.values.at(last);
-    }
+    case Distribution::Kind::Choice:
+        return choiceAt(d, uniform01());
     case Distribution::Kind::Const:
         return d.constant;
     }

@@ -18,6 +18,8 @@ public:
     Sampler(); // random seed
 
     QCborValue sample(const Distribution &d);
+    // A choice's value at u in [0, 1): by its cumulative weights (equal when none).
+    static QCborValue choiceAt(const Distribution &d, double u);
     QCborMap sample(const Distributions &ds);
     double uniform01(); // [0, 1)
     double uniform(double low, double high) { return low + (high - low) * uniform01(); }

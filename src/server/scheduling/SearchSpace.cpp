@@ -1,6 +1,7 @@
 #include "SearchSpace.h"
 
 #include "Json.h"
+#include "Sampler.h"
 
 #include <cmath>
 
@@ -57,27 +58,8 @@ QCborValue fromUnit(const Distribution &d, double u)
         return std::exp(std::log(d.low) + (std::log(d.high) - std::log(d.low)) * u);
     case Distribution::Kind::Normal:
         return d.mean + d.std * normalQuantile(u);
-    case Distribution::Kind::Choice: {
-        const qsizetype n = d.values.size();
-        if (n == 0)
-            return QCborValue(QCborValue::Null);
-        if (d.weights.size() != n)
-            return d.values.at(std::min(n - 1, qsizetype(u * double(n))));
-        double total = 0;
-        for (double w : d.weights)
-            total += std::max(0.0, w);
-        double r = u * total;
-        qsizetype last = 0;
-        for (qsizetype i = 0; i < n; ++i) {
-            if (d.weights[i] <= 0)
-                continue;
-            last = i;
-            if (r < d.weights[i])
-                return d.values.at(i);
-            r -= d.weights[i];
-        }
-        return d.values.at(last);
-    }
+    case Distribution::Kind::Choice:
+        return Sampler::choiceAt(d, u);
     case Distribution::Kind::Const:
         return d.constant;
     }
