@@ -15,6 +15,7 @@
 #include <QLogValueAxis>
 #include <QSvgRenderer>
 #include <QTemporaryDir>
+#include <QToolTip>
 #include <QValueAxis>
 #include <QWheelEvent>
 #include <QtTest>
@@ -184,6 +185,53 @@ private slots:
         QCOMPARE(chart->layer()->pointCount(), 28);
         QCOMPARE(chart->layer()->pointSets().size(), 2);
         QCOMPARE(chart->legendEntries().size(), 2);
+    }
+
+    // The resting pointer's ToolTip event must show the job's tooltip, not
+    // hide it (the scene found no item tooltip and hid ours after ~0.7 s).
+    void tooltipStaysWhilePointerRests_data()
+    {
+        QTest::addColumn<int>("kind");
+        QTest::newRow("history") << int(ChartsPanel::Chart::History);
+        QTest::newRow("scatter") << int(ChartsPanel::Chart::Scatter);
+        QTest::newRow("curves") << int(ChartsPanel::Chart::Curves);
+        QTest::newRow("lineage") << int(ChartsPanel::Chart::Lineage);
+    }
+    void tooltipStaysWhilePointerRests()
+    {
+        QFETCH(int, kind);
+        const auto chartKind = ChartsPanel::Chart(kind);
+        const bool pbt = chartKind == ChartsPanel::Chart::Lineage;
+        Fixture f(pbt ? pbtExperiment(4, 3) : randomSearchExperiment(),
+                  pbt ? pbtJobs(4, 3) : randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(chartKind);
+        auto *chart = qobject_cast<XYChartView *>(f.panel.currentChartWidget());
+        QVERIFY(chart);
+        // The axes' labels settle the plot area in posted layout requests.
+        QCoreApplication::sendPostedEvents();
+        QCoreApplication::sendPostedEvents();
+        // A job's point, or the first point of a job's curve.
+        QPointF value(qQNaN(), qQNaN());
+        for (const DataLayerItem::PointSet &set : chart->layer()->pointSets())
+            if (!set.points.isEmpty() && set.ids.size() == set.points.size())
+                value = set.points.first();
+        for (const DataLayerItem::Line &line : chart->layer()->lines())
+            if (qIsNaN(value.x()) && line.hoverable && !line.id.isEmpty() && !line.points.isEmpty())
+                value = line.points.first();
+        QVERIFY(!qIsNaN(value.x()));
+        const QPoint at = viewportPos(chart, value);
+        QTest::mouseMove(chart->viewport(), QPoint(2, 2));
+        QTest::mouseMove(chart->viewport(), at);
+        QTRY_VERIFY(!chart->layer()->hoveredIds().isEmpty());
+        QToolTip::hideText();
+        QTRY_VERIFY(!QToolTip::isVisible());
+
+        QHelpEvent rest(QEvent::ToolTip, at, chart->viewport()->mapToGlobal(at));
+        QCoreApplication::sendEvent(chart->viewport(), &rest);
+        QVERIFY(QToolTip::isVisible());
+        QVERIFY(!QToolTip::text().isEmpty());
+        QToolTip::hideText();
     }
 
     void parallelCoordinates()

@@ -7,6 +7,7 @@
 #include <QCoreApplication>
 #include <QGraphicsLayout>
 #include <QGraphicsScene>
+#include <QHelpEvent>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QLogValueAxis>
@@ -568,6 +569,19 @@ void XYChartView::leaveEvent(QEvent *event)
 {
     clearHover();
     QChartView::leaveEvent(event);
+}
+
+// The resting pointer's ToolTip event would reach the scene, which finds no
+// item tooltip and hides ours about 0.7 s after it appeared: answer it here.
+bool XYChartView::viewportEvent(QEvent *event)
+{
+    if (event->type() == QEvent::ToolTip) {
+        if (m_drag == Drag::None)
+            hover(static_cast<QHelpEvent *>(event)->pos());
+        event->accept();
+        return true;
+    }
+    return QChartView::viewportEvent(event);
 }
 
 void XYChartView::hover(const QPoint &pos)

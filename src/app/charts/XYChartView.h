@@ -103,6 +103,7 @@ protected:
     void wheelEvent(QWheelEvent *event) override;
     void keyPressEvent(QKeyEvent *event) override;
     void leaveEvent(QEvent *event) override;
+    bool viewportEvent(QEvent *event) override;
 
 private:
     struct Bounds
