@@ -2,7 +2,7 @@
 // with realistic experiments, walks through the editors and saves a
 // screenshot of the whole screen at each step (docs/screenshots/editor-*.png).
 //
-//   Xvfb :77 -screen 0 1400x900x24 &
+//   Xvfb :77 -screen 0 1280x800x24 &
 //   HOME=$(mktemp -d) DISPLAY=:77 build/dev/tests/app/schedy-editor-screenshots docs/screenshots
 //
 // Each picture is taken with `import -window root` (ImageMagick), as a person

@@ -22,6 +22,7 @@
 #include <QComboBox>
 #include <QCompleter>
 #include <QLabel>
+#include <QLayout>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -692,6 +693,27 @@ private slots:
         QCOMPARE(dialog.experiment().scheduler, decodeExperiment(PbtExample).scheduler);
         QCOMPARE(find<QLineEdit>(dialog.pbtEditor(), QStringLiteral("truncateEdit"))->text(),
                  QStringLiteral("0.2"));
+    }
+
+    // At 1280x800 (the smallest screen the docs promise) the PBT form and
+    // its distribution preview fit without clipping: the dialog's minimum
+    // size leaves room for a title bar and a panel, and the preview is
+    // given at least its minimum height.
+    void pbtDialogFitsSmallScreen()
+    {
+        ExperimentDialog dialog(nullptr, ExperimentDialog::Mode::Edit);
+        dialog.setExperiment(decodeExperiment(PbtExample));
+        dialog.pbtEditor()->initEditor()->setCurrentRow(1);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        const QSize minimum = dialog.minimumSizeHint();
+        QVERIFY2(minimum.height() <= 740, qPrintable(QString::number(minimum.height())));
+        QVERIFY2(minimum.width() <= 1240, qPrintable(QString::number(minimum.width())));
+        dialog.resize(1240, 740);
+        dialog.layout()->activate();
+        auto *preview = dialog.pbtEditor()->initEditor()->findChild<QWidget *>(QStringLiteral("preview"));
+        QVERIFY(preview);
+        QTRY_VERIFY(preview->height() >= preview->minimumHeight());
     }
 
     void experimentNameMessages()

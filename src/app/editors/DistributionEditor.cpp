@@ -128,7 +128,7 @@ DistributionEditor::DistributionEditor(QWidget *parent)
     };
     connect(m_ui->argsStack, &QStackedWidget::currentChanged, this, fitStack);
     fitStack(m_ui->argsStack->currentIndex());
-    m_ui->preview->setMinimumHeight(200);
+    m_ui->preview->setMinimumHeight(160); // the PBT form fits 1280x800 (tst_editors)
     m_ui->preview->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     loadRow();
 }

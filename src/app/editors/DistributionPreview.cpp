@@ -112,7 +112,7 @@ DistributionPreview::DistributionPreview(QWidget *parent)
     : QChartView(parent)
 {
     setRenderHint(QPainter::Antialiasing);
-    setMinimumHeight(180);
+    setMinimumHeight(160);
     setDistribution({}, std::nullopt);
 }
 
