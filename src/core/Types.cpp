@@ -189,6 +189,10 @@ QString checkName(const QString &name, const QString &what)
         return QStringLiteral("%1 must not be empty").arg(what);
     if (name == QLatin1String(".") || name == QLatin1String(".."))
         return QStringLiteral("%1 must not be '.' or '..'").arg(what);
+    // QString::fromUtf8 (and so Qt's SQL drivers) drops a leading U+FEFF:
+    // "\uFEFFx" would be stored or read back as "x", another name.
+    if (name.startsWith(QChar(0xFEFF)))
+        return QStringLiteral("%1 must not start with a byte-order mark (U+FEFF)").arg(what);
     // Count code points, not UTF-16 units, so that emoji count once.
     if (name.toUcs4().size() > MaxNameLength)
         return QStringLiteral("%1 is longer than %2 characters").arg(what).arg(MaxNameLength);

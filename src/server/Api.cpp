@@ -69,19 +69,14 @@ std::optional<QString> decodeSegment(const QByteArray &raw)
     return bom ? QChar(0xFEFF) + s : s;
 }
 
-// A client-chosen job id must look like one the server makes: URL- and
-// file-name-safe characters only (no '/', no '.', no spaces), at most 64.
-[[maybe_unused]] bool safeJobId(const QString &id)
+// A client-chosen job id is kept as sent, but must stay one file name (ids
+// are promised safe as file names, docs/protocol.md): no path separator.
+// checkName already refuses '.', '..' and control characters.
+QString jobIdError(const QString &id)
 {
-    if (id.isEmpty() || id.size() > 64)
-        return false;
-    for (const QChar c : id) {
-        const char16_t u = c.unicode();
-        if (!((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
-              u == '_'))
-            return false;
-    }
-    return true;
+    if (id.contains(QLatin1Char('/')) || id.contains(QLatin1Char('\\')))
+        return QStringLiteral("job id must not contain '/' or '\\' (job ids are safe as file names)");
+    return {};
 }
 
 QByteArray methodsAllowed(const QList<QString> &segments)
@@ -287,6 +282,10 @@ ApiOutcome Api::route(const HttpRequest &request, const QList<QString> &segments
     if (methodIs(request, "GET"))
         return getJob(user, name, id);
     if (methodIs(request, "PUT")) {
+        // Only where an id can be made: jobs stored before the rule stay readable and deletable.
+        const QString unsafe = jobIdError(id);
+        if (!unsafe.isEmpty())
+            return error(400, unsafe);
         return putJob(user, name, id, request);
     }
     return deleteJob(user, name, id, request);

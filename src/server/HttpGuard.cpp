@@ -392,6 +392,8 @@ qint64 GuardedSocket::consume(const char *data, qint64 n, qint64 *pass)
 bool GuardedSocket::headEnded()
 {
     const RequestHead head = checkHead(m_head);
+    const QList<QByteArray> requestLine = m_head.value(0).split(' ');
+    m_target = requestLine.size() == 3 ? requestLine[1] : QByteArray();
     m_head.clear();
     m_headBytes = 0;
     m_headStartedAt = -1;

@@ -85,6 +85,9 @@ public:
         return m_rejected || (m_requests == 0 && !m_handling && m_state == State::Head);
     }
     quint64 serial() const { return m_serial; } // order of acceptance
+    // The request-target of the request Qt is handling, as sent: QUrl decodes
+    // and re-encodes it, dropping a leading %EF%BB%BF from a name.
+    QByteArray requestTarget() const { return m_target; }
     QString peerKey() const { return m_peer; }
 
 protected:
@@ -112,6 +115,7 @@ private:
     State m_state = State::Head;
     QByteArray m_line;
     QList<QByteArray> m_head;
+    QByteArray m_target;
     qint64 m_headBytes = 0;
     bool m_authorized = false;
     bool m_chunked = false;

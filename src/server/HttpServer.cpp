@@ -125,9 +125,18 @@ bool HttpServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     const qint64 start = nowNs();
     HttpRequest r;
     r.method = methodName(request.method());
-    const QUrl url = request.url();
-    r.path = url.path(QUrl::FullyEncoded).toUtf8();
-    r.query = url.query(QUrl::FullyEncoded).toUtf8();
+    const auto *guard = dynamic_cast<const GuardedSocket *>(socket);
+    const QByteArray target = guard ? guard->requestTarget() : QByteArray();
+    if (target.startsWith('/')) {
+        // The bytes as sent: names are decoded exactly, by the Api alone.
+        const qsizetype q = target.indexOf('?');
+        r.path = q < 0 ? target : target.left(q);
+        r.query = q < 0 ? QByteArray() : target.mid(q + 1);
+    } else {
+        const QUrl url = request.url();
+        r.path = url.path(QUrl::FullyEncoded).toUtf8();
+        r.query = url.query(QUrl::FullyEncoded).toUtf8();
+    }
     r.headers = request.headers();
     r.body = request.body();
     r.peer = request.remoteAddress().toString().toLatin1();

@@ -1219,6 +1219,9 @@ private slots:
         QTest::newRow("200 letters and one emoji")
             << QString(200, QLatin1Char('x')) + emoji << QStringLiteral("name is longer than 200 characters");
         QTest::newRow("200 accented letters") << QStringLiteral("\u00e9").repeated(200) << QString();
+        QTest::newRow("leading BOM") << QStringLiteral("\uFEFFsecret")
+                                     << QStringLiteral("name must not start with a byte-order mark (U+FEFF)");
+        QTest::newRow("inner BOM") << QStringLiteral("a\uFEFFb") << QString();
     }
     void checkNameRules()
     {
