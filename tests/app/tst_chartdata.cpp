@@ -1,6 +1,6 @@
 #include "ChartData.h"
 #include "ChartFixtures.h"
-#include "ChartPreparer.h"
+#include "LatestOnly.h"
 
 #include <QThread>
 #include <QtTest>
@@ -11,24 +11,6 @@ using namespace schedy;
 using namespace schedy::charts;
 using namespace schedy::test;
 using namespace Qt::StringLiterals;
-
-// Collects ChartPreparer results on the test's thread (QSignalSpy itself
-// connects directly, which is not safe across threads).
-class PreparedReceiver : public QObject
-{
-    Q_OBJECT
-public:
-    QList<quint64> generations;
-    QList<PreparedChart> charts;
-    void receive(quint64 generation, const PreparedChart &chart)
-    {
-        generations.append(generation);
-        charts.append(chart);
-        Q_EMIT received();
-    }
-Q_SIGNALS:
-    void received();
-};
 
 // The charts' data preparation, without widgets: which jobs, where, in
 // which order, and what is skipped.
@@ -429,43 +411,23 @@ private slots:
             QCOMPARE(prepareChart(snapshot, requestsFor(e, u"best_loss"_s)[6]).lineage.nodes.size(), 30);
     }
 
-    void preparerOnAWorkerThread()
+    // The panel prepares from a snapshot on LatestOnly's thread: the same data.
+    void preparedOnAWorkerThread()
     {
         JobTableModel model;
         fillModel(model, randomSearchJobs(25, 3, 2));
         const ChartRequest request = requestsFor(randomSearchExperiment(), u"accuracy"_s)[3]; // parallel
         const PreparedChart expected = prepareChart(ModelJobSource(&model), request);
 
-        QThread thread;
-        auto *preparer = new ChartPreparer;
-        preparer->moveToThread(&thread);
-        thread.start();
-        PreparedReceiver receiver;
-        connect(preparer, &ChartPreparer::prepared, &receiver, &PreparedReceiver::receive);
-        QSignalSpy prepared(&receiver, &PreparedReceiver::received);
-        const JobTableModel::Snapshot snapshot = model.snapshot();
-        auto post = [&](quint64 generation) {
-            QMetaObject::invokeMethod(
-                preparer, [=] { preparer->prepare(generation, request, snapshot); }, Qt::QueuedConnection);
-        };
-        preparer->setLatest(1);
-        post(1);
-        QVERIFY(prepared.wait());
-        QCOMPARE(receiver.generations, QList<quint64>{1});
-        comparePrepared(receiver.charts.first(), expected);
-
-        // A request overtaken by a newer one is skipped, unprepared.
-        receiver.generations.clear();
-        preparer->setLatest(3);
-        post(2);
-        post(3);
-        QVERIFY(prepared.wait());
-        QCOMPARE(receiver.generations, QList<quint64>{3});
-        QCOMPARE(preparer->skippedCount(), 1);
-
-        thread.quit();
-        thread.wait();
-        delete preparer;
+        LatestOnly worker(u"chart preparation"_s);
+        std::optional<PreparedChart> prepared;
+        worker.submit(
+            [request, snapshot = model.snapshot()](const LatestOnly::Ticket &) {
+                return prepareChart(SnapshotJobSource(snapshot), request);
+            },
+            [&](const PreparedChart &chart) { prepared = chart; });
+        QTRY_VERIFY(prepared);
+        comparePrepared(*prepared, expected);
     }
 
     void modelSourceMatchesJobs()

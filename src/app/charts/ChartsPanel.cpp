@@ -1,7 +1,6 @@
 #include "ChartsPanel.h"
 
 #include "ChartExporter.h"
-#include "ChartPreparer.h"
 #include "CurvesChart.h"
 #include "HistoryChart.h"
 #include "JobTableModel.h"
@@ -249,12 +248,6 @@ ChartsPanel::ChartsPanel(QWidget *parent)
     , m_curves(new CurvesChart(this))
     , m_lineage(new LineageChart(this))
 {
-    qRegisterMetaType<PreparedChart>();
-    m_preparer = new ChartPreparer;
-    m_preparer->moveToThread(&m_prepareThread);
-    m_prepareThread.setObjectName(QStringLiteral("chart preparation"));
-    connect(m_preparer, &ChartPreparer::prepared, this, &ChartsPanel::onPrepared);
-
     m_chartCombo->addItem(tr("Optimization history"), int(Chart::History));
     m_chartCombo->addItem(tr("Result against hyperparameter"), int(Chart::Scatter));
     m_chartCombo->addItem(tr("Parallel coordinates"), int(Chart::Parallel));
@@ -378,15 +371,7 @@ ChartsPanel::ChartsPanel(QWidget *parent)
     updateControls();
 }
 
-ChartsPanel::~ChartsPanel()
-{
-    // A preparation in progress finishes first (its result is never
-    // delivered: the queued signal dies with this object); pending ones are
-    // dropped with the preparer.
-    m_prepareThread.quit();
-    m_prepareThread.wait();
-    delete m_preparer;
-}
+ChartsPanel::~ChartsPanel() = default;
 
 int ChartsPanel::asyncThreshold()
 {
@@ -400,7 +385,7 @@ void ChartsPanel::setAsyncThreshold(int jobs)
 
 int ChartsPanel::staleResultCount() const
 {
-    return m_droppedResults + m_preparer->skippedCount();
+    return m_preparer.discardedCount() + m_preparer.skippedCount();
 }
 
 void ChartsPanel::setSource(JobTableModel *model, const Experiment &experiment,
@@ -412,8 +397,7 @@ void ChartsPanel::setSource(JobTableModel *model, const Experiment &experiment,
         disconnect(m_selection, nullptr, this, nullptr);
     m_model = model;
     m_selection = selection;
-    ++m_generation; // a preparation for the previous source is stale
-    m_preparing = false;
+    m_preparer.cancel(); // a preparation for the previous source is stale
     m_experiment = experiment;
     m_results.clear();
     m_hyperparameter.clear();
@@ -782,8 +766,7 @@ void ChartsPanel::rebuild()
     QElapsedTimer timer;
     timer.start();
     m_dirty = false;
-    ++m_generation; // whatever is being prepared is out of date now
-    m_preparing = false;
+    m_preparer.cancel(); // whatever is being prepared is out of date now
     if (!m_model) {
         updateControls();
         return;
@@ -801,27 +784,17 @@ void ChartsPanel::rebuild()
     }
     // The snapshot shares the model's rows: no copy unless the model changes
     // while the worker holds it.
-    if (!m_prepareThread.isRunning())
-        m_prepareThread.start();
-    m_preparing = true;
     ++m_preparationCount;
-    m_preparer->setLatest(m_generation);
-    QMetaObject::invokeMethod(
-        m_preparer,
-        [preparer = m_preparer, generation = m_generation, request, snapshot = m_model->snapshot()] {
-            preparer->prepare(generation, request, snapshot);
+    m_preparer.submit(
+        [request, snapshot = m_model->snapshot()](const LatestOnly::Ticket &) {
+            return prepareChart(SnapshotJobSource(snapshot), request);
         },
-        Qt::QueuedConnection);
+        [this](const PreparedChart &chart) { onPrepared(chart); });
     m_requestMs = timer.elapsed();
 }
 
-void ChartsPanel::onPrepared(quint64 generation, const PreparedChart &chart)
+void ChartsPanel::onPrepared(const PreparedChart &chart)
 {
-    if (generation != m_generation || !m_preparing) {
-        ++m_droppedResults; // a newer rebuild is on its way, or was done in place
-        return;
-    }
-    m_preparing = false;
     QElapsedTimer timer;
     timer.start();
     apply(chart);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ChartData.h"
+#include "LatestOnly.h"
 #include "LineageChart.h"
 
 #include <QElapsedTimer>
@@ -26,7 +27,6 @@ namespace schedy::charts {
 class CurvesChart;
 class ExportableChart;
 class HistoryChart;
-class ChartPreparer;
 class ParallelCoordinatesChart;
 class ScatterChart;
 
@@ -88,7 +88,7 @@ public:
     // Jobs from which the data is prepared off the UI thread (tests: 0).
     static int asyncThreshold();
     static void setAsyncThreshold(int jobs);
-    bool isPreparing() const { return m_preparing; }
+    bool isPreparing() const { return m_preparer.isBusy(); }
     // Preparations sent to the worker; results dropped because a newer
     // rebuild overtook them (or skipped unprepared by the worker).
     int preparationCount() const { return m_preparationCount; }
@@ -113,7 +113,7 @@ private:
     void scheduleRebuild();
     void rebuild();
     ChartRequest makeRequest() const;
-    void onPrepared(quint64 generation, const PreparedChart &chart);
+    void onPrepared(const PreparedChart &chart);
     void apply(PreparedChart chart);
     void fetchRemaining();
     void refreshChoices();
@@ -143,15 +143,7 @@ private:
     qint64 m_lastRebuildMs = 0;
     qint64 m_lastApplyMs = 0;
     qint64 m_requestMs = 0; // UI-thread part of the pending request
-    // Off the UI thread: the preparer lives in m_prepareThread (started on
-    // first use); every rebuild takes a new generation, results of older
-    // ones are stale.
-    QThread m_prepareThread;
-    ChartPreparer *m_preparer;
-    quint64 m_generation = 0;
-    bool m_preparing = false;
     int m_preparationCount = 0;
-    int m_droppedResults = 0;
     QTimer m_rebuildTimer;
     QString m_info;
 
@@ -178,6 +170,8 @@ private:
     ParallelCoordinatesChart *m_parallel;
     CurvesChart *m_curves;
     LineageChart *m_lineage;
+    // Last: destroyed first, it waits for a preparation in flight.
+    LatestOnly m_preparer{QStringLiteral("chart preparation")};
 };
 
 } // namespace schedy::charts

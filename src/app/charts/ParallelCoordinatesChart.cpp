@@ -103,7 +103,6 @@ void strokeEmphasised(QPainter &painter, const QPolygonF &points, const QColor &
 // UI thread goes on.
 struct ParallelCoordinatesChart::LineJob
 {
-    quint64 generation = 0;
     QList<float> positions; // line-major
     QStringList ids;
     QList<float> ratings;
@@ -139,11 +138,11 @@ struct ParallelCoordinatesChart::LineJob
 namespace {
 
 // Paints the lines, worst first so that the best end on top, then the
-// selected and hovered ones. Returns false if `latest` moved on (cancelled).
-template <typename Job> bool paintLines(QPainter &painter, const Job &job, const std::atomic<quint64> *latest)
+// selected and hovered ones. Returns false if `ticket` went stale (cancelled).
+template <typename Job> bool paintLines(QPainter &painter, const Job &job, const LatestOnly::Ticket *ticket)
 {
-    auto cancelled = [&] {
-        return latest && latest->load(std::memory_order_relaxed) != job.generation;
+    auto cancelled = [ticket] {
+        return ticket && ticket->stale();
     };
     const int n = job.lineCount();
     const int axisCount = job.axisCount;
@@ -232,7 +231,7 @@ template <typename Job> bool paintLines(QPainter &painter, const Job &job, const
 
 // The line layer as an image of the plot (transparent elsewhere); null if
 // cancelled.
-template <typename Job> QImage renderLayer(const Job &job, const std::atomic<quint64> *latest)
+template <typename Job> QImage renderLayer(const Job &job, const LatestOnly::Ticket *ticket)
 {
     QImage image(job.imageRect.size() * job.dpr, QImage::Format_ARGB32_Premultiplied);
     if (image.isNull())
@@ -242,7 +241,7 @@ template <typename Job> QImage renderLayer(const Job &job, const std::atomic<qui
     QPainter painter(&image);
     painter.translate(-job.imageRect.topLeft());
     painter.setClipRect(job.clip);
-    if (!paintLines(painter, job, latest))
+    if (!paintLines(painter, job, ticket))
         return {};
     return image;
 }
@@ -262,17 +261,7 @@ ParallelCoordinatesChart::ParallelCoordinatesChart(QWidget *parent)
     connect(&m_renderTimer, &QTimer::timeout, this, &ParallelCoordinatesChart::startRender);
 }
 
-ParallelCoordinatesChart::~ParallelCoordinatesChart()
-{
-    if (m_thread) {
-        // Stop a render in flight at its next check, then wait for it: its
-        // job refers to m_latest and posts to this object.
-        m_latest.store(~quint64(0));
-        m_thread->quit();
-        m_thread->wait();
-        delete m_worker;
-    }
-}
+ParallelCoordinatesChart::~ParallelCoordinatesChart() = default;
 
 void ParallelCoordinatesChart::setAsyncThreshold(int lines)
 {
@@ -425,9 +414,8 @@ void ParallelCoordinatesChart::paintLayer(QPainter &painter, const QRectF &plot)
         // Few lines: render here, hover included; a new request makes any
         // worker render still in flight stale.
         if (m_layer.image.isNull() || m_layer.key != key) {
-            LineJob job = makeJob(plot, true);
-            job.generation = ++m_requested;
-            m_latest.store(job.generation);
+            const LineJob job = makeJob(plot, true);
+            m_renderer.cancel();
             m_rendering = false;
             m_renderTimer.stop();
             m_layer = {renderLayer(job, nullptr), job.imageRect, key};
@@ -474,8 +462,8 @@ void ParallelCoordinatesChart::cancelRender()
     if (!m_rendering)
         return;
     // The worker stops at its next check; a result already on its way is
-    // dropped by takeLayer().
-    m_latest.store(++m_requested);
+    // dropped.
+    m_renderer.cancel();
     m_rendering = false;
 }
 
@@ -496,54 +484,32 @@ void ParallelCoordinatesChart::startRender()
     const QRectF plot = plotRect(rect());
     if (plot.width() < 20 || plot.height() < 20)
         return;
-    LineJob job = makeJob(plot, false);
-    job.generation = ++m_requested;
-    m_latest.store(job.generation);
     m_inFlight = currentKey(plot);
     m_rendering = true;
     ++m_renderCount;
-    if (!m_thread) {
-        m_thread = new QThread(this);
-        m_thread->setObjectName(QStringLiteral("parallel-coordinates"));
-        m_worker = new QObject;
-        m_worker->moveToThread(m_thread);
-        m_thread->start(QThread::LowPriority);
-    }
-    QMetaObject::invokeMethod(
-        m_worker,
-        [this, job = std::move(job), key = m_inFlight] {
-            // Worker thread: only the snapshot, m_latest and m_discarded are
-            // touched; the destructor waits for this to return.
-            if (m_latest.load() != job.generation) {
-                ++m_discarded; // a newer request is queued behind this one
-                return;
-            }
+    struct Rendered
+    {
+        QImage image;
+        QRect rect;
+        qint64 ms = 0;
+    };
+    m_renderer.submit(
+        [job = makeJob(plot, false)](const LatestOnly::Ticket &ticket) {
             QElapsedTimer timer;
             timer.start();
-            const QImage image = renderLayer(job, &m_latest);
-            if (image.isNull()) {
-                ++m_discarded;
-                return;
-            }
-            QMetaObject::invokeMethod(
-                this,
-                [this, generation = job.generation, image, rect = job.imageRect, key, ms = timer.elapsed()] {
-                    takeLayer(generation, image, rect, key, ms);
-                },
-                Qt::QueuedConnection);
+            QImage image = renderLayer(job, &ticket); // null if cancelled: then stale, never delivered
+            return Rendered{std::move(image), job.imageRect, timer.elapsed()};
         },
-        Qt::QueuedConnection);
+        [this, key = m_inFlight](const Rendered &r) { takeLayer(r.image, r.rect, key, r.ms); });
     Q_EMIT renderStarted();
 }
 
-void ParallelCoordinatesChart::takeLayer(quint64 generation, const QImage &image, const QRect &rect,
-                                         const LayerKey &key, qint64 ms)
+void ParallelCoordinatesChart::takeLayer(const QImage &image, const QRect &rect, const LayerKey &key,
+                                         qint64 ms)
 {
-    if (generation != m_requested) {
-        ++m_discarded; // finished after newer data, zoom or size was asked for
-        return;
-    }
     m_rendering = false;
+    if (image.isNull())
+        return; // no memory for the image: keep showing the last layer
     m_lastRenderMs = ms;
     m_layer = {image, rect, key};
     update();

@@ -2,6 +2,7 @@
 
 #include "ChartData.h"
 #include "ExportableChart.h"
+#include "LatestOnly.h"
 
 #include <QImage>
 #include <QPolygonF>
@@ -71,7 +72,7 @@ public:
     // Renders started, and stale ones dropped (skipped, cancelled, or
     // finished after newer data and never shown).
     int renderCount() const { return m_renderCount; }
-    int discardedRenders() const { return m_discarded.load(); }
+    int discardedRenders() const { return m_renderer.skippedCount() + m_renderer.discardedCount(); }
     qint64 lastRenderMs() const { return m_lastRenderMs; }
 
 Q_SIGNALS:
@@ -124,8 +125,7 @@ private:
     void requestRender(const LayerKey &key);
     void cancelRender();
     void startRender();
-    void takeLayer(quint64 generation, const QImage &image, const QRect &rect, const LayerKey &key,
-                   qint64 ms);
+    void takeLayer(const QImage &image, const QRect &rect, const LayerKey &key, qint64 ms);
     QRectF plotRect(const QRectF &rect) const;
     QPointF toPixel(const QRectF &plot, double axis, double position) const;
     QPointF toWorld(const QRectF &plot, const QPointF &pixel) const;
@@ -147,26 +147,22 @@ private:
     bool m_zoomed = false;
     int m_paintCount = 0;
 
-    // The line layer and its renders. m_latest is read by the worker to
-    // stop a render as soon as a newer one is asked for.
+    // The line layer and its renders (by m_renderer, declared last).
     Layer m_layer;
     quint64 m_dataGeneration = 0;
     quint64 m_selectionGeneration = 0;
-    quint64 m_requested = 0; // generation of the last render asked for
-    std::atomic<quint64> m_latest{0};
-    std::atomic<int> m_discarded{0};
     LayerKey m_pendingKey; // key the render timer waits to render
     LayerKey m_inFlight;   // key of the worker's current render
     bool m_rendering = false;
     int m_renderCount = 0;
     qint64 m_lastRenderMs = 0;
     QTimer m_renderTimer; // debounces resizes, zooms and pans into one render
-    QThread *m_thread = nullptr;
-    QObject *m_worker = nullptr; // lives in m_thread
     enum class Drag { None, Pending, Zoom, Pan };
     Drag m_drag = Drag::None;
     QPoint m_pressPos, m_lastPos;
     QRubberBand *m_rubberBand = nullptr;
+    // Last: destroyed first, it stops and waits for a render in flight.
+    LatestOnly m_renderer{QStringLiteral("parallel-coordinates"), QThread::LowPriority};
 };
 
 } // namespace schedy::charts
