@@ -150,13 +150,13 @@ void populate(Fixture &f, int jobs)
     Experiment e;
     e.name = f.experiment;
     e.status = ExperimentStatus::Done;
-    if (!user || !store.putExperiment(user->id, e, true).ok())
+    if (!user.ok() || !store.putExperiment(user.value.id, e, true).ok())
         fail(QStringLiteral("cannot create the experiment"));
     std::mt19937_64 rng(42);
     QElapsedTimer t;
     t.start();
     for (int i = 0; i < jobs; ++i) {
-        const auto r = store.createJob(user->id, f.experiment, makeJob(rng, i));
+        const auto r = store.createJob(user.value.id, f.experiment, makeJob(rng, i));
         if (!r.ok())
             fail(QStringLiteral("createJob: ") + r.message);
     }

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
             qFatal("%s", qPrintable(error));
         auto user = server::addUser(store, QStringLiteral("local@schedy.localhost"), {},
                                     QStringLiteral("http://x/"), &error);
-        const qint64 userId = store.userByEmail(QStringLiteral("local@schedy.localhost"))->id;
+        const qint64 userId = store.userByEmail(QStringLiteral("local@schedy.localhost")).value.id;
         Experiment e;
         e.name = QStringLiteral("big");
         e.scheduler.kind = Scheduler::Kind::Manual;
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
         server::SqlStore store(QStringLiteral("sqlite:") + dir.path() + QStringLiteral("/local.sqlite3"));
         QString error;
         store.open(&error);
-        const qint64 userId = store.userByEmail(QStringLiteral("local@schedy.localhost"))->id;
+        const qint64 userId = store.userByEmail(QStringLiteral("local@schedy.localhost")).value.id;
         for (int i = 0; i < 100; ++i) {
             const QString id = model->rowAt(i * 997 % loaded).id;
             JobWrite w;

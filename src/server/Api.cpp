@@ -319,7 +319,12 @@ ApiOutcome Api::login(const HttpRequest &request, bool password)
             return r;
         }
     }
-    const auto user = m_store.userByEmail(email.toString());
+    const auto found = m_store.userByEmail(email.toString());
+    // A database that failed is not a wrong password: the client retries a 503 and
+    // gives up on a 403 (issue 17, finding 6).
+    if (!found.ok() && found.status != StoreStatus::NotFound)
+        return storeError(found.status, found.message);
+    const std::optional<User> user = found.ok() ? std::optional<User>(found.value) : std::nullopt;
     if (password) {
         // An unknown email, or a user without a password, is checked against a
         // decoy of the same cost: the answer's time does not tell them apart.
@@ -368,9 +373,12 @@ HttpResponse Api::bearerResponse(const User &user)
 
 HttpResponse Api::resetToken(qint64 userId)
 {
-    const auto user = m_store.userById(userId);
-    if (!user)
+    const auto found = m_store.userById(userId);
+    if (found.status == StoreStatus::NotFound)
         return error(401, QStringLiteral("the user of this bearer token no longer exists"));
+    if (!found.ok())
+        return storeError(found.status, found.message);
+    const User *user = &found.value;
     const QByteArray token = randomToken();
     if (!m_store.setTokenHash(user->id, hashApiToken(QString::fromLatin1(token))))
         return error(500, QStringLiteral("could not store the new token; the old one still works"));

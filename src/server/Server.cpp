@@ -62,8 +62,11 @@ bool Server::start(const ServerOptions &options, QString *error)
         m_lostCheck = new QTimer(this);
         m_lostCheck->setInterval(options.lostCheckMs);
         connect(m_lostCheck, &QTimer::timeout, this, [this] {
-            if (!m_store->expireLostJobs())
+            // Said once per failure, not every second of an outage.
+            const bool ok = m_store->expireLostJobs().has_value();
+            if (!ok && !m_lostCheckFailing)
                 qWarning("schedy: could not look for lost jobs (database error); trying again");
+            m_lostCheckFailing = !ok;
         });
         m_lostCheck->start();
     }
@@ -106,13 +109,13 @@ std::optional<ClientConfig> resetUserToken(Store &store, const QString &email, c
                                            QString *error)
 {
     const auto user = store.userByEmail(email);
-    if (!user) {
+    if (!user.ok()) {
         if (error)
-            *error = QStringLiteral("no user %1").arg(email);
+            *error = user.message;
         return std::nullopt;
     }
     const QByteArray token = randomToken();
-    if (!store.setTokenHash(user->id, hashApiToken(QString::fromLatin1(token)))) {
+    if (!store.setTokenHash(user.value.id, hashApiToken(QString::fromLatin1(token)))) {
         if (error)
             *error = QStringLiteral("cannot store the new token");
         return std::nullopt;

@@ -51,6 +51,7 @@ private:
     std::unique_ptr<Api> m_api;
     HttpServer *m_http = nullptr;
     QTimer *m_lostCheck = nullptr;
+    bool m_lostCheckFailing = false;
     quint16 m_port = 0;
     QString m_rootUrl;
 };

@@ -110,6 +110,12 @@ bool SqlConnection::execRaw(const QString &sql)
     // Transaction control runs two or three times per request: on SQLite those
     // statements stay prepared (PostgreSQL cannot prepare them).
     static const char *const Control[] = {"BEGIN IMMEDIATE", "BEGIN", "COMMIT", "ROLLBACK"};
+    if (m_injectedFailure && !sql.startsWith(QLatin1String("ROLLBACK"))) {
+        noteError(*m_injectedFailure);
+        return false;
+    }
+    if (!m_db.isOpen())
+        return notConnected();
     if (m_dialect == Dialect::SQLite) {
         for (const char *control : Control) {
             if (sql == QLatin1String(control)) {
@@ -128,6 +134,14 @@ bool SqlConnection::execRaw(const QString &sql)
         return false;
     }
     return true;
+}
+
+bool SqlConnection::notConnected()
+{
+    // A PostgreSQL connection that could not be opened again: said here rather
+    // than by Qt's "database not open" warning at every statement of an outage.
+    noteError(QSqlError(QStringLiteral("no connection to the database"), {}, QSqlError::ConnectionError));
+    return false;
 }
 
 void SqlConnection::noteError(const QSqlError &error)
@@ -149,7 +163,86 @@ void SqlConnection::noteError(const QSqlError &error)
         m_dialect == Dialect::PostgreSQL &&
         (code == QLatin1String("40001") || code == QLatin1String("40P01") || code == QLatin1String("55P03") ||
          code == QLatin1String("23505") || code == QLatin1String("23503"));
-    m_lastErrorBusy = code == QLatin1String("5") || m_lastErrorRetryable;
+    m_lastFailure = classify(error);
+    if (m_lastFailure == Failure::Unavailable || m_lastFailure == Failure::DiskFull)
+        noteOutage(error);
+}
+
+SqlConnection::Failure SqlConnection::classify(const QSqlError &error) const
+{
+    const QString code = error.nativeErrorCode();
+    if (m_dialect == Dialect::SQLite) {
+        bool numeric = false;
+        const int primary = code.toInt(&numeric) & 0xff; // an extended code's low byte is its primary code
+        if (!numeric)
+            return error.type() == QSqlError::ConnectionError ? Failure::Unavailable : Failure::Fault;
+        switch (primary) {
+        case 5: // SQLITE_BUSY
+        case 6: // SQLITE_LOCKED
+            return Failure::Conflict;
+        case 13: // SQLITE_FULL
+            return Failure::DiskFull;
+        case 7:  // SQLITE_NOMEM
+        case 8:  // SQLITE_READONLY (a file system remounted read-only)
+        case 10: // SQLITE_IOERR
+        case 14: // SQLITE_CANTOPEN
+        case 15: // SQLITE_PROTOCOL
+            return Failure::Unavailable;
+        default:
+            return Failure::Fault; // SQLITE_CORRUPT, SQLITE_CONSTRAINT, a bad statement...
+        }
+    }
+    if (m_lastErrorRetryable)
+        return Failure::Conflict;
+    if (code == QLatin1String("53100")) // disk_full
+        return Failure::DiskFull;
+    // No SQLSTATE: libpq's own error, the connection is gone (a server always sends one).
+    // 08: connection exception; 53: insufficient resources; 57P01-57P05: shutdown,
+    // crash, starting up, idle timeouts; 57014: a statement timeout; 58: system I/O
+    // error; 25006: a read-only transaction, i.e. a standby after a failover.
+    if (code.isEmpty() || error.type() == QSqlError::ConnectionError ||
+        code.startsWith(QLatin1String("08")) || code.startsWith(QLatin1String("53")) ||
+        code.startsWith(QLatin1String("57P")) || code == QLatin1String("57014") ||
+        code.startsWith(QLatin1String("58")) || code == QLatin1String("25006"))
+        return Failure::Unavailable;
+    return Failure::Fault;
+}
+
+void SqlConnection::noteOutage(const QSqlError &error)
+{
+    if (m_inOutage)
+        return;
+    m_inOutage = true;
+    qWarning("schedy: the database %s (%s): answering 503 until it works again",
+             m_lastFailure == Failure::DiskFull ? "is out of disk space" : "is unavailable",
+             qPrintable(error.text().simplified()));
+}
+
+void SqlConnection::noteSuccess()
+{
+    if (!m_inOutage)
+        return;
+    m_inOutage = false;
+    qWarning("schedy: the database works again");
+}
+
+QString SqlConnection::failureMessage() const
+{
+    if (m_commitUncertain) {
+        return QStringLiteral("the database connection was lost during COMMIT: the change may or may not "
+                              "have been saved; read it back before repeating it");
+    }
+    switch (m_lastFailure) {
+    case Failure::Conflict:
+        return QStringLiteral("the database is busy; nothing was changed");
+    case Failure::Unavailable:
+        return QStringLiteral("the database is unavailable; nothing was changed, retry later");
+    case Failure::DiskFull:
+        return QStringLiteral("the database is out of disk space; nothing was changed, retry later");
+    case Failure::Fault:
+        break;
+    }
+    return QStringLiteral("database error; nothing was changed");
 }
 
 bool SqlConnection::configurePostgres()
@@ -168,7 +261,8 @@ bool SqlConnection::reconnect()
     if (m_db.isOpen() && probe.exec(QStringLiteral("SELECT 1")))
         return false; // the connection works: the failure was something else
     probe = QSqlQuery();
-    qWarning("schedy: the database connection was lost, connecting again");
+    if (!m_inOutage) // during an outage every request tries again: said once
+        qWarning("schedy: the database connection was lost, connecting again");
     m_queries.clear(); // prepared statements belong to the old session
     m_db.close();
     if (!m_db.open()) {
@@ -181,6 +275,11 @@ bool SqlConnection::reconnect()
 QSqlQuery &SqlConnection::prepared(const char *sql)
 {
     auto it = m_queries.find(sql);
+    if (it == m_queries.end() && !m_db.isOpen()) {
+        notConnected();
+        m_unprepared = QSqlQuery(m_db);
+        return m_unprepared;
+    }
     if (it == m_queries.end()) {
         QSqlQuery q(m_db);
         q.setForwardOnly(true);
@@ -199,11 +298,19 @@ QSqlQuery &SqlConnection::prepared(const char *sql)
 
 bool SqlConnection::exec(QSqlQuery &q)
 {
+    if (m_injectedFailure) {
+        noteError(*m_injectedFailure);
+        return false;
+    }
+    if (!m_db.isOpen())
+        return notConnected();
     if (q.exec())
         return true;
     if (q.lastError().isValid())
         noteError(q.lastError());
-    if (!m_lastErrorRetryable) // a conflict between processes is retried, not a fault
+    // A conflict between processes is retried, not a fault; an outage is logged once
+    // when it starts (noteOutage()).
+    if (!m_lastErrorRetryable && m_lastFailure != Failure::Unavailable && m_lastFailure != Failure::DiskFull)
         qWarning("schedy: database error: %s", qPrintable(m_lastError));
     return false;
 }
@@ -230,6 +337,7 @@ SqlConnection::Transaction::Transaction(SqlConnection &connection, bool write)
     if (!m_ok && !sqlite && m_c.reconnect())
         m_ok = m_c.execRaw(begin);
     m_c.m_statementFailed = false;
+    m_c.m_commitUncertain = false;
     m_c.m_inTransaction = m_ok;
 }
 
@@ -244,10 +352,11 @@ void SqlConnection::Transaction::rollbackKeepingError()
 {
     // The reason reported is the failed statement's or COMMIT's, not the ROLLBACK's.
     const QString error = m_c.m_lastError;
-    const bool busy = m_c.m_lastErrorBusy, retryable = m_c.m_lastErrorRetryable;
+    const Failure failure = m_c.m_lastFailure;
+    const bool retryable = m_c.m_lastErrorRetryable;
     m_c.execRaw(QStringLiteral("ROLLBACK"));
     m_c.m_lastError = error;
-    m_c.m_lastErrorBusy = busy;
+    m_c.m_lastFailure = failure;
     m_c.m_lastErrorRetryable = retryable;
 }
 
@@ -261,8 +370,14 @@ bool SqlConnection::Transaction::commit()
         rollbackKeepingError();
         return false;
     }
-    if (m_c.execRaw(QStringLiteral("COMMIT")))
+    if (m_c.execRaw(QStringLiteral("COMMIT"))) {
+        m_c.noteSuccess();
         return true;
+    }
+    // PostgreSQL: a COMMIT refused by the server (a serialization failure, say) rolled
+    // back, but one whose connection was lost may have been applied before the answer
+    // was. SQLite's COMMIT is atomic in this process: an error means nothing was kept.
+    m_c.m_commitUncertain = m_c.m_dialect == Dialect::PostgreSQL && m_c.m_lastFailure == Failure::Unavailable;
     rollbackKeepingError();
     return false;
 }

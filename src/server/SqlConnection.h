@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 namespace schedy::server {
@@ -37,6 +38,11 @@ public:
     QSqlDatabase database() const { return m_db; }
     const QString &lastError() const { return m_lastError; }
 
+    // Tests: while set, every statement fails with `error` as if the database had
+    // answered it (for failures a test cannot cause for real, such as an I/O error
+    // on SQLite); nullopt ends it.
+    void setInjectedFailure(std::optional<QSqlError> error) { m_injectedFailure = std::move(error); }
+
     // A statement prepared once per connection; `sql` must be a string literal
     // (its address is the key).
     QSqlQuery &prepared(const char *sql);
@@ -48,15 +54,29 @@ public:
     double now();
     double lastNow() const { return m_lastNow; }
 
-    // What a failed operation answers: Busy when running it again later may work.
+    // A statement of the current transaction failed: a lookup that found no row
+    // then says nothing about the row (a failed query is never "not found").
+    bool statementFailed() const { return m_statementFailed; }
+
+    // Why the last operation failed, as the HTTP layer should answer it.
+    enum class Failure {
+        Conflict,    // busy, or a race lost to another process: running it again may work
+        Unavailable, // the database cannot be reached or refused the work for now
+        DiskFull,    // the database has no space left
+        Fault        // anything else (a bug, a corrupt database): 500
+    };
+    Failure lastFailure() const { return m_lastFailure; }
+
+    // What a failed operation answers: 503 (Busy, with Retry-After) while the database
+    // is busy, unreachable or full, as running it again later may work; 500 otherwise.
+    // "Nothing was changed" only when that is known: a COMMIT whose answer was lost
+    // with the PostgreSQL connection may have been applied.
     template <typename T> StoreResult<T> failure() const
     {
-        if (m_lastErrorBusy)
-            return StoreResult<T>::fail(StoreStatus::Busy,
-                                        QStringLiteral("the database is busy; nothing was changed"));
-        return StoreResult<T>::fail(StoreStatus::Error,
-                                    QStringLiteral("database error; nothing was changed"));
+        return StoreResult<T>::fail(m_lastFailure == Failure::Fault ? StoreStatus::Error : StoreStatus::Busy,
+                                    failureMessage());
     }
+    QString failureMessage() const;
 
     // Runs `attempt` (one transaction returning a StoreResult) again from the start when
     // PostgreSQL rolled it back because of a concurrent one (another process); nothing
@@ -79,6 +99,12 @@ public:
 
 private:
     void noteError(const QSqlError &error);
+    bool notConnected();
+    Failure classify(const QSqlError &error) const;
+    // A failure that is not a fault starts an outage: logged once with its cause,
+    // and its end once with the number of operations it failed.
+    void noteOutage(const QSqlError &error);
+    void noteSuccess();
     bool reconnect();
     bool configurePostgres();
 
@@ -89,8 +115,12 @@ private:
     QHash<const char *, QSqlQuery> m_queries;
     QSqlQuery m_unprepared; // handed out when a statement cannot be prepared
     QString m_lastError;
-    bool m_lastErrorBusy = false;
+    Failure m_lastFailure = Failure::Fault;
     bool m_lastErrorRetryable = false;
+    bool m_commitUncertain = false; // the last COMMIT's outcome is unknown (PostgreSQL connection lost)
+    bool m_inOutage = false;
+    std::optional<QSqlError> m_injectedFailure;
+    qint64 m_outageFailures = 0;
     bool m_statementFailed = false; // in the current transaction
     bool m_inTransaction = false;
     double m_lastNow = 0;

@@ -126,7 +126,7 @@ StoreResult<StoredJob> SqlStore::job(qint64 user, const QString &experiment, con
         return m_sql.failure<StoredJob>();
     auto row = findExperiment(user, experiment, false);
     if (!row)
-        return noExperiment<StoredJob>(experiment);
+        return noExperiment<StoredJob>(m_sql, experiment);
     QSqlQuery &q =
         m_sql.prepared("SELECT " SCHEDY_JOB_COLUMNS " FROM jobs WHERE experiment_id = ? AND job_id = ?");
     q.addBindValue(row->id);
@@ -141,7 +141,8 @@ StoreResult<StoredJob> SqlStore::job(qint64 user, const QString &experiment, con
     StoreResult<StoredJob> r;
     r.value = jobFromQuery(q, row->name);
     q.finish();
-    tx.commit();
+    if (!tx.commit())
+        return m_sql.failure<StoredJob>();
     return r;
 }
 
@@ -157,7 +158,7 @@ StoreResult<StoredJob> SqlStore::createJobOnce(qint64 user, const QString &exper
         return m_sql.failure<StoredJob>();
     auto row = findExperimentToSchedule(user, experiment);
     if (!row)
-        return noExperiment<StoredJob>(experiment);
+        return noExperiment<StoredJob>(m_sql, experiment);
     const QString id = newJobId(row->id, nullptr);
     const bool pbt = row->scheduler.kind == Scheduler::Kind::Pbt;
     const qint64 seq =
@@ -195,7 +196,7 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
     const bool terminal = w.status != JobStatus::Queued && w.status != JobStatus::Running;
     auto row = findExperimentToSchedule(user, experiment);
     if (!row)
-        return noExperiment<StoredJob>(experiment);
+        return noExperiment<StoredJob>(m_sql, experiment);
     const bool pg = m_sql.isPostgres();
     // On PostgreSQL the job row is locked before its ETag is compared: of two processes
     // claiming one job, the second waits, then reads the first one's version (READ
@@ -339,7 +340,7 @@ StoreResult<bool> SqlStore::deleteJobOnce(qint64 user, const QString &experiment
         return m_sql.failure<bool>();
     auto row = findExperiment(user, experiment, false);
     if (!row)
-        return noExperiment<bool>(experiment);
+        return noExperiment<bool>(m_sql, experiment);
     QSqlQuery &q = m_sql.prepared("DELETE FROM jobs WHERE experiment_id = ? AND job_id = ?");
     q.addBindValue(row->id);
     q.addBindValue(id);
@@ -367,7 +368,7 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
         return m_sql.failure<JobListing>();
     auto row = findExperiment(user, experiment, false);
     if (!row)
-        return noExperiment<JobListing>(experiment);
+        return noExperiment<JobListing>(m_sql, experiment);
     auto run = [&](QSqlQuery &q, const std::pair<QString, QVariantList> &sql) {
         q.setForwardOnly(true);
         q.prepare(sql.first);
@@ -397,7 +398,8 @@ StoreResult<JobListing> SqlStore::listJobs(qint64 user, const QString &experimen
         r.value.items.resize(query.limit);
         r.value.next = listing->nextCursor(r.value.items.last(), seqs[query.limit - 1]);
     }
-    tx.commit();
+    if (!tx.commit())
+        return m_sql.failure<JobListing>();
     return r;
 }
 

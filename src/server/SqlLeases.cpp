@@ -80,7 +80,7 @@ StoreResult<bool> SqlStore::heartbeat(qint64 user, const QString &experiment, co
             return m_sql.failure<bool>();
         auto row = findExperiment(user, experiment, false);
         if (!row)
-            return noExperiment<bool>(experiment);
+            return noExperiment<bool>(m_sql, experiment);
         QSqlQuery &q = m_sql.prepared("SELECT seq, version, status, pruned, lost_at, replaced_by FROM jobs "
                                       "WHERE experiment_id = ? AND job_id = ?");
         q.addBindValue(row->id);

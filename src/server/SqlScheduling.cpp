@@ -258,10 +258,11 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
         return m_sql.failure<StoredJob>();
     auto row = findExperimentToSchedule(user, experiment);
     if (!row)
-        return noExperiment<StoredJob>(experiment);
+        return noExperiment<StoredJob>(m_sql, experiment);
     StoreResult<StoredJob> r;
     if (row->status == ExperimentStatus::Done) {
-        tx.commit();
+        if (!tx.commit())
+            return m_sql.failure<StoredJob>();
         return r; // nothing is handed out while paused or finished
     }
     const double t = m_sql.now();
@@ -332,7 +333,9 @@ StoreResult<StoredJob> SqlStore::nextJobOnce(qint64 user, const QString &experim
 
     if (auto seq = oldestQueued(row->id, false))
         return handOut(*seq);
-    tx.commit();
+    // "No job for now" only when every lookup above worked.
+    if (!tx.commit())
+        return m_sql.failure<StoredJob>();
     return r;
 }
 

@@ -121,6 +121,8 @@ StoreResult<User> SqlStore::addUserOnce(const QString &email, const QByteArray &
     if (findUserByEmail(email))
         return StoreResult<User>::fail(StoreStatus::PreconditionFailed,
                                        QStringLiteral("user %1 exists").arg(email));
+    if (m_sql.statementFailed())
+        return m_sql.failure<User>();
     QSqlQuery &q = m_sql.prepared(
         "INSERT INTO users (email, password_hash, token_hash, created_at) VALUES (?, ?, ?, ?)");
     q.addBindValue(email);
@@ -142,25 +144,35 @@ StoreResult<User> SqlStore::addUserOnce(const QString &email, const QByteArray &
 // Logins and token resets are single statements, but run in a transaction all
 // the same: its BEGIN is where a broken PostgreSQL connection is noticed and
 // opened again, so that the first login after a database restart is not
-// answered as a wrong password.
-std::optional<User> SqlStore::userByEmail(const QString &email)
+// answered as a wrong password. A failed query is a failure, never "no such user".
+StoreResult<User> SqlStore::userByEmail(const QString &email)
 {
     SqlConnection::Transaction tx(m_sql, false);
     if (!tx.ok())
-        return std::nullopt;
+        return m_sql.failure<User>();
     auto user = findUserByEmail(email);
-    tx.commit();
-    return user;
+    if (!tx.commit())
+        return m_sql.failure<User>();
+    if (!user)
+        return StoreResult<User>::fail(StoreStatus::NotFound, QStringLiteral("no user %1").arg(email));
+    StoreResult<User> r;
+    r.value = *user;
+    return r;
 }
 
-std::optional<User> SqlStore::userById(qint64 id)
+StoreResult<User> SqlStore::userById(qint64 id)
 {
     SqlConnection::Transaction tx(m_sql, false);
     if (!tx.ok())
-        return std::nullopt;
+        return m_sql.failure<User>();
     auto user = findUserById(id);
-    tx.commit();
-    return user;
+    if (!tx.commit())
+        return m_sql.failure<User>();
+    if (!user)
+        return StoreResult<User>::fail(StoreStatus::NotFound, QStringLiteral("no user with id %1").arg(id));
+    StoreResult<User> r;
+    r.value = *user;
+    return r;
 }
 
 bool SqlStore::setTokenHash(qint64 userId, const QByteArray &tokenHash)
@@ -355,7 +367,9 @@ StoreResult<ExperimentListing> SqlStore::listExperiments(qint64 user, const QStr
             r.value.total = c.value(0).toLongLong();
         c.finish();
     }
-    tx.commit();
+    // A count or total that could not be read fails the page rather than leaving it out.
+    if (!tx.commit())
+        return m_sql.failure<ExperimentListing>();
     return r;
 }
 
@@ -366,10 +380,11 @@ StoreResult<Experiment> SqlStore::experiment(qint64 user, const QString &name)
         return m_sql.failure<Experiment>();
     auto row = findExperiment(user, name, false);
     if (!row)
-        return noExperiment<Experiment>(name);
+        return noExperiment<Experiment>(m_sql, name);
     StoreResult<Experiment> r;
     r.value = toExperiment(*row, countsOf(row->id));
-    tx.commit();
+    if (!tx.commit())
+        return m_sql.failure<Experiment>();
     return r;
 }
 
@@ -390,6 +405,8 @@ StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experimen
     // compared: of two processes saving over one version, the second reads the
     // first one's version once it committed, and fails the If-Match.
     auto row = findExperiment(user, name, true);
+    if (!row && m_sql.statementFailed())
+        return m_sql.failure<Experiment>();
     // Section 8's keys a PUT leaves out keep their stored values; the merged definition
     // must hold together (a kept sampler may not fit a new scheduler).
     const Experiment stored = row ? toExperiment(*row, std::nullopt) : Experiment();
@@ -474,7 +491,7 @@ StoreResult<qint64> SqlStore::deleteExperimentOnce(qint64 user, const QString &n
         return m_sql.failure<qint64>();
     auto row = findExperiment(user, name, true);
     if (!row)
-        return noExperiment<qint64>(name);
+        return noExperiment<qint64>(m_sql, name);
     const auto counts = countsOf(row->id);
     for (const char *sql :
          {"DELETE FROM job_counts WHERE experiment_id = ?", "DELETE FROM jobs WHERE experiment_id = ?",

@@ -44,6 +44,9 @@ public:
     // Tests: open() migrates no further than this version, to build an old database.
     void setSchemaVersionLimit(int version) { m_schemaVersionLimit = version; }
 
+    // Tests: every statement fails with `error` until nullopt (SqlConnection::setInjectedFailure).
+    void setInjectedFailure(std::optional<QSqlError> error) { m_sql.setInjectedFailure(std::move(error)); }
+
     // A handed-out QUEUED job is reserved for this long (0 disables leases).
     void setLeaseSeconds(double seconds) { m_leaseSeconds = seconds; }
     // The clock of the experiments' leases on RUNNING jobs (section 8.3). By default
@@ -58,8 +61,8 @@ public:
 
     StoreResult<User> addUser(const QString &email, const QByteArray &passwordHash,
                               const QByteArray &tokenHash) override;
-    std::optional<User> userByEmail(const QString &email) override;
-    std::optional<User> userById(qint64 id) override;
+    StoreResult<User> userByEmail(const QString &email) override;
+    StoreResult<User> userById(qint64 id) override;
     bool setTokenHash(qint64 userId, const QByteArray &tokenHash) override;
     bool setPasswordHash(qint64 userId, const QByteArray &passwordHash) override;
 

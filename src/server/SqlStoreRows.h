@@ -3,6 +3,7 @@
 // Small helpers shared by the store's entity files.
 
 #include "SqlCodes.h"
+#include "SqlConnection.h"
 #include "Store.h"
 
 #include <QByteArray>
@@ -33,9 +34,12 @@ inline QByteArray experimentEtagOf(qint64 id, qint64 version)
     return "\"e" + QByteArray::number(id, 36) + '.' + QByteArray::number(version, 36) + '"';
 }
 
-// The answer for an experiment that is missing or another user's (the same, so names do not leak).
-template <typename T> StoreResult<T> noExperiment(const QString &name)
+// The answer for an experiment that is missing or another user's (the same, so names do not leak),
+// after a lookup that found no row: "not found" only when the lookup's query worked.
+template <typename T> StoreResult<T> noExperiment(const SqlConnection &sql, const QString &name)
 {
+    if (sql.statementFailed())
+        return sql.failure<T>();
     return StoreResult<T>::fail(StoreStatus::NotFound, QStringLiteral("no experiment named '%1'").arg(name));
 }
 

@@ -112,8 +112,10 @@ public:
 
     virtual StoreResult<User> addUser(const QString &email, const QByteArray &passwordHash,
                                       const QByteArray &tokenHash) = 0;
-    virtual std::optional<User> userByEmail(const QString &email) = 0;
-    virtual std::optional<User> userById(qint64 id) = 0;
+    // NotFound when there is no such user; Busy or Error when the database failed
+    // (never NotFound: a worker told its password is wrong stops for good).
+    virtual StoreResult<User> userByEmail(const QString &email) = 0;
+    virtual StoreResult<User> userById(qint64 id) = 0;
     virtual bool setTokenHash(qint64 userId, const QByteArray &tokenHash) = 0;
     virtual bool setPasswordHash(qint64 userId, const QByteArray &passwordHash) = 0;
 

@@ -397,7 +397,7 @@ private slots:
         // before its PUT goes out (straight into the store: no event loop runs here).
         server::SqlStore *store = m_server.server()->store();
         const auto user = store->userByEmail(m_config.email);
-        QVERIFY(user);
+        QVERIFY(user.ok());
         Experiment theirs = opened;
         theirs.scheduler.distributions.removeLast();
         bool changed = false;
@@ -410,7 +410,7 @@ private slots:
                 if (changed || verb != "GET" || !reply->url().path().endsWith(S("/experiments/etag window/")))
                     return;
                 changed = true;
-                QVERIFY(store->putExperiment(user->id, theirs, server::Condition::None, {}).ok());
+                QVERIFY(store->putExperiment(user.value.id, theirs, server::Condition::None, {}).ok());
             });
         click(dialog.saveButton());
         QTRY_VERIFY_WITH_TIMEOUT(dialog.hasConflict(), 20000);

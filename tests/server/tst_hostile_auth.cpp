@@ -132,8 +132,8 @@ private slots:
                     .ok());
         QCOMPARE(passauth(QStringLiteral("old@example.com"), QStringLiteral("old pw")).status, 200);
         const auto user = m_server->server()->store()->userByEmail(QStringLiteral("old@example.com"));
-        QVERIFY(user);
-        QCOMPARE(server::passwordIterations(user->passwordHash), 600000);
+        QVERIFY(user.ok());
+        QCOMPARE(server::passwordIterations(user.value.passwordHash), 600000);
         QCOMPARE(passauth(QStringLiteral("old@example.com"), QStringLiteral("old pw")).status, 200);
     }
 

@@ -80,13 +80,13 @@ private slots:
             QVERIFY2(added, qPrintable(error));
             config = *added;
             const auto user = old.userByEmail(QStringLiteral("old@example.com"));
-            QVERIFY(user);
+            QVERIFY(user.ok());
             QSqlDatabase db = old.database();
             QVERIFY(
                 run(db,
                     QStringLiteral("INSERT INTO experiments (user_id, name, status, scheduler, created_at, "
                                    "modified_at) VALUES (?, ?, ?, ?, ?, ?)"),
-                    {user->id, QStringLiteral("kept"), 1,
+                    {user.value.id, QStringLiteral("kept"), 1,
                      QStringLiteral(R"({"RandomSearch":{"lr":{"uniform":{"low":0.0,"high":1.0}}}})"),
                      1700000000.5, 1700000100.25}));
             QSqlQuery id(db);

@@ -31,11 +31,10 @@ bool testingPostgres()
 }
 
 namespace {
-
 QAtomicInteger<int> adminCounter;
+} // namespace
 
-// Runs `sql` on the cluster's maintenance database (the URL's own database).
-bool adminExec(const QString &sql, QString *error)
+bool postgresAdminExec(const QString &sql, QString *error)
 {
     const QString url = qEnvironmentVariable("SCHEDY_TEST_POSTGRES_URL");
     if (url.isEmpty()) {
@@ -73,6 +72,11 @@ bool adminExec(const QString &sql, QString *error)
     return ok;
 }
 
+namespace {
+bool adminExec(const QString &sql, QString *error)
+{
+    return postgresAdminExec(sql, error);
+}
 } // namespace
 
 PostgresDatabase::PostgresDatabase()

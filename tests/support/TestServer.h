@@ -28,6 +28,10 @@ namespace schedy::test {
 QString testBackend();
 bool testingPostgres();
 
+// Runs `sql` on the test cluster's maintenance database (the URL's own), as the
+// test role; false with the reason in `error`.
+bool postgresAdminExec(const QString &sql, QString *error);
+
 // A fresh PostgreSQL database on the test cluster, dropped when this goes.
 class PostgresDatabase
 {

@@ -62,11 +62,24 @@ void LocalServer::start(const QString &dataDir, quint16 preferredPort)
             std::optional<ClientConfig> config;
             QString readError;
             config = ClientConfig::load(configPath, &readError);
-            if (config && !m_server->store()->userByEmail(config->email))
+            // A lookup that failed is not a missing user: no new user or token then.
+            auto known = [&](const QString &email, bool *exists) {
+                const auto user = m_server->store()->userByEmail(email);
+                *exists = user.ok();
+                if (!user.ok() && user.status != server::StoreStatus::NotFound)
+                    error = user.message;
+                return user.ok() || user.status == server::StoreStatus::NotFound;
+            };
+            bool exists = false;
+            if (config && !known(config->email, &exists))
+                return fail(error);
+            if (config && !exists)
                 config.reset();
             if (!config) {
                 const QString email = QStringLiteral("local@schedy.localhost");
-                config = m_server->store()->userByEmail(email)
+                if (!known(email, &exists))
+                    return fail(error);
+                config = exists
                              ? server::resetUserToken(*m_server->store(), email, m_server->rootUrl(), &error)
                              : server::addUser(*m_server->store(), email, {}, m_server->rootUrl(), &error);
                 if (!config)
