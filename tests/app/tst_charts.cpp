@@ -842,6 +842,63 @@ private slots:
         QVERIFY(chart->isZoomed());
     }
 
+    // Both zoomable widgets share one gesture handler (ZoomPanGesture):
+    // the same mouse does the same on each.
+    void sameGesturesOnEveryChart_data()
+    {
+        QTest::addColumn<bool>("parallel");
+        QTest::newRow("scatter") << false;
+        QTest::newRow("parallel coordinates") << true;
+    }
+    void sameGesturesOnEveryChart()
+    {
+        QFETCH(bool, parallel);
+        Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));
+        QVERIFY(f.exposed);
+        f.panel.setCurrentChart(parallel ? ChartsPanel::Chart::Parallel : ChartsPanel::Chart::Scatter);
+        f.panel.setHyperparameter(u"dropout"_s);
+        QCoreApplication::sendPostedEvents();
+        ExportableChart *chart =
+            parallel ? static_cast<ExportableChart *>(f.panel.parallelChart()) : f.panel.scatterChart();
+        QWidget *surface =
+            parallel ? static_cast<QWidget *>(f.panel.parallelChart()) : f.panel.scatterChart()->viewport();
+        auto view = [&]() -> QRectF {
+            if (parallel)
+                return f.panel.parallelChart()->visibleRange();
+            auto *x = qobject_cast<QValueAxis *>(f.panel.scatterChart()->axisX());
+            auto *y = qobject_cast<QValueAxis *>(f.panel.scatterChart()->axisY());
+            return QRectF(QPointF(x->min(), y->min()), QPointF(x->max(), y->max()));
+        };
+        const QRectF all = view();
+        const QPoint from(surface->width() * 3 / 10, surface->height() * 3 / 10);
+        const QPoint to(surface->width() * 6 / 10, surface->height() * 6 / 10);
+
+        // A left drag zooms into the rectangle.
+        QTest::mousePress(surface, Qt::LeftButton, {}, from);
+        QTest::mouseMove(surface, from + QPoint(10, 10));
+        QTest::mouseMove(surface, to);
+        QTest::mouseRelease(surface, Qt::LeftButton, {}, to);
+        QVERIFY(chart->isZoomed());
+        const QRectF zoomed = view();
+        QVERIFY(zoomed.width() < all.width() * 0.6);
+        // A right drag pans: the range moves, its size stays.
+        QTest::mousePress(surface, Qt::RightButton, {}, to);
+        QTest::mouseMove(surface, to - QPoint(40, 0));
+        QTest::mouseRelease(surface, Qt::RightButton, {}, to - QPoint(40, 0));
+        QVERIFY(view().left() > zoomed.left());
+        QVERIFY(qAbs(view().width() - zoomed.width()) < zoomed.width() * 1e-6);
+        // A double-click where no job is resets.
+        QTest::mouseDClick(surface, Qt::LeftButton, {}, QPoint(surface->width() - 3, 3));
+        QVERIFY(!chart->isZoomed());
+        QCOMPARE(view(), all);
+        // The wheel zooms in about the pointer.
+        QWheelEvent wheel(QPointF(to), surface->mapToGlobal(QPointF(to)), {}, QPoint(0, 120), Qt::NoButton,
+                          Qt::NoModifier, Qt::NoScrollPhase, false);
+        QCoreApplication::sendEvent(surface, &wheel);
+        QVERIFY(chart->isZoomed());
+        QVERIFY(view().width() < all.width());
+    }
+
     void exportPngAndSvg_data()
     {
         QTest::addColumn<int>("chart");

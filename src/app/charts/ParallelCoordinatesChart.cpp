@@ -7,7 +7,6 @@
 #include <QMouseEvent>
 #include <QPaintEngine>
 #include <QPainter>
-#include <QRubberBand>
 #include <QThread>
 #include <QToolTip>
 
@@ -250,6 +249,26 @@ template <typename Job> QImage renderLayer(const Job &job, const LatestOnly::Tic
 
 ParallelCoordinatesChart::ParallelCoordinatesChart(QWidget *parent)
     : QWidget(parent)
+    , m_gesture(this,
+                {[this](const QPoint &pos) { hover(pos); },
+                 {},
+                 [this](const QRectF &r) {
+                     if (r.width() <= 4 || r.height() <= 4)
+                         return;
+                     const QRectF plot = plotRect(rect());
+                     setView(QRectF(toWorld(plot, r.bottomLeft()), toWorld(plot, r.topRight())).normalized());
+                 },
+                 [this](int dx, int dy) { pan(dx, dy); },
+                 [this](qreal factor, const QPointF &at) { zoomBy(factor, at); },
+                 [this](const QPoint &pos, Qt::KeyboardModifiers modifiers) {
+                     const int line = lineAt(pos);
+                     if (line >= 0)
+                         Q_EMIT jobClicked(m_data.ids[line], modifiers);
+                 },
+                 [this](const QPoint &pos) { return lineAt(pos) >= 0; },
+                 [this] {
+                     resetZoom();
+                 }})
 {
     setMouseTracking(true);
     setFocusPolicy(Qt::StrongFocus);
@@ -758,93 +777,49 @@ void ParallelCoordinatesChart::pan(qreal dx, qreal dy)
     setView(m_view.translated(dx / plot.width() * m_view.width(), dy / plot.height() * m_view.height()));
 }
 
+void ParallelCoordinatesChart::hover(const QPoint &pos)
+{
+    const int line = lineAt(pos);
+    const QString id = line >= 0 ? m_data.ids[line] : QString();
+    if (id != m_hovered) {
+        m_hovered = id;
+        update();
+    }
+    if (line >= 0) {
+        const QString head =
+            tr("%1 = <b>%2</b><br>").arg(m_result.toHtmlEscaped()).arg(m_data.results[line], 0, 'g', 6);
+        QToolTip::showText(mapToGlobal(pos),
+                           QStringLiteral("<p style='white-space:nowrap'>%1</p>")
+                               .arg(head + (m_describe ? m_describe(id) : id.toHtmlEscaped())),
+                           this);
+    } else {
+        QToolTip::hideText();
+    }
+}
+
 void ParallelCoordinatesChart::mousePressEvent(QMouseEvent *event)
 {
-    m_pressPos = m_lastPos = event->position().toPoint();
-    if (event->button() == Qt::RightButton || event->button() == Qt::MiddleButton ||
-        (event->button() == Qt::LeftButton && (event->modifiers() & Qt::ShiftModifier))) {
-        m_drag = Drag::Pan;
-        setCursor(Qt::ClosedHandCursor);
-    } else if (event->button() == Qt::LeftButton) {
-        m_drag = Drag::Pending;
-    }
+    m_gesture.press(*event);
 }
 
 void ParallelCoordinatesChart::mouseMoveEvent(QMouseEvent *event)
 {
-    const QPoint pos = event->position().toPoint();
-    switch (m_drag) {
-    case Drag::None: {
-        const int line = lineAt(pos);
-        const QString id = line >= 0 ? m_data.ids[line] : QString();
-        if (id != m_hovered) {
-            m_hovered = id;
-            update();
-        }
-        if (line >= 0) {
-            const QString head =
-                tr("%1 = <b>%2</b><br>").arg(m_result.toHtmlEscaped()).arg(m_data.results[line], 0, 'g', 6);
-            QToolTip::showText(mapToGlobal(pos),
-                               QStringLiteral("<p style='white-space:nowrap'>%1</p>")
-                                   .arg(head + (m_describe ? m_describe(id) : id.toHtmlEscaped())),
-                               this);
-        } else {
-            QToolTip::hideText();
-        }
-        break;
-    }
-    case Drag::Pending:
-        if ((pos - m_pressPos).manhattanLength() < 5)
-            break;
-        m_drag = Drag::Zoom;
-        if (!m_rubberBand)
-            m_rubberBand = new QRubberBand(QRubberBand::Rectangle, this);
-        m_rubberBand->show();
-        Q_FALLTHROUGH();
-    case Drag::Zoom:
-        m_rubberBand->setGeometry(QRect(m_pressPos, pos).normalized());
-        break;
-    case Drag::Pan: {
-        const QPoint d = pos - m_lastPos;
-        pan(-d.x(), d.y());
-        break;
-    }
-    }
-    m_lastPos = pos;
+    m_gesture.move(*event);
 }
 
 void ParallelCoordinatesChart::mouseReleaseEvent(QMouseEvent *event)
 {
-    const Drag drag = m_drag;
-    m_drag = Drag::None;
-    unsetCursor();
-    const QPoint pos = event->position().toPoint();
-    if (drag == Drag::Zoom) {
-        m_rubberBand->hide();
-        const QRectF plot = plotRect(rect());
-        const QRectF r = QRectF(m_pressPos, pos).normalized();
-        if (r.width() > 4 && r.height() > 4) {
-            const QPointF a = toWorld(plot, r.bottomLeft()), b = toWorld(plot, r.topRight());
-            setView(QRectF(a, b).normalized());
-        }
-    } else if (drag == Drag::Pending && event->button() == Qt::LeftButton) {
-        const int line = lineAt(pos);
-        if (line >= 0)
-            Q_EMIT jobClicked(m_data.ids[line], event->modifiers());
-    }
+    m_gesture.release(*event);
 }
 
 void ParallelCoordinatesChart::mouseDoubleClickEvent(QMouseEvent *event)
 {
-    if (event->button() == Qt::LeftButton && lineAt(event->position()) < 0)
-        resetZoom();
+    m_gesture.doubleClick(*event);
 }
 
 void ParallelCoordinatesChart::wheelEvent(QWheelEvent *event)
 {
-    const qreal steps = event->angleDelta().y() / 120.0;
-    if (steps != 0)
-        zoomBy(std::pow(1.2, steps), event->position());
+    m_gesture.wheel(*event);
     event->accept();
 }
 

@@ -3,6 +3,7 @@
 #include "ChartData.h"
 #include "ExportableChart.h"
 #include "LatestOnly.h"
+#include "ZoomPanGesture.h"
 
 #include <QImage>
 #include <QPolygonF>
@@ -13,7 +14,6 @@
 #include <atomic>
 #include <functional>
 
-class QRubberBand;
 class QThread;
 
 namespace schedy::charts {
@@ -84,6 +84,7 @@ Q_SIGNALS:
 
 protected:
     void paintEvent(QPaintEvent *event) override;
+    void hover(const QPoint &pos);
     void mousePressEvent(QMouseEvent *event) override;
     void mouseMoveEvent(QMouseEvent *event) override;
     void mouseReleaseEvent(QMouseEvent *event) override;
@@ -157,10 +158,7 @@ private:
     int m_renderCount = 0;
     qint64 m_lastRenderMs = 0;
     QTimer m_renderTimer; // debounces resizes, zooms and pans into one render
-    enum class Drag { None, Pending, Zoom, Pan };
-    Drag m_drag = Drag::None;
-    QPoint m_pressPos, m_lastPos;
-    QRubberBand *m_rubberBand = nullptr;
+    ZoomPanGesture m_gesture;
     // Last: destroyed first, it stops and waits for a render in flight.
     LatestOnly m_renderer{QStringLiteral("parallel-coordinates"), QThread::LowPriority};
 };

@@ -12,7 +12,6 @@
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QMouseEvent>
-#include <QRubberBand>
 #include <QScatterSeries>
 #include <QToolTip>
 #include <QValueAxis>
@@ -143,6 +142,25 @@ void XYChartView::updateOpenGlSeries()
 
 XYChartView::XYChartView(QWidget *parent)
     : QChartView(parent)
+    , m_gesture(
+          viewport(),
+          {[this](const QPoint &pos) { hover(pos); }, [this] { clearHover(); },
+           [this](const QRectF &r) {
+               zoomToRect(
+                   QRectF(toChart(r.topLeft().toPoint()), toChart(r.bottomRight().toPoint())).normalized() &
+                   chart()->plotArea());
+           },
+           [this](int dx, int dy) { pan(dx, dy); },
+           [this](qreal factor, const QPointF &at) { zoomBy(factor, toChart(at.toPoint())); },
+           [this](const QPoint &pos, Qt::KeyboardModifiers modifiers) {
+               const DataLayerItem::Hit hit = m_layer->hitTest(toChart(pos));
+               if (hit.isValid())
+                   Q_EMIT jobClicked(hit.id, modifiers);
+           },
+           [this](const QPoint &pos) { return m_layer->hitTest(toChart(pos)).isValid(); },
+           [this] {
+               resetZoom();
+           }})
 {
     auto *c = new QChart;
     c->setAnimationOptions(QChart::NoAnimation);
@@ -480,79 +498,31 @@ QPointF XYChartView::toChart(const QPoint &pos) const
 
 void XYChartView::mousePressEvent(QMouseEvent *event)
 {
-    m_pressPos = m_lastPos = event->position().toPoint();
-    clearHover();
-    if (event->button() == Qt::RightButton || event->button() == Qt::MiddleButton ||
-        (event->button() == Qt::LeftButton && (event->modifiers() & Qt::ShiftModifier))) {
-        m_drag = Drag::Pan;
-        viewport()->setCursor(Qt::ClosedHandCursor);
-    } else if (event->button() == Qt::LeftButton) {
-        m_drag = Drag::Pending;
-    }
+    m_gesture.press(*event);
     event->accept();
 }
 
 void XYChartView::mouseMoveEvent(QMouseEvent *event)
 {
-    const QPoint pos = event->position().toPoint();
-    switch (m_drag) {
-    case Drag::None:
-        hover(pos);
-        break;
-    case Drag::Pending:
-        if ((pos - m_pressPos).manhattanLength() < 5)
-            break;
-        m_drag = Drag::Zoom;
-        if (!m_rubberBand)
-            m_rubberBand = new QRubberBand(QRubberBand::Rectangle, viewport());
-        m_rubberBand->show();
-        Q_FALLTHROUGH();
-    case Drag::Zoom:
-        m_rubberBand->setGeometry(QRect(m_pressPos, pos).normalized());
-        break;
-    case Drag::Pan: {
-        const QPoint d = pos - m_lastPos;
-        if (!d.isNull())
-            pan(-d.x(), d.y());
-        break;
-    }
-    }
-    m_lastPos = pos;
+    m_gesture.move(*event);
     event->accept();
 }
 
 void XYChartView::mouseReleaseEvent(QMouseEvent *event)
 {
-    const QPoint pos = event->position().toPoint();
-    const Drag drag = m_drag;
-    m_drag = Drag::None;
-    viewport()->unsetCursor();
-    if (drag == Drag::Zoom) {
-        m_rubberBand->hide();
-        const QRectF rect = QRectF(toChart(m_pressPos), toChart(pos)).normalized() & chart()->plotArea();
-        zoomToRect(rect);
-    } else if (drag == Drag::Pending && event->button() == Qt::LeftButton) {
-        const DataLayerItem::Hit hit = m_layer->hitTest(toChart(pos));
-        if (hit.isValid())
-            Q_EMIT jobClicked(hit.id, event->modifiers());
-    }
+    m_gesture.release(*event);
     event->accept();
 }
 
 void XYChartView::mouseDoubleClickEvent(QMouseEvent *event)
 {
-    if (event->button() == Qt::LeftButton &&
-        !m_layer->hitTest(toChart(event->position().toPoint())).isValid())
-        resetZoom();
+    m_gesture.doubleClick(*event);
     event->accept();
 }
 
 void XYChartView::wheelEvent(QWheelEvent *event)
 {
-    const qreal steps = event->angleDelta().y() / 120.0;
-    if (steps == 0)
-        return;
-    zoomBy(std::pow(1.2, steps), toChart(event->position().toPoint()));
+    m_gesture.wheel(*event);
     event->accept();
 }
 
@@ -576,7 +546,7 @@ void XYChartView::leaveEvent(QEvent *event)
 bool XYChartView::viewportEvent(QEvent *event)
 {
     if (event->type() == QEvent::ToolTip) {
-        if (m_drag == Drag::None)
+        if (!m_gesture.isDragging())
             hover(static_cast<QHelpEvent *>(event)->pos());
         event->accept();
         return true;

@@ -2,6 +2,7 @@
 
 #include "DataLayerItem.h"
 #include "ExportableChart.h"
+#include "ZoomPanGesture.h"
 
 #include <QChartView>
 #include <QPointer>
@@ -12,7 +13,6 @@
 class QAbstractAxis;
 class QLineSeries;
 class QScatterSeries;
-class QRubberBand;
 
 namespace schedy::charts {
 
@@ -137,11 +137,7 @@ private:
     bool m_zoomed = false;
     bool m_applying = false;
     // Gestures.
-    enum class Drag { None, Pending, Zoom, Pan };
-    Drag m_drag = Drag::None;
-    QPoint m_pressPos;
-    QPoint m_lastPos;
-    QRubberBand *m_rubberBand = nullptr;
+    ZoomPanGesture m_gesture;
     QString m_hoverId;
 };
 
