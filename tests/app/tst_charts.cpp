@@ -313,6 +313,63 @@ private slots:
         QVERIFY(!chart->isLayerStale());
     }
 
+    // The result axis' title says what the colours mean: never elided, even
+    // with many axes in a narrow chart; it stays inside the widget.
+    void parallelResultTitleNeverElided_data()
+    {
+        QTest::addColumn<QString>("result");
+        QTest::newRow("short") << u"loss"_s;
+        QTest::newRow("long") << u"validation_cross_entropy_after_warmup"_s;
+        QTest::newRow("longer than the room") << QString(u"very_long_result_name_"_s.repeated(8));
+    }
+    void parallelResultTitleNeverElided()
+    {
+        QFETCH(QString, result);
+        ParallelData d;
+        for (int i = 0; i < 8; ++i) {
+            ParallelAxis axis{u"hyperparameter_number_%1"_s.arg(i), false, {}};
+            axis.spec.min = 0;
+            axis.spec.max = 1;
+            d.axes.append(axis);
+        }
+        ParallelAxis r{result, true, {}};
+        r.spec.min = 0;
+        r.spec.max = 1;
+        d.axes.append(r);
+        for (int i = 0; i < 3; ++i) {
+            d.ids.append(u"j%1"_s.arg(i));
+            d.results.append(i);
+            for (int a = 0; a < 9; ++a)
+                d.positions.append(0.5f);
+        }
+        d.resultMin = 0;
+        d.resultMax = 2;
+        ParallelCoordinatesChart chart;
+        chart.resize(700, 400);
+        chart.setData(d, result, Objective::Minimize);
+        const QRectF rect(chart.rect());
+        const auto title = chart.axisTitle(8, rect);
+        const QString text = title.lines.join(QString());
+        QVERIFY2(text.startsWith(result), qPrintable(text));
+        QVERIFY(text.endsWith(u"(lower is better)"_s));
+        QVERIFY(!text.contains(QChar(0x2026)));
+        QVERIFY2(rect.contains(title.box),
+                 qPrintable(u"%1 %2"_s.arg(title.box.left()).arg(title.box.right())));
+        const QFontMetricsF fm([&] {
+            QFont f = chart.font();
+            f.setBold(true);
+            return f;
+        }());
+        for (const QString &line : title.lines)
+            QVERIFY(fm.horizontalAdvance(line) <= title.box.width());
+        // Its neighbour's name stops where its own begins.
+        QVERIFY(chart.axisTitle(7, rect).box.right() <= title.box.left() + 1);
+        // The hyperparameter axes are elided to the room between neighbours.
+        QVERIFY(chart.axisTitle(3, rect).lines.first().contains(QChar(0x2026)));
+        // Painting uses it (no crash, the title is drawn).
+        QVERIFY(!chart.grab().isNull());
+    }
+
     // Data changing while a render is in flight: the stale render is dropped
     // (cancelled, skipped or discarded on arrival) and never shown.
     void parallelStaleRenderDiscarded()

@@ -357,8 +357,12 @@ QColor ParallelCoordinatesChart::lineColor(int line) const
 
 QRectF ParallelCoordinatesChart::plotRect(const QRectF &rect) const
 {
-    // Room for the first axis' labels on the left and the colour scale on the right.
-    return rect.adjusted(MarginLeft + 60, MarginTop, -(MarginRight + 60), -MarginBottom);
+    // Room for the first axis' labels on the left and the colour scale on the
+    // right; above, for the result's name when it takes more than two lines.
+    qreal left = 0, right = 0;
+    const qsizetype titleLines = resultTitleLines(rect, &left, &right).size();
+    const qreal extra = titleLines > 2 ? (titleLines - 2) * QFontMetricsF(titleFont()).height() : 0;
+    return rect.adjusted(MarginLeft + 60, MarginTop + extra, -(MarginRight + 60), -MarginBottom);
 }
 
 QPointF ParallelCoordinatesChart::toPixel(const QRectF &plot, double axis, double position) const
@@ -544,7 +548,8 @@ void ParallelCoordinatesChart::paintChart(QPainter &painter, const QRectF &rect,
     titleFont.setPointSizeF(titleFont.pointSizeF() * 1.1);
     painter.setFont(titleFont);
     painter.setPen(QColor(0x20, 0x20, 0x20));
-    painter.drawText(QRectF(rect.left(), rect.top() + 6, rect.width(), 24), Qt::AlignCenter, m_title);
+    painter.drawText(QRectF(rect.left(), rect.top() + 6, rect.width(), 24), Qt::AlignCenter,
+                     QFontMetricsF(titleFont).elidedText(m_title, Qt::ElideMiddle, rect.width() - 12));
 
     const QRectF plot = plotRect(rect);
     const qsizetype axisCount = m_data.axes.size();
@@ -571,8 +576,6 @@ void ParallelCoordinatesChart::paintChart(QPainter &painter, const QRectF &rect,
     // Axes: a line, the name above, ticks with labels on a white backing.
     QFont small = font();
     small.setPointSizeF(small.pointSizeF() * 0.85);
-    QFont bold = font();
-    bold.setBold(true);
     const QFontMetricsF fm(small);
     const qreal spacing = axisCount > 1 ? plot.width() / m_view.width() : plot.width();
     for (qsizetype a = 0; a < axisCount; ++a) {
@@ -606,18 +609,10 @@ void ParallelCoordinatesChart::paintChart(QPainter &painter, const QRectF &rect,
             painter.setPen(QPen(QColor(0x40, 0x40, 0x40), 1.2));
             painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
         }
-        // Name, elided to the spacing, on two lines' room.
-        painter.setFont(bold);
-        const QFontMetricsF bfm(bold);
-        QString name = axis.name;
-        if (axis.spec.kind == AxisKind::Log)
-            name += tr(" (log)");
-        if (axis.isResult)
-            name += m_objective == Objective::Minimize ? tr(" (lower is better)") : tr(" (higher is better)");
-        const qreal nameWidth = std::max<qreal>(60, spacing - 8);
+        const AxisTitle title = axisTitle(int(a), rect);
+        painter.setFont(this->titleFont());
         painter.setPen(QColor(0x20, 0x20, 0x20));
-        painter.drawText(QRectF(x - nameWidth / 2, plot.top() - 34, nameWidth, 18), Qt::AlignCenter,
-                         bfm.elidedText(name, Qt::ElideMiddle, nameWidth));
+        painter.drawText(title.box, Qt::AlignCenter, title.lines.join(QLatin1Char('\n')));
 
         // Ticks.
         painter.setFont(small);
@@ -696,6 +691,81 @@ void ParallelCoordinatesChart::paintChart(QPainter &painter, const QRectF &rect,
         painter.setPen(QColor(0x50, 0x50, 0x50));
         painter.drawText(box, Qt::AlignCenter, hint);
     }
+}
+
+QFont ParallelCoordinatesChart::titleFont() const
+{
+    QFont bold = font();
+    bold.setBold(true);
+    return bold;
+}
+
+QStringList ParallelCoordinatesChart::resultTitleLines(const QRectF &rect, qreal *left, qreal *right) const
+{
+    // Horizontal geometry only: the plot's top depends on these lines.
+    const qsizetype a = m_data.axes.size() - 1;
+    if (a < 0 || !m_data.axes.at(a).isResult)
+        return {};
+    const QRectF columns = rect.adjusted(MarginLeft + 60, 0, -(MarginRight + 60), 0);
+    const qreal spacing = a > 0 ? columns.width() / m_view.width() : columns.width();
+    const qreal x = columns.left() + (double(a) - m_view.left()) / m_view.width() * columns.width();
+    const QFontMetricsF fm(titleFont());
+    QString name = m_data.axes.at(a).name;
+    if (m_data.axes.at(a).spec.kind == AxisKind::Log)
+        name += tr(" (log)");
+    const QString better =
+        m_objective == Objective::Minimize ? tr("(lower is better)") : tr("(higher is better)");
+    // The room from half way to the previous axis (whose name stops there)
+    // to the widget's edge.
+    *left = std::max(rect.left() + 4, x - std::max<qreal>(30, spacing / 2 - 4));
+    *right = rect.right() - 4;
+    const qreal room = *right - *left;
+    if (fm.horizontalAdvance(name + QLatin1Char(' ') + better) <= room)
+        return {name + QLatin1Char(' ') + better};
+    // Else on lines of their own; a name longer than the room is cut into
+    // pieces that fit, never elided.
+    QStringList lines;
+    QString piece;
+    for (const QChar c : name) {
+        if (!piece.isEmpty() && fm.horizontalAdvance(piece + c) > room) {
+            lines.append(piece);
+            piece.clear();
+        }
+        piece += c;
+    }
+    lines.append(piece);
+    lines.append(better);
+    return lines;
+}
+
+ParallelCoordinatesChart::AxisTitle ParallelCoordinatesChart::axisTitle(int a, const QRectF &rect) const
+{
+    const ParallelAxis &axis = m_data.axes.at(a);
+    const QRectF plot = plotRect(rect);
+    const qsizetype axisCount = m_data.axes.size();
+    const qreal spacing = axisCount > 1 ? plot.width() / m_view.width() : plot.width();
+    const qreal x = toPixel(plot, double(a), 0).x();
+    const QFontMetricsF fm(titleFont());
+    if (!axis.isResult) {
+        QString name = axis.name;
+        if (axis.spec.kind == AxisKind::Log)
+            name += tr(" (log)");
+        const qreal width = std::max<qreal>(60, spacing - 8);
+        return {{fm.elidedText(name, Qt::ElideMiddle, width)},
+                QRectF(x - width / 2, plot.top() - 34, width, 18)};
+    }
+    qreal left = 0, right = 0;
+    const QStringList lines = resultTitleLines(rect, &left, &right);
+    qreal width = 0;
+    for (const QString &line : lines)
+        width = std::max(width, fm.horizontalAdvance(line));
+    width = std::min(std::ceil(width) + 2, right - left);
+    // Centred over the axis where it fits, else moved into the room.
+    const qreal boxLeft = std::clamp(x - width / 2, left, std::max(left, right - width));
+    if (lines.size() == 1)
+        return {lines, QRectF(boxLeft, plot.top() - 34, width, 18)}; // in line with the others
+    const qreal height = fm.height() * lines.size();
+    return {lines, QRectF(boxLeft, plot.top() - 6 - height, width, height)};
 }
 
 int ParallelCoordinatesChart::lineAt(const QPointF &position, qreal radius) const

@@ -58,6 +58,15 @@ public:
     // The line under a widget position (-1: none), as last painted.
     int lineAt(const QPointF &position, qreal radius = 5) const;
     int paintCount() const { return m_paintCount; }
+    // An axis' name as painted above it: the result axis' is never elided
+    // (on two lines, moved left of the widget's edge if need be), the
+    // others are elided to the room between their neighbours.
+    struct AxisTitle
+    {
+        QStringList lines;
+        QRectF box; // widget coordinates
+    };
+    AxisTitle axisTitle(int axis, const QRectF &rect) const;
     QSize sizeHint() const override { return {900, 500}; }
 
     // More lines than this are rendered off the UI thread (tests lower it).
@@ -128,6 +137,10 @@ private:
     void startRender();
     void takeLayer(const QImage &image, const QRect &rect, const LayerKey &key, qint64 ms);
     QRectF plotRect(const QRectF &rect) const;
+    QFont titleFont() const;
+    // The result axis' name and objective as lines that fit between `left`
+    // and `right` (set here): never elided.
+    QStringList resultTitleLines(const QRectF &rect, qreal *left, qreal *right) const;
     QPointF toPixel(const QRectF &plot, double axis, double position) const;
     QPointF toWorld(const QRectF &plot, const QPointF &pixel) const;
     double rating(int line) const { return m_ratings[line]; } // 1 = best
