@@ -224,6 +224,18 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
     const qint64 version = before.version;
     q.finish();
 
+    // A precondition that fails because this very write was applied before (its answer
+    // was lost) is answered as that write was, with the stored job and its ETag.
+    auto repeated = [&]() -> std::optional<StoreResult<StoredJob>> {
+        auto same = repeatedJobWrite(before, w, c, etag, row->name);
+        if (!same && !m_sql.statementFailed())
+            return std::nullopt;
+        if (!same || !tx.commit())
+            return m_sql.failure<StoredJob>();
+        StoreResult<StoredJob> done;
+        done.value = *same;
+        return done;
+    };
     if (c == Condition::IfNoneMatchAny && exists) {
         return StoreResult<StoredJob>::fail(StoreStatus::PreconditionFailed,
                                             QStringLiteral("job '%1' already exists").arg(id));
@@ -234,6 +246,8 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
                                                 QStringLiteral("job '%1' does not exist").arg(id));
         }
         if (etag != "*" && !constantTimeEquals(etag, etagOf(seq, version))) {
+            if (auto done = repeated())
+                return *done;
             const QString stopped = stoppedMessage(id, before, *row);
             return StoreResult<StoredJob>::fail(
                 StoreStatus::PreconditionFailed,
@@ -326,6 +340,27 @@ StoreResult<StoredJob> SqlStore::putJobOnce(qint64 user, const QString &experime
         return m_sql.failure<StoredJob>();
     r.value = *stored;
     return r;
+}
+
+std::optional<StoredJob> SqlStore::repeatedJobWrite(const JobBefore &before, const JobWrite &w, Condition c,
+                                                    const QByteArray &etag, const QString &experimentName)
+{
+    // A claim (a write to RUNNING) looks the same from every worker handed the job,
+    // and the store keeps no trace of which write made a RUNNING version: a rival's
+    // claim must fail, so a repeated claim or progress report does too. If-None-Match
+    // stays "must not exist": the original client relies on its 412.
+    if (w.status == JobStatus::Running || c != Condition::IfMatch)
+        return std::nullopt;
+    // The stored version must be the one the lost write made: the one right after
+    // the version it was sent against.
+    const auto sent = parseEtag(etag, false);
+    if (!sent || sent->first != before.seq || before.version != sent->second + 1 || before.status != w.status)
+        return std::nullopt;
+    auto stored = loadJob(before.seq, experimentName);
+    if (!stored || stored->hyperparametersJson != json::write(w.hyperparameters) ||
+        stored->resultsJson != json::write(w.results))
+        return std::nullopt;
+    return stored;
 }
 
 StoreResult<bool> SqlStore::deleteJob(qint64 user, const QString &experiment, const QString &id)

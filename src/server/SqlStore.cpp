@@ -416,6 +416,12 @@ StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experimen
     const double t = m_sql.now();
     const QString scheduler = QString::fromUtf8(json::write(codec::encode(e.scheduler)));
     StoreResult<Experiment> r;
+    // A repeat of the save that made the stored version (its answer was lost): answered
+    // as that save was, without a new version.
+    auto unchanged = [&] {
+        r.value = toExperiment(*row, countsOf(row->id));
+        return tx.commit() ? r : m_sql.failure<Experiment>();
+    };
     if (c == Condition::IfMatch) {
         if (!row) {
             return StoreResult<Experiment>::fail(
@@ -423,6 +429,8 @@ StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experimen
                 QStringLiteral("experiment '%1' does not exist (any more); nothing was saved").arg(e.name));
         }
         if (!constantTimeEquals(etag, experimentEtagOf(row->id, row->version))) {
+            if (repeatedExperimentWrite(*row, stored, e, c, etag))
+                return unchanged();
             return StoreResult<Experiment>::fail(
                 StoreStatus::PreconditionFailed,
                 QStringLiteral(
@@ -477,6 +485,17 @@ StoreResult<Experiment> SqlStore::putExperimentOnce(qint64 user, const Experimen
     if (!tx.commit())
         return m_sql.failure<Experiment>();
     return r;
+}
+
+bool SqlStore::repeatedExperimentWrite(const ExperimentRow &row, const Experiment &stored,
+                                       const Experiment &e, Condition c, const QByteArray &etag)
+{
+    // If-None-Match stays "must not exist" (the original client relies on its 412).
+    const auto sent = c == Condition::IfMatch ? parseEtag(etag, true) : std::nullopt;
+    if (!sent || sent->first != row.id)
+        return false;
+    return row.version == sent->second + 1 && e.status == stored.status && e.scheduler == stored.scheduler &&
+           e.pruner == stored.pruner && e.lease == stored.lease && e.sampler == stored.sampler;
 }
 
 StoreResult<qint64> SqlStore::deleteExperiment(qint64 user, const QString &name)

@@ -127,6 +127,14 @@ private:
                                       const JobWrite &w, Condition c, const QByteArray &etag);
     StoreResult<bool> deleteJobOnce(qint64 user, const QString &experiment, const QString &id);
     StoreResult<StoredJob> nextJobOnce(qint64 user, const QString &experiment, Sampler &sampler);
+    // Issue 17, finding 7: the stored job or experiment when it is exactly what the
+    // write `w` (sent with If-Match `etag`) made, i.e. a repeat of a write whose
+    // answer was lost; nullopt otherwise (and on a database error: check
+    // statementFailed()).
+    std::optional<StoredJob> repeatedJobWrite(const JobBefore &before, const JobWrite &w, Condition c,
+                                              const QByteArray &etag, const QString &experimentName);
+    static bool repeatedExperimentWrite(const ExperimentRow &row, const Experiment &stored,
+                                        const Experiment &e, Condition c, const QByteArray &etag);
     std::optional<User> findUserByEmail(const QString &email);
     std::optional<User> findUserById(qint64 id);
     bool updateUserHash(qint64 userId, const char *sql, const QByteArray &hash);

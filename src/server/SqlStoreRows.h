@@ -9,6 +9,9 @@
 #include <QByteArray>
 #include <QString>
 
+#include <optional>
+#include <utility>
+
 namespace schedy::server {
 
 // A null QString binds as SQL NULL; NOT NULL text columns want ''.
@@ -32,6 +35,22 @@ inline QByteArray etagOf(qint64 seq, qint64 version)
 inline QByteArray experimentEtagOf(qint64 id, qint64 version)
 {
     return "\"e" + QByteArray::number(id, 36) + '.' + QByteArray::number(version, 36) + '"';
+}
+
+// The row and version an ETag of etagOf() (or experimentEtagOf(), `experiment`) names.
+inline std::optional<std::pair<qint64, qint64>> parseEtag(const QByteArray &etag, bool experiment)
+{
+    const qsizetype skip = experiment ? 2 : 1;
+    if (etag.size() < skip + 4 || !etag.startsWith(experiment ? "\"e" : "\"") || !etag.endsWith('"'))
+        return std::nullopt;
+    const QByteArray inner = etag.mid(skip, etag.size() - skip - 1);
+    const qsizetype dot = inner.indexOf('.');
+    bool rowOk = false, versionOk = false;
+    const qint64 row = inner.left(dot).toLongLong(&rowOk, 36);
+    const qint64 version = inner.mid(dot + 1).toLongLong(&versionOk, 36);
+    if (dot <= 0 || !rowOk || !versionOk)
+        return std::nullopt;
+    return std::pair<qint64, qint64>(row, version);
 }
 
 // The answer for an experiment that is missing or another user's (the same, so names do not leak),
