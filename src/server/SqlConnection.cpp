@@ -94,10 +94,14 @@ bool SqlConnection::open(QString *error)
         return fail(QStringLiteral("cannot configure the PostgreSQL session: %1").arg(m_lastError));
     if (m_dialect == Dialect::SQLite) {
         // WAL lets readers proceed while a worker writes; NORMAL sync is durable
-        // against process crashes, which is what a clean stop needs.
+        // against process crashes, which is what a clean stop needs. The WAL is
+        // checkpointed every 256 pages (1 MiB; SQLite's default is 1,000) and cut
+        // back to 1 MiB after a checkpoint (by default it never shrinks), so that it
+        // cannot fill a small disk by itself (issue 17, finding 8).
         for (const char *pragma :
              {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
-              "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536"}) {
+              "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=256",
+              "PRAGMA journal_size_limit=1048576"}) {
             if (!execRaw(QLatin1String(pragma)))
                 return fail(QStringLiteral("cannot configure SQLite: %1").arg(m_lastError));
         }
