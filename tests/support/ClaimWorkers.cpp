@@ -46,6 +46,19 @@ void ClaimWorker::fail(const QString &what, const Reply &r)
                   .arg(QString::fromUtf8(r.body.left(200)));
 }
 
+bool ClaimWorker::gone(const Reply &r)
+{
+    serverGone = m_options.endWhenServerGone && r.status == 0;
+    return serverGone;
+}
+
+void ClaimWorker::acknowledge(const QString &id, const QCborMap &body)
+{
+    acked.insert(id, body);
+    if (m_options.acknowledged)
+        m_options.acknowledged->fetchAndAddOrdered(1);
+}
+
 void ClaimWorker::work(HttpTestClient &http)
 {
     const QString exp = experimentPath(m_options.experiment);
@@ -58,6 +71,8 @@ void ClaimWorker::work(HttpTestClient &http)
             needSlot = false;
         }
         const Reply next = http.get(exp + QStringLiteral("nextjob/"));
+        if (gone(next))
+            return;
         if (next.status == 204) {
             ++noJob;
             if (m_options.mode == ClaimMode::Drain)
@@ -93,6 +108,10 @@ void ClaimWorker::work(HttpTestClient &http)
                       {QStringLiteral("hyperparameters"), doc.value(QStringLiteral("hyperparameters"))},
                       {QStringLiteral("results"), doc.value(QStringLiteral("results"))}};
         const Reply claim = http.put(jobPath, json::write(body), {{"If-Match", next.header("ETag")}});
+        if (gone(claim)) {
+            inFlight = SentWrite{id, jobPath, next.header("ETag"), body};
+            return;
+        }
         if (claim.status == 412) {
             ++preconditionFailures;
             continue;
@@ -102,6 +121,7 @@ void ClaimWorker::work(HttpTestClient &http)
             return;
         }
         claimed << id;
+        acknowledge(id, body);
         if (m_options.mode == ClaimMode::Pbt) {
             handedOut.append({id, field(doc, "member"), doc.value(QStringLiteral("generation")).toInteger(-1),
                               field(doc, "parent")});
@@ -114,11 +134,16 @@ void ClaimWorker::work(HttpTestClient &http)
                 body.insert(QStringLiteral("status"), QStringLiteral("DONE"));
             body.insert(QStringLiteral("results"), reports.at(i));
             const Reply put = http.put(jobPath, json::write(body), {{"If-Match", etag}});
+            if (gone(put)) {
+                inFlight = SentWrite{id, jobPath, etag, body};
+                return;
+            }
             if (put.status != 200) {
                 fail((last ? QStringLiteral("DONE of ") : QStringLiteral("progress report of ")) + id, put);
                 return;
             }
             etag = put.header("ETag");
+            acknowledge(id, body);
         }
         if (!reports.isEmpty())
             reported.insert(id, reports.last());
@@ -146,26 +171,29 @@ void WorkerPool::add(ClaimWorkerOptions options)
 
 bool WorkerPool::run(int timeoutMs)
 {
-    // Counted on this thread; a QEventLoop (not a sleeping wait) so that an
-    // in-process server keeps answering.
-    QEventLoop loop;
-    int left = int(m_workers.size());
+    start();
+    return wait(timeoutMs);
+}
+
+void WorkerPool::start()
+{
+    m_left.storeRelease(int(m_workers.size()));
     for (auto &w : m_workers) {
         QObject::connect(
-            w.get(), &ClaimWorker::finished, &loop,
-            [&] {
-                if (--left == 0)
-                    loop.quit();
-            },
-            Qt::QueuedConnection);
+            w.get(), &ClaimWorker::finished, w.get(), [this] { m_left.fetchAndAddOrdered(-1); },
+            Qt::DirectConnection);
     }
-    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
     for (auto &t : m_threads)
         t->start();
-    if (left > 0)
-        loop.exec();
+}
+
+bool WorkerPool::wait(int timeoutMs)
+{
+    // QTest::qWaitFor runs this thread's event loop (not a sleeping wait), so
+    // that an in-process server keeps answering.
+    const bool done = QTest::qWaitFor([this] { return m_left.loadAcquire() == 0; }, timeoutMs);
     stopThreads();
-    return left == 0;
+    return done;
 }
 
 void WorkerPool::stopThreads()

@@ -54,6 +54,19 @@ struct ClaimWorkerOptions
     ReportPlan reports;          // at least one report per job
     int maxRounds = 100000;      // then the worker gives up with an error
     int busyPauseMs = 0;         // Pbt, every member busy: pause before asking again
+    // Kill tests: a request without an HTTP answer (the server was killed) ends the
+    // worker quietly, keeping the write it had sent in `inFlight`.
+    bool endWhenServerGone = false;
+    QAtomicInt *acknowledged = nullptr; // counts the writes answered 200, across workers
+};
+
+// A job write as a worker sent it.
+struct SentWrite
+{
+    QString id;
+    QString path;
+    QByteArray ifMatch;
+    QCborMap body; // status, hyperparameters, results
 };
 
 class ClaimWorker : public QObject
@@ -69,6 +82,9 @@ public:
     int preconditionFailures = 0;      // 412 on a claim
     int noJob = 0;                     // 204 answers
     QStringList errors;
+    QHash<QString, QCborMap> acked;    // id -> the body of its last write answered 200
+    std::optional<SentWrite> inFlight; // endWhenServerGone: the write that got no answer
+    bool serverGone = false;
 
 public slots:
     void run();
@@ -78,6 +94,8 @@ signals:
 
 private:
     void fail(const QString &what, const Reply &r);
+    bool gone(const Reply &r);
+    void acknowledge(const QString &id, const QCborMap &body);
     void work(HttpTestClient &http);
 
     ClaimWorkerOptions m_options;
@@ -96,6 +114,10 @@ public:
     void add(ClaimWorkerOptions options);
     // Starts every worker and waits until all of them are finished; false on timeout.
     bool run(int timeoutMs);
+    // run() in two steps, to act on the server while the workers work: start()
+    // returns at once, wait() until every worker finished (false on timeout).
+    void start();
+    bool wait(int timeoutMs);
     const std::vector<std::unique_ptr<ClaimWorker>> &workers() const { return m_workers; }
 
 private:
@@ -103,6 +125,7 @@ private:
 
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::vector<std::unique_ptr<ClaimWorker>> m_workers;
+    QAtomicInt m_left;
 };
 
 // What the workers of a pool did, added up.
