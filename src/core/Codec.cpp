@@ -113,6 +113,9 @@ QCborMap encode(const Experiment &e)
         for (JobStatus s : AllJobStatuses)
             counts.insert(toString(s), (*e.jobCounts)[s]);
         o.insert(QStringLiteral("jobCounts"), counts);
+        // Beside jobCounts, not in it: its values add up to the number of jobs. Absent: none.
+        if (e.jobCounts->lost > 0)
+            o.insert(QStringLiteral("lostJobs"), e.jobCounts->lost);
     }
     encodePolicies(e, &o);
     return o;
@@ -435,6 +438,7 @@ Decoded<Experiment> decodeExperiment(const QCborValue &v)
         const QCborMap co = counts.toMap();
         for (JobStatus s : AllJobStatuses)
             c[s] = co.value(toString(s)).toInteger();
+        c.lost = o.value(QStringLiteral("lostJobs")).toInteger();
         e.jobCounts = c;
     }
     if (auto error = readPolicies(o, &e))

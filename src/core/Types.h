@@ -108,10 +108,15 @@ QString toString(Scheduler::Kind kind); // wire key: "Manual", "RandomSearch", "
 struct JobCounts
 {
     std::array<qint64, JobStatusCount> byStatus{};
+    // Of the CRASHED ones, those whose lease expired (section 8.3; extension key "lostJobs").
+    qint64 lost = 0;
     qint64 &operator[](JobStatus s) { return byStatus[size_t(s)]; }
     qint64 operator[](JobStatus s) const { return byStatus[size_t(s)]; }
     qint64 total() const;
-    friend bool operator==(const JobCounts &a, const JobCounts &b) { return a.byStatus == b.byStatus; }
+    friend bool operator==(const JobCounts &a, const JobCounts &b)
+    {
+        return a.byStatus == b.byStatus && a.lost == b.lost;
+    }
 };
 
 struct Experiment

@@ -197,6 +197,9 @@ ALTER TABLE experiments ADD COLUMN sampler TEXT;
 ALTER TABLE jobs ADD COLUMN grid_index BIGINT;
 ALTER TABLE jobs ADD COLUMN sobol_index BIGINT;
 )SQL"},
+    // 6: the experiment document counts lost jobs (lostJobs) without reading its other jobs.
+    {"CREATE INDEX jobs_lost ON jobs (experiment_id) WHERE lost_at IS NOT NULL;",
+     "CREATE INDEX jobs_lost ON jobs (experiment_id) WHERE lost_at IS NOT NULL;"},
 };
 
 // Statements of a migration script, split on ';' outside of $$ bodies and

@@ -296,6 +296,14 @@ std::optional<JobCounts> SqlStore::countsOf(qint64 experimentId)
             c[*s] = q.value(1).toLongLong();
     }
     q.finish();
+    // A partial index (jobs_lost) keeps this to the lost jobs themselves.
+    QSqlQuery &lost =
+        m_sql.prepared("SELECT COUNT(*) FROM jobs WHERE experiment_id = ? AND lost_at IS NOT NULL");
+    lost.addBindValue(experimentId);
+    if (!m_sql.exec(lost) || !lost.next())
+        return std::nullopt;
+    c.lost = lost.value(0).toLongLong();
+    lost.finish();
     return c;
 }
 

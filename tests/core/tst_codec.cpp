@@ -465,6 +465,17 @@ private slots:
         QVERIFY(*d->jobCounts == counts);
         QCOMPARE(d->jobCounts->total(), qint64(15));
         QCOMPARE(json::write(codec::encode(d.value())), text);
+
+        // Lost jobs (section 8.3) beside the counts, only when there are some.
+        e.jobCounts->lost = 2;
+        const QCborMap withLost = codec::encode(e);
+        QCOMPARE(withLost.value(QStringLiteral("lostJobs")).toInteger(), 2);
+        QCOMPARE(withLost.value(QStringLiteral("jobCounts")).toMap().size(), 5);
+        const auto back = codec::decodeExperiment(withLost);
+        QVERIFY(back.ok());
+        QCOMPARE(back->jobCounts->lost, 2);
+        QCOMPARE(back->jobCounts->total(), qint64(15));
+        QCOMPARE(codec::decodeExperiment(v)->jobCounts->lost, 0);
     }
 
     void experimentWithoutExtensionsHasOnlyProtocolKeys()

@@ -184,9 +184,26 @@ private slots:
         QVERIFY(lateAgain.errorText().contains(QStringLiteral("not replaced")));
         // Next comes the QUEUED job that waited.
         QCOMPARE(str(doc(e.next(exp)), "id"), str(doc(queued), "id"));
-        const QCborMap counts = doc(e.http().get(expPath(exp))).value(QStringLiteral("jobCounts")).toMap();
+        const QCborMap experiment = doc(e.http().get(expPath(exp)));
+        const QCborMap counts = experiment.value(QStringLiteral("jobCounts")).toMap();
         QCOMPARE(counts.value(QStringLiteral("CRASHED")).toInteger(), 2);
         QCOMPARE(counts.value(QStringLiteral("QUEUED")).toInteger(), 1);
+        // Both crashes are losses; a crash reported by a worker is not.
+        QCOMPARE(experiment.value(QStringLiteral("lostJobs")).toInteger(), 2);
+        QCOMPARE(e.http()
+                     .post(expPath(exp) + QStringLiteral("jobs/"),
+                           R"({"status": "CRASHED", "hyperparameters": {"x": 8}})")
+                     .status,
+                 201);
+        const QCborMap after = doc(e.http().get(expPath(exp)));
+        QCOMPARE(
+            after.value(QStringLiteral("jobCounts")).toMap().value(QStringLiteral("CRASHED")).toInteger(), 3);
+        QCOMPARE(after.value(QStringLiteral("lostJobs")).toInteger(), 2);
+        // Listed experiments carry it too.
+        const QCborArray listed =
+            doc(e.http().get(QStringLiteral("experiments/"))).value(QStringLiteral("items")).toArray();
+        QVERIFY(!listed.isEmpty());
+        QCOMPARE(listed.first().toMap().value(QStringLiteral("lostJobs")).toInteger(), 2);
     }
 
     void manualJobsAreReplacedToo()
