@@ -190,6 +190,90 @@ private slots:
         QCOMPARE(model.snapshot().slotKeys.size(), 3);
     }
 
+    void prunedAndLostJobsSayWhy()
+    {
+        // No server: a pruned job, a lost one and its replacement, as the live refresh brings them.
+        JobTableModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.sort(JobTableModel::CreatedColumn, Qt::AscendingOrder);
+        auto job = [](const char *id, JobStatus status, double createdAt) {
+            Job j;
+            j.id = QString::fromLatin1(id);
+            j.status = status;
+            j.createdAt = createdAt;
+            j.results = QCborMap{{QStringLiteral("loss"), QCborArray{0.9, 0.8}}};
+            return j;
+        };
+        Job pruned = job("p", JobStatus::Pruned, 1);
+        pruned.pruned = PruneInfo{2, PrunerSpec::Kind::Median, 0.8, 0.5};
+        Job lost = job("l", JobStatus::Crashed, 2);
+        lost.lostAt = 1765154490.0; // 2025-12-08 00:41:30 UTC
+        lost.replacedBy = QStringLiteral("r");
+        Job replacement = job("r", JobStatus::Queued, 3);
+        replacement.replaces = QStringLiteral("l");
+        const Job plain = job("d", JobStatus::Crashed, 4);
+        model.applyChanges({pruned, lost, replacement, plain});
+        QCOMPARE(model.rowCount(), 4);
+
+        auto status = [&model](int row, int role) {
+            return model.data(model.index(row, JobTableModel::StatusColumn), role);
+        };
+        // Pruned: the step in the table, the rule and values in the tooltip and role.
+        QCOMPARE(status(0, Qt::DisplayRole).toString(), QStringLiteral("Pruned · step 2"));
+        QCOMPARE(status(0, JobTableModel::PrunedAtRole).toLongLong(), 2);
+        QCOMPARE(status(0, JobTableModel::PruneReasonRole).toString(),
+                 QStringLiteral("at step 2 by the median rule: 0.8, worse than 0.5"));
+        QVERIFY(status(0, Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("median rule: 0.8, worse than 0.5")));
+        QVERIFY(!status(0, JobTableModel::LostAtRole).isValid());
+        // Lost: when, and by whom it was replaced, both ways.
+        QCOMPARE(status(1, Qt::DisplayRole).toString(), QStringLiteral("Crashed · lost"));
+        QCOMPARE(status(1, JobTableModel::LostAtRole).toDouble(), 1765154490.0);
+        QCOMPARE(status(1, JobTableModel::ReplacedByRole).toString(), QStringLiteral("r"));
+        QVERIFY(status(1, Qt::ToolTipRole).toString().contains(QStringLiteral("2025-12-08 00:41:30 UTC")));
+        QVERIFY(status(1, Qt::ToolTipRole).toString().contains(QStringLiteral("replaced by r")));
+        QVERIFY(!status(1, JobTableModel::PrunedAtRole).isValid());
+        QCOMPARE(status(2, JobTableModel::ReplacesRole).toString(), QStringLiteral("l"));
+        QCOMPARE(status(2, Qt::DisplayRole).toString(), QStringLiteral("Queued"));
+        QVERIFY(status(2, Qt::ToolTipRole).toString().contains(QStringLiteral("Replaces the lost job l")));
+        // A crash that is not a loss stays a plain crash.
+        QCOMPARE(status(3, Qt::DisplayRole).toString(), QStringLiteral("Crashed"));
+        QVERIFY(!status(3, Qt::ToolTipRole).isValid());
+        QVERIFY(!status(3, JobTableModel::ReplacedByRole).isValid());
+        // The job as the details show it keeps all of it.
+        QCOMPARE(model.job(0).pruned, pruned.pruned);
+        QCOMPARE(model.job(1).lostAt, lost.lostAt);
+        QCOMPARE(model.job(1).replacedBy, QStringLiteral("r"));
+        QCOMPARE(model.job(2).replaces, QStringLiteral("l"));
+        QVERIFY(!model.job(3).pruned && !model.job(3).lostAt);
+
+        // The replacement runs, the lost job's row updates in place: the links stay.
+        replacement.status = JobStatus::Running;
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        model.applyChanges({replacement});
+        QCOMPARE(changed.size(), 1);
+        QCOMPARE(status(2, Qt::DisplayRole).toString(), QStringLiteral("Running"));
+        QCOMPARE(status(2, JobTableModel::ReplacesRole).toString(), QStringLiteral("l"));
+
+        // The experiment list says how many crashed jobs were lost.
+        ExperimentListModel experiments;
+        QAbstractItemModelTester listTester(&experiments,
+                                            QAbstractItemModelTester::FailureReportingMode::QtTest);
+        Experiment e;
+        e.name = QStringLiteral("leased");
+        e.jobCounts = JobCounts{};
+        (*e.jobCounts)[JobStatus::Crashed] = 3;
+        e.jobCounts->lost = 2;
+        experiments.upsert(e);
+        const QModelIndex crashed = experiments.index(0, ExperimentListModel::CrashedColumn);
+        QCOMPARE(crashed.data().toLongLong(), 3);
+        QVERIFY(crashed.data(Qt::ToolTipRole).toString().startsWith(QStringLiteral("2 of them lost")));
+        e.jobCounts->lost = 0;
+        experiments.upsert(e);
+        QVERIFY(!experiments.index(0, ExperimentListModel::CrashedColumn).data(Qt::ToolTipRole).isValid());
+    }
+
     void liveUpdatesInPlace()
     {
         Client client(m_config);

@@ -149,6 +149,8 @@ QVariant ExperimentListModel::data(const QModelIndex &index, int role) const
             return e.status == ExperimentStatus::Running
                        ? tr("Running: workers get jobs")
                        : tr("%1: no jobs are handed out").arg(format::experimentStatusLabel(e));
+        if (index.column() == CrashedColumn && counts.lost > 0)
+            return tr("%1 of them lost: their workers went silent longer than the lease").arg(counts.lost);
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() >= JobsColumn)

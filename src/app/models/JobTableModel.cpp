@@ -1,6 +1,7 @@
 #include "JobTableModel.h"
 
 #include "JobFetcher.h"
+#include "PolicyText.h"
 #include "ValueFormat.h"
 
 #include <QCborArray>
@@ -172,6 +173,9 @@ JobRow JobTableModel::toRow(const Job &job)
     row.generation = job.generation.value_or(-1);
     row.parent = job.parent;
     row.member = job.member;
+    if (job.pruned || job.lostAt || !job.replacedBy.isEmpty() || !job.replaces.isEmpty())
+        row.fate =
+            std::make_shared<const JobFate>(JobFate{job.pruned, job.lostAt, job.replacedBy, job.replaces});
     row.values.resize(m_slots.size());
     for (auto it = job.hyperparameters.begin(); it != job.hyperparameters.end(); ++it)
         row.values[slotOf(ColumnSource::Hyperparameter, it.key().toString())] = it.value();
@@ -253,6 +257,12 @@ Job JobTableModel::job(int row) const
         j.generation = r.generation;
     j.parent = r.parent;
     j.member = r.member;
+    if (r.fate) {
+        j.pruned = r.fate->pruned;
+        j.lostAt = r.fate->lostAt;
+        j.replacedBy = r.fate->replacedBy;
+        j.replaces = r.fate->replaces;
+    }
     for (int slot = 0; slot < r.values.size(); ++slot) {
         if (r.values[slot].isUndefined())
             continue;
@@ -335,7 +345,14 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         case IdColumn:
             return r.id;
         case StatusColumn:
-            return m_stale && r.status == JobStatus::Running ? tr("Running?") : format::statusLabel(r.status);
+            if (m_stale && r.status == JobStatus::Running)
+                return tr("Running?");
+            // Why it stopped, in the table itself: sorting by status groups these too.
+            if (r.status == JobStatus::Pruned && r.fate && r.fate->pruned)
+                return tr("Pruned · step %1").arg(r.fate->pruned->step);
+            if (r.status == JobStatus::Crashed && r.fate && r.fate->lostAt)
+                return tr("Crashed · lost");
+            return format::statusLabel(r.status);
         case CreatedColumn:
             return format::timestamp(r.createdAt);
         case ModifiedColumn:
@@ -348,6 +365,8 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (column == StatusColumn && m_stale && r.status == JobStatus::Running)
             return tr("Last known status: the server does not answer, so this job may have ended meanwhile");
+        if (column == StatusColumn && r.fate)
+            return fateText(r);
         if (column >= FixedColumnCount) {
             const QCborValue v = value(index.row(), column);
             return v.isUndefined() ? QVariant() : QVariant(format::exact(v));
@@ -381,8 +400,34 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
     }
     case ValueRole:
         return QVariant::fromValue(value(index.row(), column));
+    case PrunedAtRole:
+        return r.fate && r.fate->pruned ? QVariant(r.fate->pruned->step) : QVariant();
+    case PruneReasonRole:
+        return r.fate && r.fate->pruned ? QVariant(describe(*r.fate->pruned)) : QVariant();
+    case LostAtRole:
+        return r.fate && r.fate->lostAt ? QVariant(*r.fate->lostAt) : QVariant();
+    case ReplacedByRole:
+        return r.fate && !r.fate->replacedBy.isEmpty() ? QVariant(r.fate->replacedBy) : QVariant();
+    case ReplacesRole:
+        return r.fate && !r.fate->replaces.isEmpty() ? QVariant(r.fate->replaces) : QVariant();
     }
     return {};
+}
+
+QString JobTableModel::fateText(const JobRow &r)
+{
+    QStringList lines;
+    if (r.fate->pruned)
+        lines.append(tr("Pruned %1").arg(describe(*r.fate->pruned)));
+    if (r.fate->lostAt) {
+        Job lost;
+        lost.lostAt = r.fate->lostAt;
+        lost.replacedBy = r.fate->replacedBy;
+        lines.append(tr("Lost at %1").arg(describeLoss(lost)));
+    }
+    if (!r.fate->replaces.isEmpty())
+        lines.append(tr("Replaces the lost job %1").arg(r.fate->replaces));
+    return lines.join(QLatin1Char('\n'));
 }
 
 QVariant JobTableModel::headerData(int section, Qt::Orientation orientation, int role) const

@@ -7,9 +7,21 @@
 #include <QCborValue>
 #include <QPointer>
 
+#include <memory>
+
 namespace schedy {
 
 class JobFetcher;
+
+// Why the server stopped a job, or whom it replaces (section 8): rare, so a
+// row holds it behind one pointer, null for most jobs.
+struct JobFate
+{
+    std::optional<PruneInfo> pruned;
+    std::optional<double> lostAt;
+    QString replacedBy;
+    QString replaces;
+};
 
 // One job as the table keeps it: compact, values by column slot.
 struct JobRow
@@ -22,6 +34,7 @@ struct JobRow
     QString parent;
     QString member;
     QList<QCborValue> values; // by slot; shorter lists mean "absent"
+    std::shared_ptr<const JobFate> fate;
 };
 
 // The jobs of one experiment, paged from the server on demand
@@ -43,7 +56,12 @@ public:
         ValueRole,        // QCborValue
         ColumnKeyRole,    // header: "hyperparameters.NAME", "results.NAME", or "id", "status", ...
         ColumnSourceRole, // header: ColumnSource
-        StaleRole         // bool: a running job's status is only the last known one (server unreachable)
+        StaleRole,        // bool: a running job's status is only the last known one (server unreachable)
+        PrunedAtRole, // qint64: the step at which the server's pruner stopped the job; invalid if not pruned
+        PruneReasonRole, // QString: why it was pruned, "at step 3 by the median rule: 0.85, worse than 0.61"
+        LostAtRole,      // double: when its lease expired (seconds since the epoch); invalid if not lost
+        ReplacedByRole,  // QString: the job that took the place of this lost one
+        ReplacesRole     // QString: the lost job this one replaces
     };
     enum class ColumnSource { Fixed, Hyperparameter, Result };
     struct ColumnKey
@@ -87,6 +105,8 @@ public:
     bool isStale() const { return m_stale; }
 
     Job job(int row) const;
+    // Why the job was pruned or lost, and whom it replaces, in sentences (a status tooltip).
+    static QString fateText(const JobRow &row);
     QList<ColumnKey> columnKeys() const; // every column, fixed ones included
     ColumnKey columnKey(int column) const;
     int columnOf(const ColumnKey &key) const;
