@@ -212,6 +212,13 @@ inline void comparePrepared(const charts::PreparedChart &a, const charts::Prepar
             QCOMPARE(int(x.status), int(y.status));
             QCOMPARE(x.rank, y.rank);
             QCOMPARE(x.selected, y.selected);
+            QCOMPARE(x.prunedAt, y.prunedAt);
+        }
+        QCOMPARE(a.curves.rungs.size(), b.curves.rungs.size());
+        for (qsizetype i = 0; i < a.curves.rungs.size(); ++i) {
+            QCOMPARE(a.curves.rungs[i].step, b.curves.rungs[i].step);
+            QCOMPARE(a.curves.rungs[i].threshold, b.curves.rungs[i].threshold);
+            QCOMPARE(a.curves.rungs[i].values, b.curves.rungs[i].values);
         }
         QCOMPARE(a.curves.candidates, b.curves.candidates);
         QCOMPARE(a.curves.xMax, b.curves.xMax);

@@ -302,6 +302,99 @@ private slots:
                  0);
     }
 
+    void prunedCurvesAndAshaRungs()
+    {
+        // ASHA, minSteps 1, eta 2, maximize: rungs at steps 1, 2, 4 (8 is beyond every curve).
+        PrunerSpec asha;
+        asha.kind = PrunerSpec::Kind::Asha;
+        asha.result = u"acc"_s;
+        asha.direction = Objective::Maximize;
+        asha.minSteps = 1;
+        asha.reductionFactor = 2;
+        auto curveJob = [](const QString &id, JobStatus status, QCborArray values, qint64 prunedAt = 0) {
+            Job j = makeJob(id, status, {}, QCborMap{{u"acc"_s, values}}, 100);
+            if (prunedAt > 0)
+                j.pruned = PruneInfo{prunedAt, PrunerSpec::Kind::Asha, 0.1, 0.3};
+            return j;
+        };
+        const QList<Job> jobs = {
+            curveJob(u"a"_s, JobStatus::Done, {0.3, 0.5, 0.6, 0.7, 0.8}),
+            curveJob(u"b"_s, JobStatus::Done, {0.4, 0.6, 0.65, 0.75, 0.85}),
+            // Stopped at step 2, yet a value after it was written (an edit): the curve still ends at 2.
+            curveJob(u"c"_s, JobStatus::Pruned, {0.1, 0.2, 0.9}, 2),
+            curveJob(u"d"_s, JobStatus::Pruned, {0.2}, 1),
+            curveJob(u"e"_s, JobStatus::Running, {0.35, 0.55, QCborValue(u"nan"_s), 0.72}),
+        };
+        const JobListSource source(jobs);
+        const FieldKey acc = resultField(u"acc"_s);
+        const CurveData data = curves(source, acc, Objective::Maximize, 10, {}, false, asha);
+        QCOMPARE(data.candidates, 5);
+        auto curveOf = [&data](const QString &id) {
+            return *std::find_if(data.curves.begin(), data.curves.end(),
+                                 [&id](const Curve &c) { return c.id == id; });
+        };
+        QCOMPARE(curveOf(u"c"_s).prunedAt, 2);
+        QCOMPARE(curveOf(u"c"_s).points, (QList<QPointF>{{1, 0.1}, {2, 0.2}}));
+        QCOMPARE(curveOf(u"c"_s).best, 0.2); // not the 0.9 past the stop
+        QCOMPARE(curveOf(u"d"_s).prunedAt, 1);
+        QCOMPARE(curveOf(u"d"_s).points.size(), 1);
+        QCOMPARE(curveOf(u"a"_s).prunedAt, 0);
+        QCOMPARE(curveOf(u"e"_s).prunedAt, 0);
+
+        // Rung 1: 0.3 0.4 0.1 0.2 0.35 -> best first 0.4 0.35 0.3 0.2 0.1; 5 / 2 - 1 = 1: 0.35.
+        // Rung 2: 0.5 0.6 0.2 0.55 -> 0.6 0.55 0.5 0.2; 4 / 2 - 1 = 1: 0.55.
+        // Rung 4: 0.7 0.75 0.72 (e's NaN at 3 is skipped, its 4th value counts) -> 3 / 2 - 1 = 0: 0.75.
+        QCOMPARE(data.rungs.size(), 3);
+        QCOMPARE(data.rungs[0].step, 1);
+        QCOMPARE(data.rungs[0].threshold, 0.35);
+        QCOMPARE(data.rungs[0].values, 5);
+        QCOMPARE(data.rungs[1].step, 2);
+        QCOMPARE(data.rungs[1].threshold, 0.55);
+        QCOMPARE(data.rungs[1].values, 4);
+        QCOMPARE(data.rungs[2].step, 4);
+        QCOMPARE(data.rungs[2].threshold, 0.75);
+        QCOMPARE(data.rungs[2].values, 3);
+
+        // Minimizing takes the low end; a larger eta keeps fewer.
+        asha.direction = Objective::Minimize;
+        asha.reductionFactor = 4;
+        const QList<RungMark> low = ashaRungs(asha, data.curves);
+        QCOMPARE(low.size(), 2);         // steps 1 and 4
+        QCOMPARE(low[0].threshold, 0.1); // 5 / 4 - 1 = 0: the best
+        QCOMPARE(low[1].step, 4);
+        QCOMPARE(low[1].threshold, 0.7);
+        // minSteps 2: rungs at 2 and 8 only reach step 2.
+        asha.minSteps = 2;
+        QCOMPARE(ashaRungs(asha, data.curves).size(), 1);
+
+        // No rungs for another result, a median pruner or none.
+        QVERIFY(curves(source, acc, Objective::Maximize, 10, {}, false).rungs.isEmpty());
+        PrunerSpec median = asha;
+        median.kind = PrunerSpec::Kind::Median;
+        QVERIFY(curves(source, acc, Objective::Maximize, 10, {}, false, median).rungs.isEmpty());
+        PrunerSpec other = asha;
+        other.result = u"loss"_s;
+        QVERIFY(curves(source, acc, Objective::Maximize, 10, {}, false, other).rungs.isEmpty());
+
+        // The model and its snapshot know the step too, and prepare the same chart.
+        JobTableModel model;
+        fillModel(model, jobs);
+        ChartRequest request;
+        request.kind = ChartKind::Curves;
+        request.result = u"acc"_s;
+        request.objective = Objective::Maximize;
+        asha.direction = Objective::Maximize;
+        asha.reductionFactor = 2;
+        asha.minSteps = 1;
+        request.pruner = asha;
+        const PreparedChart fromModel = prepareChart(ModelJobSource(&model), request);
+        comparePrepared(fromModel, prepareChart(SnapshotJobSource(model.snapshot()), request));
+        comparePrepared(fromModel, prepareChart(source, request));
+        QCOMPARE(fromModel.curves.rungs.size(), 3);
+        // The thresholds are inside the vertical range.
+        QVERIFY(fromModel.curves.yMin <= 0.1 && fromModel.curves.yMax >= 0.85);
+    }
+
     void lineageGraph()
     {
         const int population = 4, generations = 3;

@@ -72,6 +72,12 @@ QCborMap ModelJobSource::hyperparameters(int index) const
     return m_model->job(index).hyperparameters;
 }
 
+qint64 ModelJobSource::prunedAt(int index) const
+{
+    const auto &fate = m_model->rowAt(index).fate;
+    return fate && fate->pruned ? fate->pruned->step : 0;
+}
+
 int SnapshotJobSource::field(const FieldKey &key) const
 {
     if (key.source == FieldSource::Fixed)
@@ -194,6 +200,8 @@ Objective objectiveFor(const Experiment &experiment, const QString &resultName)
     if (experiment.scheduler.kind == Scheduler::Kind::Pbt &&
         experiment.scheduler.pbt.qualityResultName == resultName)
         return experiment.scheduler.pbt.objective;
+    if (experiment.pruner && experiment.pruner->result == resultName)
+        return experiment.pruner->direction;
     return guessObjective(resultName);
 }
 
@@ -645,8 +653,40 @@ qsizetype CurveData::pointCount() const
                            [](qsizetype n, const Curve &c) { return n + c.points.size(); });
 }
 
+QList<RungMark> ashaRungs(const PrunerSpec &pruner, const QList<Curve> &curves)
+{
+    QList<RungMark> rungs;
+    const qint64 eta = pruner.ashaReductionFactor();
+    if (pruner.kind != PrunerSpec::Kind::Asha || pruner.ashaMinSteps() < 1 || eta < 2)
+        return rungs;
+    double longest = 0;
+    for (const Curve &c : curves)
+        longest = c.points.isEmpty() ? longest : std::max(longest, c.points.last().x());
+    const bool maximize = pruner.direction == Objective::Maximize;
+    for (qint64 step = pruner.ashaMinSteps(); double(step) <= longest; step *= eta) {
+        QList<double> values;
+        for (const Curve &c : curves) {
+            // Points are in step order with gaps where a value was not a number.
+            const auto it = std::lower_bound(c.points.begin(), c.points.end(), double(step),
+                                             [](const QPointF &p, double x) { return p.x() < x; });
+            if (it != c.points.end() && it->x() == double(step))
+                values.append(it->y());
+        }
+        if (values.isEmpty())
+            continue;
+        std::sort(values.begin(), values.end());
+        if (maximize)
+            std::reverse(values.begin(), values.end());
+        const qsizetype index = std::max<qsizetype>(values.size() / eta - 1, 0);
+        rungs.append({step, values[index], int(values.size())});
+        if (step > std::numeric_limits<qint64>::max() / eta)
+            break;
+    }
+    return rungs;
+}
+
 CurveData curves(const JobSource &source, const FieldKey &result, Objective objective, int bestN,
-                 const QSet<QString> &selected, bool onlySelected)
+                 const QSet<QString> &selected, bool onlySelected, const std::optional<PrunerSpec> &pruner)
 {
     CurveData data;
     const int field = source.field(result);
@@ -662,6 +702,14 @@ CurveData curves(const JobSource &source, const FieldKey &result, Objective obje
             continue;
         c.id = source.id(i);
         c.status = source.status(i);
+        c.prunedAt = c.status == JobStatus::Pruned ? source.prunedAt(i) : 0;
+        if (c.prunedAt > 0) {
+            // Its last point is where it stopped, whatever was written after.
+            while (!c.points.isEmpty() && c.points.last().x() > double(c.prunedAt))
+                c.points.removeLast();
+            if (c.points.isEmpty())
+                continue;
+        }
         c.best = c.points.first().y();
         for (const QPointF &p : std::as_const(c.points)) {
             if (isBetter(p.y(), c.best, objective))
@@ -671,6 +719,9 @@ CurveData curves(const JobSource &source, const FieldKey &result, Objective obje
         all.append(std::move(c));
     }
     data.candidates = int(all.size());
+    if (pruner && pruner->kind == PrunerSpec::Kind::Asha && pruner->result == result.name &&
+        result.source == FieldSource::Result)
+        data.rungs = ashaRungs(*pruner, all);
     std::sort(all.begin(), all.end(), [objective](const Curve &a, const Curve &b) {
         if (a.best != b.best)
             return isBetter(a.best, b.best, objective);
@@ -689,6 +740,13 @@ CurveData curves(const JobSource &source, const FieldKey &result, Objective obje
         }
         data.xMax = std::max(data.xMax, c.points.last().x());
         data.curves.append(std::move(c));
+    }
+    // The thresholds stay in view, with the curves they judge.
+    for (const RungMark &m : std::as_const(data.rungs)) {
+        if (data.curves.isEmpty() || double(m.step) > data.xMax)
+            continue;
+        data.yMin = std::isnan(data.yMin) ? m.threshold : std::min(data.yMin, m.threshold);
+        data.yMax = std::isnan(data.yMax) ? m.threshold : std::max(data.yMax, m.threshold);
     }
     return data;
 }
@@ -826,7 +884,7 @@ PreparedChart prepareChart(const JobSource &source, const ChartRequest &request)
         break;
     case ChartKind::Curves:
         out.curves = curves(source, result, request.objective, request.bestCount, request.selected,
-                            request.selectedOnly);
+                            request.selectedOnly, request.pruner);
         break;
     case ChartKind::Lineage:
         out.lineage = lineage(source, result, request.objective);

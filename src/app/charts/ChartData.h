@@ -55,6 +55,8 @@ public:
     // Hyperparameters first, then results, in order of first appearance.
     virtual QList<FieldKey> fields() const = 0;
     virtual QCborMap hyperparameters(int index) const = 0;
+    // The step at which the server's pruner stopped the job (section 8.2); 0 if it did not.
+    virtual qint64 prunedAt(int index) const = 0;
 };
 
 class ModelJobSource final : public JobSource
@@ -75,6 +77,7 @@ public:
     QCborValue value(int index, int field) const override;
     QList<FieldKey> fields() const override;
     QCborMap hyperparameters(int index) const override;
+    qint64 prunedAt(int index) const override;
 
 private:
     const JobTableModel *m_model;
@@ -104,6 +107,11 @@ public:
     }
     QList<FieldKey> fields() const override;
     QCborMap hyperparameters(int index) const override;
+    qint64 prunedAt(int index) const override
+    {
+        const auto &fate = m_snapshot.rows[index].fate;
+        return fate && fate->pruned ? fate->pruned->step : 0;
+    }
 
 private:
     JobTableModel::Snapshot m_snapshot;
@@ -125,6 +133,10 @@ public:
     QCborValue value(int index, int field) const override;
     QList<FieldKey> fields() const override { return m_fields; }
     QCborMap hyperparameters(int index) const override { return m_jobs[index].hyperparameters; }
+    qint64 prunedAt(int index) const override
+    {
+        return m_jobs[index].pruned ? m_jobs[index].pruned->step : 0;
+    }
 
 private:
     QList<Job> m_jobs;
@@ -144,7 +156,8 @@ QList<QPointF> curvePoints(const QCborValue &value);
 
 // "loss", "error", "mse", "time", ... are minimised; everything else maximised.
 Objective guessObjective(const QString &resultName);
-// The PBT objective for its quality result, else guessObjective().
+// The PBT objective for its quality result, the pruner's direction for its
+// curve, else guessObjective().
 Objective objectiveFor(const Experiment &experiment, const QString &resultName);
 inline bool isBetter(double a, double b, Objective o)
 {
@@ -252,7 +265,7 @@ ParallelData parallelCoordinates(const JobSource &source, const QList<FieldKey> 
 
 // Result curves: jobs whose result is a list with numbers, ranked by their
 // best point. Shown: the best `bestN` plus the `selected` ones, or only the
-// selected ones.
+// selected ones. A pruned job's curve ends at the step where it was stopped.
 struct Curve
 {
     QString id;
@@ -261,18 +274,35 @@ struct Curve
     JobStatus status = JobStatus::Done;
     int rank = 0; // 0 is the best
     bool selected = false;
+    qint64 prunedAt = 0; // the step where the pruner stopped it (its last point); 0: not pruned
 };
+// One ASHA rung as the jobs' curves show it: at step minSteps·η^k, the value a
+// job reaching it now must match or beat to continue (the (n/η)-th best of
+// the n values there, at least the best: Optuna's SuccessiveHalvingPruner).
+struct RungMark
+{
+    qint64 step = 0;
+    double threshold = NaN;
+    int values = 0; // curves that reached the rung
+};
+// The rungs of an ASHA pruner up to the longest curve, from the curves alone
+// (pruned ones cut at their step); rungs no curve reached are left out.
+QList<RungMark> ashaRungs(const PrunerSpec &pruner, const QList<Curve> &curves);
+
 struct CurveData
 {
-    QList<Curve> curves; // in rank order
-    int candidates = 0;  // jobs with a curve
+    QList<Curve> curves;   // in rank order
+    QList<RungMark> rungs; // ASHA on the charted result: its rungs (over all candidates)
+    int candidates = 0;    // jobs with a curve
     double xMax = 0;
     double yMin = NaN;
     double yMax = NaN;
     qsizetype pointCount() const;
 };
+// `pruner`: the experiment's, for its rungs when it is ASHA on `result`.
 CurveData curves(const JobSource &source, const FieldKey &result, Objective objective, int bestN,
-                 const QSet<QString> &selected, bool onlySelected);
+                 const QSet<QString> &selected, bool onlySelected,
+                 const std::optional<PrunerSpec> &pruner = std::nullopt);
 
 // PBT lineage from the generation/member/parent keys. A job without `member`
 // takes the one of its generation-0 ancestor. An exploit step is a child whose
@@ -324,6 +354,7 @@ struct ChartRequest
     int bestCount = 10;     // curves
     QSet<QString> selected; // curves
     bool selectedOnly = false;
+    std::optional<PrunerSpec> pruner; // curves: the experiment's, for ASHA's rungs
 };
 // The prepared data of request.kind (the other members stay empty).
 struct PreparedChart

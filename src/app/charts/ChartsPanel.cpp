@@ -292,7 +292,9 @@ void ChartsPanel::setExperiment(const Experiment &experiment)
 {
     if (experiment.name != m_experiment.name)
         return;
-    const bool schedulerChanged = experiment.scheduler != m_experiment.scheduler;
+    // The pruner too: its direction and ASHA's rungs are drawn on the curves.
+    const bool schedulerChanged =
+        experiment.scheduler != m_experiment.scheduler || experiment.pruner != m_experiment.pruner;
     m_experiment = experiment;
     offerLineage(experiment.scheduler.kind == Scheduler::Kind::Pbt);
     if (schedulerChanged)
@@ -597,6 +599,7 @@ ChartRequest ChartsPanel::makeRequest() const
         request.bestCount = m_bestCount;
         request.selected = m_selectedIds;
         request.selectedOnly = m_selectedOnly;
+        request.pruner = m_experiment.pruner;
         break;
     case Chart::History:
     case Chart::Lineage:
