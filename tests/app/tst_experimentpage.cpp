@@ -17,6 +17,7 @@
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTreeWidget>
 #include <QtTest>
 
 using namespace schedy;
@@ -200,6 +201,89 @@ private slots:
         QCOMPARE(page.table->model()->rowCount(), 0);
         page.refresh({job(1), job(2), job(3)}); // the fake's listing: the same jobs again
         QCOMPARE(page.view.selectedJobIds(), QList<QString>{id});
+    }
+
+    // Issue 13: why a job was pruned or lost, the replacement chain as links both ways, lost in the counts.
+    void prunedLostAndReplacedJobs()
+    {
+        Experiment e = experiment(QStringLiteral("alpha"));
+        (*e.jobCounts)[JobStatus::Crashed] = 2;
+        (*e.jobCounts)[JobStatus::Queued] = 1;
+        (*e.jobCounts)[JobStatus::Pruned] = 1;
+        e.jobCounts->lost = 1;
+        e.pruner = PrunerSpec{};
+        Page page(e);
+        Job lost = job(1, JobStatus::Crashed);
+        lost.lostAt = 1765154490.0;
+        Job replacement = job(2, JobStatus::Queued);
+        lost.replacedBy = replacement.id;
+        replacement.replaces = lost.id;
+        Job pruned = job(3, JobStatus::Pruned);
+        pruned.pruned = PruneInfo{4, PrunerSpec::Kind::Asha, 0.9, 0.5};
+        page.refresh({lost, replacement, pruned});
+        QCOMPARE(page.table->model()->rowCount(), 3);
+        // With a pruner, the status column has room for why a job stopped.
+        QVERIFY(page.table->columnWidth(JobTableModel::StatusColumn) >
+                page.table->fontMetrics().horizontalAdvance(QStringLiteral("Pruned · step 9999")));
+
+        auto *crashed = page.view.findChild<StatusCountButton *>(QStringLiteral("countCrashed"));
+        QVERIFY(crashed);
+        QCOMPARE(crashed->text(), QStringLiteral("2 crashed · 1 lost"));
+        QCOMPARE(page.view.findChild<StatusCountButton *>(QStringLiteral("countPruned"))->text(),
+                 QStringLiteral("1 pruned"));
+
+        auto *tree = page.view.findChild<QTreeWidget *>(QStringLiteral("detailsTree"));
+        QVERIFY(tree);
+        auto detail = [tree](const QString &name) -> QTreeWidgetItem * {
+            const auto found = tree->findItems(name, Qt::MatchExactly | Qt::MatchRecursive, 0);
+            return found.isEmpty() ? nullptr : found.first();
+        };
+        auto follow = [tree](QTreeWidgetItem *item) {
+            tree->setFocus();
+            tree->setCurrentItem(item, 1);
+            QTest::keyClick(tree, Qt::Key_Return); // itemActivated, as Enter or a double-click
+            QCoreApplication::processEvents();     // the selection follows from the event loop
+        };
+        page.view.selectJob(pruned.id);
+        QCOMPARE(page.view.selectedJobIds(), QList<QString>{pruned.id});
+        QVERIFY(detail(QStringLiteral("pruned")));
+        QCOMPARE(detail(QStringLiteral("pruned"))->text(1),
+                 QStringLiteral("at step 4 by the asha rule: 0.9, worse than 0.5"));
+        QVERIFY(!detail(QStringLiteral("lost")));
+
+        page.view.selectJob(lost.id);
+        QVERIFY(detail(QStringLiteral("lost")));
+        QVERIFY(
+            detail(QStringLiteral("lost"))->text(1).contains(QStringLiteral("silent longer than the lease")));
+        QTreeWidgetItem *link = detail(QStringLiteral("replaced by"));
+        QVERIFY(link);
+        QCOMPARE(link->text(1), replacement.id);
+        follow(link);
+        QCOMPARE(page.view.selectedJobIds(), QList<QString>{replacement.id});
+        link = detail(QStringLiteral("replaces"));
+        QVERIFY(link);
+        QCOMPARE(link->text(1), lost.id);
+        QVERIFY(!detail(QStringLiteral("replaced by")));
+
+        // The lost job is not loaded (only queued jobs are shown): the link looks it up by id.
+        page.view.setStatusFilter({JobStatus::Queued});
+        page.refresh({lost, replacement, pruned});
+        QCOMPARE(page.table->model()->rowCount(), 1);
+        page.view.selectJob(replacement.id);
+        follow(detail(QStringLiteral("replaces")));
+        QVERIFY(page.view.jobModel()->statusFilter().isEmpty());
+        QCOMPARE(page.view.jobModel()->query().idContains, lost.id);
+        page.refresh({lost, replacement, pruned});
+        QCOMPARE(page.table->model()->rowCount(), 1);
+        QCOMPARE(page.view.selectedJobIds(), QList<QString>{lost.id});
+        QCOMPARE(detail(QStringLiteral("replaced by"))->text(1), replacement.id);
+
+        // No loss: no detail on the count.
+        e.jobCounts->lost = 0;
+        page.backend->change(e);
+        page.view.refresh();
+        page.backend->flush();
+        QCOMPARE(crashed->text(), QStringLiteral("2 crashed"));
     }
 
     // Defect 9: plain plurals, and a chart export is confirmed like the other actions.

@@ -222,7 +222,17 @@ StatusCountButton::StatusCountButton(JobStatus status, QWidget *parent)
 
 QString StatusCountButton::label() const
 {
-    return QStringLiteral("%1 %2").arg(m_count).arg(format::statusLabel(m_status).toLower());
+    return QStringLiteral("%1 %2%3").arg(m_count).arg(format::statusLabel(m_status).toLower(), m_detail);
+}
+
+void StatusCountButton::setDetail(const QString &detail)
+{
+    if (detail == m_detail)
+        return;
+    m_detail = detail;
+    setText(label());
+    updateGeometry();
+    update();
 }
 
 void StatusCountButton::setCount(qint64 count)
@@ -249,8 +259,9 @@ QSize StatusCountButton::sizeHint() const
     bold.setBold(true);
     const QFontMetrics fm = fontMetrics();
     const int dot = fm.height() * 3 / 5;
-    const int text = QFontMetrics(bold).horizontalAdvance(QString::number(m_count)) +
-                     fm.horizontalAdvance(QLatin1Char(' ') + format::statusLabel(m_status).toLower());
+    const int text =
+        QFontMetrics(bold).horizontalAdvance(QString::number(m_count)) +
+        fm.horizontalAdvance(QLatin1Char(' ') + format::statusLabel(m_status).toLower() + m_detail);
     return {8 + dot + 6 + text + 9, fm.height() + 8};
 }
 
@@ -308,7 +319,7 @@ void StatusCountButton::paintEvent(QPaintEvent *)
     text.setLeft(text.left() + QFontMetrics(bold).horizontalAdvance(number));
     p.setFont(font());
     p.drawText(text, Qt::AlignLeft | Qt::AlignVCenter,
-               QLatin1Char(' ') + format::statusLabel(m_status).toLower());
+               QLatin1Char(' ') + format::statusLabel(m_status).toLower() + m_detail);
 }
 
 void StatusCountButton::focusInEvent(QFocusEvent *event)
@@ -342,6 +353,9 @@ void StatusCountButton::keyReleaseEvent(QKeyEvent *event)
 }
 
 namespace {
+// Details rows that name another job (a replacement chain): the id to select.
+constexpr int JobLinkRole = Qt::UserRole + 1;
+
 QString jobsText(qint64 n)
 {
     return format::jobs(n);
@@ -433,6 +447,19 @@ ExperimentView::ExperimentView(QWidget *parent)
     m_ui->jobSplitter->setStretchFactor(0, 3);
     m_ui->jobSplitter->setStretchFactor(1, 1);
     m_ui->detailsTree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    auto followLink = [this](QTreeWidgetItem *item, int) {
+        const QString id = item ? item->data(1, JobLinkRole).toString() : QString();
+        // Later: selecting rebuilds the tree, and the item is still in its signal.
+        if (!id.isEmpty())
+            QMetaObject::invokeMethod(
+                this, [this, id] { selectJob(id); }, Qt::QueuedConnection);
+    };
+    connect(m_ui->detailsTree, &QTreeWidget::itemActivated, this, followLink);
+    connect(m_ui->detailsTree, &QTreeWidget::itemClicked, this,
+            [followLink](QTreeWidgetItem *item, int column) {
+                if (column == 1)
+                    followLink(item, column);
+            });
 
     connect(view->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
         if (m_ui->jobView->selectionModel()->hasSelection())
@@ -691,6 +718,26 @@ QString ExperimentView::placeholderText() const
     return m_jobPlaceholder->isHidden() ? QString() : m_jobPlaceholder->text();
 }
 
+void ExperimentView::selectJob(const QString &id)
+{
+    const int row = m_model->rowOf(id);
+    if (row >= 0) {
+        const QModelIndex index = m_model->index(row, JobTableModel::IdColumn);
+        m_ui->jobView->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                                    QItemSelectionModel::Rows);
+        m_ui->jobView->scrollTo(index);
+        return;
+    }
+    // Not loaded: list that job alone, whatever the filters were, and select it when it comes.
+    clearFilters();
+    {
+        QSignalBlocker block(m_ui->idSearch);
+        m_ui->idSearch->setText(id);
+    }
+    m_model->setIdFilter(id);
+    m_keepSelected = id;
+}
+
 void ExperimentView::clearFilters()
 {
     {
@@ -836,8 +883,12 @@ void ExperimentView::showExperiment(const Experiment &e)
     m_ui->pauseButton->setToolTip(running ? tr("Stop handing out jobs (status DONE)")
                                           : tr("Hand out jobs again (status RUNNING)"));
     const JobCounts counts = e.jobCounts.value_or(JobCounts{});
-    for (StatusCountButton *b : std::as_const(m_countButtons))
+    for (StatusCountButton *b : std::as_const(m_countButtons)) {
         b->setCount(counts[b->status()]);
+        // Lost workers' jobs are CRASHED too (section 8.3): how many of them, on that count.
+        if (b->status() == JobStatus::Crashed)
+            b->setDetail(counts.lost > 0 ? tr(" · %1 lost").arg(counts.lost) : QString());
+    }
     updateTotal();
 }
 
@@ -937,6 +988,31 @@ void ExperimentView::showDetails()
         new QTreeWidgetItem(info, {tr("parent"), job.parent});
     if (!job.member.isEmpty())
         new QTreeWidgetItem(info, {tr("member"), job.member});
+    // Section 8: why the server stopped it, and the replacement chain as links (Enter or a click).
+    auto addLink = [tree](QTreeWidgetItem *parent, const QString &name, const QString &id) {
+        auto *item = new QTreeWidgetItem(parent, {name, id});
+        item->setData(1, JobLinkRole, id);
+        item->setForeground(1, tree->palette().brush(QPalette::Link));
+        QFont font = item->font(1);
+        font.setUnderline(true);
+        item->setFont(1, font);
+        item->setToolTip(1, tr("Select job %1").arg(id));
+    };
+    if (job.pruned) {
+        auto *item = new QTreeWidgetItem(info, {tr("pruned"), describe(*job.pruned)});
+        item->setToolTip(1, item->text(1));
+    }
+    if (job.lostAt) {
+        auto *item = new QTreeWidgetItem(
+            info,
+            {tr("lost"),
+             tr("%1: its worker was silent longer than the lease").arg(format::timestamp(*job.lostAt))});
+        item->setToolTip(1, item->text(1));
+    }
+    if (!job.replacedBy.isEmpty())
+        addLink(info, tr("replaced by"), job.replacedBy);
+    if (!job.replaces.isEmpty())
+        addLink(info, tr("replaces"), job.replaces);
     auto *hp = new QTreeWidgetItem(tree, {tr("Hyperparameters")});
     for (auto it = job.hyperparameters.begin(); it != job.hyperparameters.end(); ++it)
         addValue(hp, it.key().toString(), it.value(), addValue);
@@ -1095,8 +1171,8 @@ void ExperimentView::restoreLayout()
         const QString key = m_model->columnKey(c).key();
         if (m_sizedColumns.contains(key) || m_fittedColumns.contains(key))
             continue;
-        // Ids never truncate: a width saved by an older version may be too small.
-        if (widths.contains(key) && c != JobTableModel::IdColumn) {
+        // Ids never truncate: a width saved by an older version may be too small. Nor do statuses.
+        if (widths.contains(key) && c != JobTableModel::IdColumn && c != JobTableModel::StatusColumn) {
             view->setColumnWidth(c, widths.value(key).toInt());
         } else if (c == JobTableModel::CreatedColumn || c == JobTableModel::ModifiedColumn) {
             view->setColumnWidth(
@@ -1105,7 +1181,14 @@ void ExperimentView::restoreLayout()
             int widest = view->fontMetrics().horizontalAdvance(tr("Running?")); // while unreachable
             for (JobStatus st : AllJobStatuses)
                 widest = std::max(widest, view->fontMetrics().horizontalAdvance(format::statusLabel(st)));
-            view->setColumnWidth(c, std::max(widest + 40, view->horizontalHeader()->sectionSizeHint(c)));
+            // Jobs the server stopped say why (JobTableModel): room for that when it can happen.
+            if (experiment().pruner || experiment().lease) {
+                for (const QString &why : {tr("Pruned · step %1").arg(9999), tr("Crashed · lost")})
+                    widest = std::max(widest, view->fontMetrics().horizontalAdvance(why));
+            }
+            // A saved width counts when it leaves room for the statuses.
+            view->setColumnWidth(c, std::max({widest + 40, view->horizontalHeader()->sectionSizeHint(c),
+                                              widths.value(key, 0).toInt()}));
         } else if (m_model->rowCount() > 0) {
             m_fittedColumns.insert(key);
             view->setColumnWidth(c, std::max(view->horizontalHeader()->sectionSizeHint(c),

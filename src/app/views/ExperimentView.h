@@ -105,6 +105,9 @@ public:
     JobStatus status() const { return m_status; }
     qint64 count() const { return m_count; }
     void setCount(qint64 count);
+    // Said after the status: " · 2 lost" on the crashed count.
+    void setDetail(const QString &detail);
+    QString detail() const { return m_detail; }
     // Another status is filtered and this one is not: drawn faint.
     void setDimmed(bool dimmed);
     bool isDimmed() const { return m_dimmed; }
@@ -125,6 +128,7 @@ private:
 
     JobStatus m_status;
     qint64 m_count = 0;
+    QString m_detail;
     bool m_dimmed = false;
     bool m_focusRing = false; // focus from the keyboard, not from a click
     Qt::KeyboardModifiers m_clickModifiers;
@@ -163,6 +167,9 @@ public:
     // Shows only these statuses (none: all), as the counts above the table do.
     void setStatusFilter(const QList<JobStatus> &statuses);
     void focusSearch(); // Ctrl+F
+    // Selects the job and shows its details; one not loaded (a filter hides it, a later page)
+    // is looked up by its id (the filters give way) and selected when it arrives.
+    void selectJob(const QString &id);
     // The strip that says someone else changed the experiment meanwhile (empty when hidden).
     QString changedMeanwhileText() const;
 
