@@ -6,6 +6,7 @@
 //   toy_job intermediate DIR      a block, "waiting", waits for DIR/go, a second block
 //   toy_job signal DIR            "ready", then waits for SIGINT/SIGTERM and writes DIR/signal
 //   toy_job stubborn              a block, "ready", then ignores SIGTERM until killed
+//   toy_job curve DIR             a block with a one-point curve (loss [0.9]), then as `signal`
 //   toy_job pbt HPS RESULTS       loss from the hyperparameter lr; step = previous step + 1
 #include "Json.h"
 
@@ -87,10 +88,11 @@ int main(int argc, char **argv)
         say("--- RESULTS ---\nepoch: 2\nloss: [0.9, 0.4]\n--- END RESULTS ---\n");
         return 0;
     }
-    if (mode == "signal" && argc >= 3) {
+    if ((mode == "signal" || mode == "curve") && argc >= 3) {
         std::signal(SIGINT, onSignal);
         std::signal(SIGTERM, onSignal);
-        say("--- RESULTS ---\nepoch: 1\n--- END RESULTS ---\nready\n");
+        say(mode == "curve" ? "--- RESULTS ---\nepoch: 1\nloss: [0.9]\n--- END RESULTS ---\nready\n"
+                            : "--- RESULTS ---\nepoch: 1\n--- END RESULTS ---\nready\n");
         while (!gotSignal)
             ::pause();
         QFile f(QString::fromLocal8Bit(argv[2]) + QStringLiteral("/signal"));
