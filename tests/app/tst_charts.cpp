@@ -473,6 +473,73 @@ private slots:
         QVERIFY(shot.pixelColor(linePoint(&chart, 0, 0.5).toPoint()) != QColor(Qt::white));
     }
 
+    // Early stopping on the curves: pruned ones dashed with a square at their stop, ASHA's rungs as bars.
+    void curvesShowPrunedJobsAndRungs()
+    {
+        CurvesChart chart;
+        chart.resize(900, 500);
+        CurveData data;
+        Curve done;
+        done.id = u"done"_s;
+        done.points = {{1, 0.9}, {2, 0.5}, {3, 0.4}, {4, 0.3}};
+        done.best = 0.3;
+        Curve pruned;
+        pruned.id = u"cut"_s;
+        pruned.points = {{1, 0.95}, {2, 0.8}};
+        pruned.best = 0.8;
+        pruned.status = JobStatus::Pruned;
+        pruned.prunedAt = 2;
+        pruned.rank = 1;
+        data.curves = {done, pruned};
+        data.rungs = {{1, 0.95, 2}, {2, 0.8, 2}, {8, 0.1, 1}}; // the last is past every curve: not drawn
+        data.candidates = 2;
+        data.xMax = 4;
+        data.yMin = 0.3;
+        data.yMax = 0.95;
+        chart.setData(data, u"loss"_s, Objective::Minimize);
+
+        const QList<DataLayerItem::Line> &lines = chart.layer()->lines();
+        QCOMPARE(lines.size(), 4); // two curves (worst first), two rung bars
+        QCOMPARE(lines[0].id, u"cut"_s);
+        QCOMPARE(lines[0].style, Qt::DashLine);
+        QVERIFY(lines[0].color.alpha() < 255);
+        QCOMPARE(lines[1].id, u"done"_s);
+        QCOMPARE(lines[1].style, Qt::SolidLine);
+        QCOMPARE(lines[2].points, (QList<QPointF>{{0.7, 0.95}, {1.3, 0.95}}));
+        QVERIFY(!lines[2].hoverable);
+        QCOMPARE(lines[3].points.first().y(), 0.8);
+        // The square where the pruned job stopped.
+        QCOMPARE(chart.layer()->pointSets().size(), 1);
+        QCOMPARE(chart.layer()->pointSets()[0].points, QList<QPointF>{QPointF(2, 0.8)});
+        QCOMPARE(chart.layer()->pointSets()[0].ids, QStringList{u"cut"_s});
+        QCOMPARE(chart.layer()->pointSets()[0].shape, DataLayerItem::Shape::Square);
+        // Labels say each rung's value, readable over the lines.
+        QCOMPARE(chart.layer()->labels().size(), 2);
+        QCOMPARE(chart.layer()->labels()[1].text, u"rung 2: 0.8"_s);
+        QVERIFY(chart.layer()->labels()[1].background.isValid());
+        // The legend names the pruned job as such and explains the marks.
+        const QList<XYChartView::LegendEntry> legend = chart.legendEntries();
+        QCOMPARE(legend.size(), 4);
+        QCOMPARE(legend[1].name, u"2. cut (pruned at 2)"_s);
+        QCOMPARE(legend[1].style, Qt::DashLine);
+        QCOMPARE(legend[2].name, u"Pruned: stopped here"_s);
+        QCOMPARE(legend[3].name, u"ASHA rung: value to continue"_s);
+        // Hovering the pruned curve says so.
+        DataLayerItem::Hit hit;
+        hit.id = u"cut"_s;
+        hit.value = {2, 0.8};
+        QVERIFY(chart.hoverText(hit).contains(u"<b>Pruned</b> at step 2"_s));
+
+        // Without pruning and rungs: none of it.
+        data.curves = {done};
+        data.rungs.clear();
+        chart.setData(data, u"loss"_s, Objective::Minimize);
+        QCOMPARE(chart.layer()->lines().size(), 1);
+        QVERIFY(chart.layer()->pointSets().isEmpty());
+        QVERIFY(chart.layer()->labels().isEmpty());
+        QCOMPARE(chart.legendEntries().size(), 1);
+    }
+
     void curves()
     {
         Fixture f(randomSearchExperiment(), randomSearchJobs(25, 3, 2));

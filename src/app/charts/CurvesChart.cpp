@@ -74,7 +74,8 @@ void CurvesChart::setData(CurveData data, const QString &result, Objective objec
         bar.hoverable = false;
         lines.append(std::move(bar));
         labels.append({QPointF(double(m.step) + 0.35, m.threshold),
-                       tr("rung %1: %2").arg(m.step).arg(m.threshold, 0, 'g', 4), RungColor});
+                       tr("rung %1: %2").arg(m.step).arg(m.threshold, 0, 'g', 4), RungColor,
+                       QColor(255, 255, 255, 210)});
     }
     for (qsizetype i = 0; i < n; ++i)
         m_indexOf.insert(m_data.curves[i].id, int(i));

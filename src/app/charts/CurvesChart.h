@@ -17,8 +17,7 @@ public:
 
     void setData(CurveData data, const QString &result, Objective objective);
     const CurveData &data() const { return m_data; }
-
-protected:
+    // The tooltip of a hovered curve (public for tests).
     QString hoverText(const DataLayerItem::Hit &hit) const override;
 
 private:

@@ -403,6 +403,8 @@ void DataLayerItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, Q
                             [&box](const QRectF &r) { return r.intersects(box); }))
                 continue;
             taken.append(box);
+            if (label.background.isValid())
+                painter->fillRect(box.adjusted(-2, 0, 2, 0), label.background);
             painter->setPen(dim ? QColor(0x99, 0x99, 0x99) : label.color);
             painter->drawText(QPointF(p.x(), p.y() + fm.ascent() / 2 - 1), label.text);
         }

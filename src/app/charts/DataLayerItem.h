@@ -55,6 +55,7 @@ public:
         QPointF position; // in axis values; the text starts right of it
         QString text;
         QColor color;
+        QColor background; // invalid: none (a label over lines needs one to be read)
     };
     struct Hit
     {
