@@ -4,6 +4,7 @@
 #include "ExperimentView.h"
 #include "FakeBackend.h"
 #include "JobTableModel.h"
+#include "Reachability.h"
 #include "ValueFormat.h"
 
 #include <QAbstractItemModelTester>
@@ -201,6 +202,38 @@ private slots:
         QCOMPARE(page.table->model()->rowCount(), 0);
         page.refresh({job(1), job(2), job(3)}); // the fake's listing: the same jobs again
         QCOMPARE(page.view.selectedJobIds(), QList<QString>{id});
+    }
+
+    // Issue 15, defect 1: while the server does not answer, the running count
+    // is only the last known one and says so; it is a plain count again once
+    // the server answers.
+    void runningCountIsLastKnownDuringAnOutage()
+    {
+        Experiment e = experiment(QStringLiteral("alpha"));
+        (*e.jobCounts)[JobStatus::Running] = 3;
+        Page page(e);
+        Reachability reachability;
+        reachability.setClock([] { return QDateTime(QDate(2026, 12, 8), QTime(14, 2, 11)); });
+        page.view.session()->setReachability(&reachability);
+        StatusCountButton *running = nullptr;
+        for (StatusCountButton *b : page.view.findChildren<StatusCountButton *>())
+            if (b->status() == JobStatus::Running)
+                running = b;
+        QVERIFY(running);
+        QCOMPARE(running->text(), QStringLiteral("3 running"));
+
+        ClientError outage;
+        outage.kind = ClientError::Kind::Network;
+        QVERIFY(reachability.report(outage));
+        QCOMPARE(running->text(), QStringLiteral("3 running?"));
+        QVERIFY2(running->toolTip().contains(QStringLiteral("last known count")),
+                 qPrintable(running->toolTip()));
+        QVERIFY(running->toolTip().contains(QLocale().toString(QTime(14, 2, 11), QLocale::LongFormat)));
+
+        reachability.reportReached();
+        QCOMPARE(running->text(), QStringLiteral("3 running"));
+        QVERIFY(!running->toolTip().contains(QStringLiteral("last known count")));
+        page.view.session()->setReachability(nullptr);
     }
 
     // Issue 13: why a job was pruned or lost, the replacement chain as links both ways, lost in the counts.

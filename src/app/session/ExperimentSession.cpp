@@ -24,9 +24,12 @@ void ExperimentSession::setReachability(Reachability *reachability)
         disconnect(m_reachability, nullptr, this, nullptr);
     m_reachability = reachability ? reachability : m_ownReachability;
     // While the server does not answer, the statuses shown are only the last known ones.
-    connect(m_reachability, &Reachability::changed, m_jobs,
-            [this](bool reachable) { m_jobs->setStale(!reachable); });
+    connect(m_reachability, &Reachability::changed, this, [this](bool reachable) {
+        m_jobs->setStale(!reachable);
+        Q_EMIT reachabilityChanged(reachable);
+    });
     m_jobs->setStale(!m_reachability->isReachable());
+    Q_EMIT reachabilityChanged(m_reachability->isReachable());
 }
 
 void ExperimentSession::open(std::shared_ptr<SessionBackend> backend, const Experiment &experiment)

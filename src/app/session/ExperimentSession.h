@@ -74,6 +74,9 @@ Q_SIGNALS:
     void refreshed();
     void notice(const QString &message);
     void savingStatusChanged(bool saving);
+    // The server answers again, or stopped answering: the counts and
+    // statuses shown are only the last known ones meanwhile.
+    void reachabilityChanged(bool reachable);
     // Someone else changed the experiment meanwhile: nothing was saved, `current` is shown now.
     void statusConflict(const schedy::Experiment &shown, const schedy::Experiment &current,
                         schedy::ExperimentStatus wanted, const QStringList &changes);

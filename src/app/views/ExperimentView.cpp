@@ -606,6 +606,7 @@ ExperimentView::ExperimentView(QWidget *parent)
     connect(m_session, &ExperimentSession::savingStatusChanged, m_ui->pauseButton,
             [this](bool saving) { m_ui->pauseButton->setEnabled(!saving); });
     connect(m_session, &ExperimentSession::statusConflict, this, &ExperimentView::showChangedMeanwhile);
+    connect(m_session, &ExperimentSession::reachabilityChanged, this, &ExperimentView::updateCounts);
     // Someone else changed the experiment meanwhile: a strip in the editors' amber, until dismissed.
     m_ui->changedBanner->hide();
     m_ui->changedBanner->setAutoFillBackground(true);
@@ -793,6 +794,11 @@ void ExperimentView::syncCountButtons()
             tip = tr("Show only %1 jobs (Ctrl+click: stop showing them)").arg(name);
         else
             tip = tr("Show only %1 jobs (Ctrl+click: show them too)").arg(name);
+        const Reachability *reachability = m_session->reachability();
+        if (s == JobStatus::Running && reachability && !reachability->isReachable())
+            tip += QLatin1Char('\n') +
+                   tr("The server has not answered since %1: this is the last known count")
+                       .arg(QLocale().toString(reachability->unreachableSince().time(), QLocale::LongFormat));
         b->setToolTip(tip);
     }
 }
@@ -882,14 +888,27 @@ void ExperimentView::showExperiment(const Experiment &e)
     m_ui->pauseButton->setText(running ? tr("Pause") : tr("Resume"));
     m_ui->pauseButton->setToolTip(running ? tr("Stop handing out jobs (status DONE)")
                                           : tr("Hand out jobs again (status RUNNING)"));
-    const JobCounts counts = e.jobCounts.value_or(JobCounts{});
+    updateCounts();
+    updateTotal();
+}
+
+void ExperimentView::updateCounts()
+{
+    const JobCounts counts = experiment().jobCounts.value_or(JobCounts{});
+    // While the server does not answer, running jobs may have finished or died: the
+    // running count is only the last known one, and says so.
+    const Reachability *reachability = m_session->reachability();
+    const bool stale = reachability && !reachability->isReachable();
     for (StatusCountButton *b : std::as_const(m_countButtons)) {
         b->setCount(counts[b->status()]);
         // Lost workers' jobs are CRASHED too (section 8.3): how many of them, on that count.
         if (b->status() == JobStatus::Crashed)
             b->setDetail(counts.lost > 0 ? tr(" · %1 lost").arg(counts.lost) : QString());
+        if (b->status() == JobStatus::Running) {
+            b->setDetail(stale ? QStringLiteral("?") : QString());
+        }
     }
-    updateTotal();
+    syncCountButtons(); // the tooltips say why
 }
 
 void ExperimentView::updateTotal()

@@ -217,6 +217,7 @@ private:
     // Widens the fitted columns that rows first..last do not fit in.
     void growColumns(int first, int last);
     void updateTotal();
+    void updateCounts();
     void updatePlaceholders();
     void countClicked(StatusCountButton *button);
     void syncCountButtons(); // checked, faint and tooltips from the model's filter
