@@ -183,9 +183,37 @@ HttpResponse Api::handle(const HttpRequest &request)
 
 bool Api::bearerValid(const QByteArray &authorization)
 {
+    BearerClaims claims;
+    return !checkBearer(authorization, &claims);
+}
+
+std::optional<HttpResponse> Api::checkBearer(const QByteArray &authorization, BearerClaims *claims)
+{
+    if (authorization.isEmpty())
+        return error(401, QStringLiteral("authentication required: missing Authorization header"));
     if (!authorization.startsWith("Bearer ") && !authorization.startsWith("bearer "))
-        return false;
-    return m_signer.verify(authorization.mid(7).trimmed(), m_clock(), nullptr) == TokenSigner::Check::Valid;
+        return error(401, QStringLiteral("authentication required: Authorization must be 'Bearer TOKEN'"));
+    switch (m_signer.verify(authorization.mid(7).trimmed(), m_clock(), claims)) {
+    case TokenSigner::Check::Valid:
+        break;
+    case TokenSigner::Check::Expired:
+        return error(401, QStringLiteral("bearer token expired; authenticate again"));
+    case TokenSigner::Check::Malformed:
+        return error(401, QStringLiteral("malformed bearer token"));
+    case TokenSigner::Check::BadSignature:
+        return error(401, QStringLiteral("invalid bearer token"));
+    }
+    // Asked of the database every time, not cached: another process may have
+    // reset the token a moment ago (docs/server.md, "Token resets").
+    const StoreResult<qint64> generation = m_store.tokenGeneration(claims->userId);
+    if (generation.status == StoreStatus::NotFound)
+        return error(401, QStringLiteral("the user of this bearer token no longer exists"));
+    if (!generation.ok()) // the database's answer (503 + Retry-After when unavailable), never a 401
+        return storeError(generation.status, generation.message);
+    if (generation.value != claims->generation)
+        return error(401, QStringLiteral("bearer token revoked: the API token was reset since it was issued; "
+                                         "log in with the new token"));
+    return std::nullopt;
 }
 
 ApiOutcome Api::begin(const HttpRequest &request)
@@ -231,23 +259,10 @@ ApiOutcome Api::route(const HttpRequest &request, const QList<QString> &segments
     if (segments[0] == QLatin1String("passauth"))
         return login(request, true);
 
-    // Everything else needs a bearer.
-    const QByteArray authorization = request.header("Authorization");
-    if (authorization.isEmpty())
-        return error(401, QStringLiteral("authentication required: missing Authorization header"));
-    if (!authorization.startsWith("Bearer ") && !authorization.startsWith("bearer "))
-        return error(401, QStringLiteral("authentication required: Authorization must be 'Bearer TOKEN'"));
+    // Everything else needs a bearer, of the user's current token generation.
     BearerClaims claims;
-    switch (m_signer.verify(authorization.mid(7).trimmed(), m_clock(), &claims)) {
-    case TokenSigner::Check::Valid:
-        break;
-    case TokenSigner::Check::Expired:
-        return error(401, QStringLiteral("bearer token expired; authenticate again"));
-    case TokenSigner::Check::Malformed:
-        return error(401, QStringLiteral("malformed bearer token"));
-    case TokenSigner::Check::BadSignature:
-        return error(401, QStringLiteral("invalid bearer token"));
-    }
+    if (auto refused = checkBearer(request.header("Authorization"), &claims))
+        return *refused;
     const qint64 user = claims.userId;
 
     if (segments[0] == QLatin1String("resettoken"))
@@ -365,8 +380,11 @@ HttpResponse Api::finishPasswordLogin(const PasswordCheck &check, const Password
 
 HttpResponse Api::bearerResponse(const User &user)
 {
+    // The generation of the row whose token or password was checked: a reset
+    // committed since makes this bearer revoked already.
     qint64 expiresAt = 0;
-    const QByteArray bearer = m_signer.issue(user.id, user.email, m_clock(), &expiresAt);
+    const QByteArray bearer =
+        m_signer.issue(user.id, user.email, m_clock(), &expiresAt, user.tokenGeneration);
     return json(200, json::write(QCborMap{{QStringLiteral("token"), QString::fromLatin1(bearer)},
                                           {QStringLiteral("expiresAt"), expiresAt}}));
 }

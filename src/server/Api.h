@@ -111,6 +111,9 @@ private:
     ApiOutcome route(const HttpRequest &request, const QList<QString> &segments);
     ApiOutcome login(const HttpRequest &request, bool password);
     HttpResponse bearerResponse(const User &user);
+    // Nothing when `authorization` is a valid bearer of the user's current
+    // token generation (its claims in *claims); otherwise the answer.
+    std::optional<HttpResponse> checkBearer(const QByteArray &authorization, BearerClaims *claims);
     HttpResponse resetToken(qint64 userId);
     HttpResponse listExperiments(qint64 user, const HttpRequest &request);
     HttpResponse getExperiment(qint64 user, const QString &name);

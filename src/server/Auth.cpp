@@ -99,7 +99,8 @@ TokenSigner::TokenSigner(QByteArray secret, qint64 lifetimeSeconds)
     , m_lifetime(lifetimeSeconds)
 {}
 
-QByteArray TokenSigner::issue(qint64 userId, const QString &email, qint64 now, qint64 *expiresAt) const
+QByteArray TokenSigner::issue(qint64 userId, const QString &email, qint64 now, qint64 *expiresAt,
+                              qint64 generation) const
 {
     const qint64 exp = now + m_lifetime;
     if (expiresAt)
@@ -110,6 +111,7 @@ QByteArray TokenSigner::issue(qint64 userId, const QString &email, qint64 now, q
     claims.insert(QStringLiteral("email"), email);
     claims.insert(QStringLiteral("iat"), now);
     claims.insert(QStringLiteral("exp"), exp);
+    claims.insert(QStringLiteral("gen"), generation);
     const QByteArray payload = json::write(claims).toBase64(B64);
     const QByteArray signingInput = header + '.' + payload;
     const QByteArray sig =
@@ -173,8 +175,11 @@ TokenSigner::Check TokenSigner::verifySignature(const QByteArray &token, BearerC
     const QCborMap m = payload.toMap();
     bool ok = false;
     const qint64 userId = m.value(QStringLiteral("sub")).toString().toLongLong(&ok);
-    if (!ok || !m.value(QStringLiteral("exp")).isInteger() || !m.value(QStringLiteral("iat")).isInteger())
+    const QCborValue generation = m.value(QStringLiteral("gen"));
+    if (!ok || !m.value(QStringLiteral("exp")).isInteger() || !m.value(QStringLiteral("iat")).isInteger() ||
+        !(generation.isUndefined() || generation.isInteger()))
         return Check::Malformed;
+    claims->generation = generation.isInteger() ? generation.toInteger() : 0;
     claims->userId = userId;
     claims->email = m.value(QStringLiteral("email")).toString();
     claims->issuedAt = m.value(QStringLiteral("iat")).toInteger();

@@ -38,6 +38,9 @@ struct BearerClaims
     QString email;
     qint64 issuedAt = 0;
     qint64 expiresAt = 0;
+    // The user's token generation when it was issued: a token reset raises the
+    // stored one, revoking every bearer issued before (absent: 0).
+    qint64 generation = 0;
 };
 
 // HS256 JSON Web Tokens.
@@ -45,7 +48,8 @@ class TokenSigner
 {
 public:
     explicit TokenSigner(QByteArray secret, qint64 lifetimeSeconds = 3600);
-    QByteArray issue(qint64 userId, const QString &email, qint64 now, qint64 *expiresAt) const;
+    QByteArray issue(qint64 userId, const QString &email, qint64 now, qint64 *expiresAt,
+                     qint64 generation = 0) const;
     enum class Check { Valid, Malformed, BadSignature, Expired };
     // Tokens that verified are remembered (up to 1024), so that a worker's
     // every request costs a hash lookup rather than an HMAC and a JSON parse;

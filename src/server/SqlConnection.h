@@ -53,6 +53,7 @@ public:
     // so modifiedSince never misses a change.
     double now();
     double lastNow() const { return m_lastNow; }
+    bool inTransaction() const { return m_inTransaction; }
 
     // A statement of the current transaction failed: a lookup that found no row
     // then says nothing about the row (a failed query is never "not found").

@@ -200,6 +200,10 @@ ALTER TABLE jobs ADD COLUMN sobol_index BIGINT;
     // 6: the experiment document counts lost jobs (lostJobs) without reading its other jobs.
     {"CREATE INDEX jobs_lost ON jobs (experiment_id) WHERE lost_at IS NOT NULL;",
      "CREATE INDEX jobs_lost ON jobs (experiment_id) WHERE lost_at IS NOT NULL;"},
+    // 7: a user's token generation, raised by every token reset and carried by
+    // each bearer: a reset revokes the bearers issued before it (issue 17, finding 10).
+    {"ALTER TABLE users ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0;",
+     "ALTER TABLE users ADD COLUMN token_generation BIGINT NOT NULL DEFAULT 0;"},
 };
 
 // Statements of a migration script, split on ';' outside of $$ bodies and

@@ -178,8 +178,46 @@ StoreResult<User> SqlStore::userById(qint64 id)
 bool SqlStore::setTokenHash(qint64 userId, const QByteArray &tokenHash)
 {
     SqlConnection::Transaction tx(m_sql);
-    return tx.ok() && updateUserHash(userId, "UPDATE users SET token_hash = ? WHERE id = ?", tokenHash) &&
+    return tx.ok() &&
+           updateUserHash(
+               userId,
+               "UPDATE users SET token_hash = ?, token_generation = token_generation + 1 WHERE id = ?",
+               tokenHash) &&
            tx.commit();
+}
+
+StoreResult<qint64> SqlStore::tokenGeneration(qint64 userId)
+{
+    auto read = [&]() -> StoreResult<qint64> {
+        QSqlQuery &q = m_sql.prepared("SELECT token_generation FROM users WHERE id = ?");
+        q.bindValue(0, userId); // by position: a failed run leaves no value behind to pile up
+        if (!m_sql.exec(q))
+            return m_sql.failure<qint64>();
+        StoreResult<qint64> r;
+        if (q.next())
+            r.value = q.value(0).toLongLong();
+        else
+            r = StoreResult<qint64>::fail(StoreStatus::NotFound, QStringLiteral("no such user"));
+        q.finish();
+        return r;
+    };
+    // Every request asks: one statement on its own, one round trip. Only when it
+    // fails is it run again in a transaction, whose BEGIN reopens a broken
+    // PostgreSQL connection.
+    if (!m_sql.inTransaction()) {
+        const StoreResult<qint64> r = read();
+        if (r.status != StoreStatus::Error && r.status != StoreStatus::Busy)
+            return r;
+    }
+    return m_sql.retrying([&]() -> StoreResult<qint64> {
+        SqlConnection::Transaction tx(m_sql, false);
+        if (!tx.ok())
+            return m_sql.failure<qint64>();
+        StoreResult<qint64> r = read();
+        if (r.status != StoreStatus::Error && r.status != StoreStatus::Busy && !tx.commit())
+            return m_sql.failure<qint64>();
+        return r;
+    });
 }
 
 bool SqlStore::setPasswordHash(qint64 userId, const QByteArray &passwordHash)
@@ -192,28 +230,30 @@ bool SqlStore::setPasswordHash(qint64 userId, const QByteArray &passwordHash)
 
 std::optional<User> SqlStore::findUserByEmail(const QString &email)
 {
-    QSqlQuery &q = m_sql.prepared("SELECT id, email, password_hash, token_hash FROM users WHERE email = ?");
+    QSqlQuery &q = m_sql.prepared(
+        "SELECT id, email, password_hash, token_hash, token_generation FROM users WHERE email = ?");
     q.addBindValue(email);
     if (!m_sql.exec(q) || !q.next()) {
         q.finish();
         return std::nullopt;
     }
     User u{q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString().toLatin1(),
-           q.value(3).toString().toLatin1()};
+           q.value(3).toString().toLatin1(), q.value(4).toLongLong()};
     q.finish();
     return u;
 }
 
 std::optional<User> SqlStore::findUserById(qint64 id)
 {
-    QSqlQuery &q = m_sql.prepared("SELECT id, email, password_hash, token_hash FROM users WHERE id = ?");
+    QSqlQuery &q = m_sql.prepared(
+        "SELECT id, email, password_hash, token_hash, token_generation FROM users WHERE id = ?");
     q.addBindValue(id);
     if (!m_sql.exec(q) || !q.next()) {
         q.finish();
         return std::nullopt;
     }
     User u{q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString().toLatin1(),
-           q.value(3).toString().toLatin1()};
+           q.value(3).toString().toLatin1(), q.value(4).toLongLong()};
     q.finish();
     return u;
 }

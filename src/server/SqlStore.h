@@ -64,6 +64,7 @@ public:
     StoreResult<User> userByEmail(const QString &email) override;
     StoreResult<User> userById(qint64 id) override;
     bool setTokenHash(qint64 userId, const QByteArray &tokenHash) override;
+    StoreResult<qint64> tokenGeneration(qint64 userId) override;
     bool setPasswordHash(qint64 userId, const QByteArray &passwordHash) override;
 
     StoreResult<ExperimentListing> listExperiments(qint64 user, const QString &cursor, int limit) override;

@@ -46,6 +46,7 @@ struct User
     QString email;
     QByteArray passwordHash; // empty: no password login
     QByteArray tokenHash;
+    qint64 tokenGeneration = 0; // read with the hashes: a bearer issued from this row carries it
 };
 
 // A job as stored: its document fields, with hyperparameters and results
@@ -116,7 +117,12 @@ public:
     // (never NotFound: a worker told its password is wrong stops for good).
     virtual StoreResult<User> userByEmail(const QString &email) = 0;
     virtual StoreResult<User> userById(qint64 id) = 0;
+    // Also raises the user's token generation, revoking every bearer issued before.
     virtual bool setTokenHash(qint64 userId, const QByteArray &tokenHash) = 0;
+    // The generation a bearer must carry (checked on every request: the value is
+    // the database's, so a reset through any process counts at once). NotFound
+    // when the user is gone; Busy or Error when the database did not answer.
+    virtual StoreResult<qint64> tokenGeneration(qint64 userId) = 0;
     virtual bool setPasswordHash(qint64 userId, const QByteArray &passwordHash) = 0;
 
     virtual StoreResult<ExperimentListing> listExperiments(qint64 user, const QString &cursor, int limit) = 0;

@@ -1130,13 +1130,16 @@ private slots:
                      json::write(QCborMap{{QStringLiteral("email"), m_config.email},
                                           {QStringLiteral("token"), m_config.token}}));
         QCOMPARE(r.status, 403);
-        // The password still works, and bearers issued before stay valid until they expire.
+        // The password still works; every bearer issued before the reset is revoked
+        // at once (issue 17, finding 10), the one that asked for it included.
         HttpTestClient byPass(m_server->root());
         ClientConfig passwordConfig = m_config;
         passwordConfig.token = QStringLiteral("my password");
         passwordConfig.tokenType = ClientConfig::TokenType::Password;
         QVERIFY(byPass.login(passwordConfig));
-        QCOMPARE(m_http->get(QStringLiteral("experiments/")).status, 200);
+        QCOMPARE(byPass.get(QStringLiteral("experiments/")).status, 200);
+        QCOMPARE(m_http->get(QStringLiteral("experiments/")).status, 401);
+        QCOMPARE(c.get(QStringLiteral("experiments/")).status, 401);
     }
 
     // ---- paging ---------------------------------------------------------------------------

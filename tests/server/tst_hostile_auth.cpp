@@ -4,11 +4,15 @@
 #include "Auth.h"
 #include "Json.h"
 #include "RawConnection.h"
+#include "Server.h"
+#include "SqlStore.h"
 #include "TestServer.h"
 
 #include <QDateTime>
 #include <QScopeGuard>
 #include <QSemaphore>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTest>
 
 #include <tuple>
@@ -155,6 +159,70 @@ private slots:
         QCOMPARE(forged.get(QStringLiteral("experiments/")).status, 401);
         forged.bearer = longLived.issue(1, m_me.email, now - 60, nullptr);
         QCOMPARE(forged.get(QStringLiteral("experiments/")).status, 200); // within an hour of its issue
+    }
+
+    // Finding 10: a token reset revokes at once every bearer issued before it,
+    // by API token or password, and the old bearer cannot reset again.
+    void tokenResetRevokesEarlierBearers()
+    {
+        const ClientConfig user = m_server->addUser(QStringLiteral("reset@example.com"));
+        const auto restore =
+            qScopeGuard([this] { http()->setPasswordChecker(&server::PasswordCheck::check); });
+        HttpTestClient byToken(m_server->root()), second(m_server->root());
+        QVERIFY(byToken.login(user));
+        QVERIFY(second.login(user));
+        QCOMPARE(byToken.get(QStringLiteral("experiments/")).status, 200);
+        QCOMPARE(second.get(QStringLiteral("experiments/")).status, 200);
+
+        const Reply reset = byToken.post(QStringLiteral("resettoken/"));
+        QCOMPARE(reset.status, 200);
+        const QString newToken = reset.json.toMap().value(QStringLiteral("token")).toString();
+        QVERIFY(!newToken.isEmpty());
+        for (HttpTestClient *old : {&byToken, &second}) {
+            const Reply r = old->get(QStringLiteral("experiments/"));
+            QCOMPARE(r.status, 401);
+            QVERIFY2(r.errorText().contains(QLatin1String("revoked")), r.body.constData());
+            // Nor can it mint a token of its own, which would revoke the new one.
+            QCOMPARE(old->post(QStringLiteral("resettoken/")).status, 401);
+            // Nor send a body larger than what an unauthenticated request may.
+            QCOMPARE(old->put(QStringLiteral("experiments/x/"), QByteArray(100 * 1024, ' ')).status, 401);
+        }
+        ClientConfig renewed = user;
+        renewed.token = newToken;
+        QVERIFY(!byToken.login(user)); // the old API token is gone too
+        HttpTestClient fresh(m_server->root());
+        QVERIFY(fresh.login(renewed));
+        QCOMPARE(fresh.get(QStringLiteral("experiments/")).status, 200);
+
+        // `schedy-server user reset-token` (the administrator's way) revokes the same way.
+        QString error;
+        const auto admin =
+            server::resetUserToken(*m_server->server()->store(), user.email, m_server->root(), &error);
+        QVERIFY2(admin, qPrintable(error));
+        QCOMPARE(fresh.get(QStringLiteral("experiments/")).status, 401);
+        QVERIFY(!fresh.login(renewed));
+        HttpTestClient afterAdmin(m_server->root());
+        QVERIFY(afterAdmin.login(*admin));
+        QCOMPARE(afterAdmin.get(QStringLiteral("experiments/")).status, 200);
+        // Other users' bearers are untouched.
+        HttpTestClient other(m_server->root());
+        QVERIFY(other.login(m_me));
+        QCOMPARE(other.get(QStringLiteral("experiments/")).status, 200);
+    }
+
+    // Finding 10: a bearer of a user removed from the database is refused.
+    void bearerOfAGoneUserIsRefused()
+    {
+        const ClientConfig user = m_server->addUser(QStringLiteral("gone@example.com"));
+        HttpTestClient c(m_server->root());
+        QVERIFY(c.login(user));
+        QSqlQuery q(m_server->server()->store()->database());
+        QVERIFY(q.prepare(QStringLiteral("DELETE FROM users WHERE email = ?")));
+        q.addBindValue(user.email);
+        QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
+        const Reply r = c.get(QStringLiteral("experiments/"));
+        QCOMPARE(r.status, 401);
+        QVERIFY2(r.errorText().contains(QLatin1String("no longer exists")), r.body.constData());
     }
 
     // One request with the target exactly as given (a client's QUrl could

@@ -197,6 +197,63 @@ private slots:
         stopServers();
     }
 
+    // Issue 17, finding 10: a token reset through one process revokes the
+    // earlier bearers in every process at once (the generation is read from
+    // the database on every request, no process caches it), and so does
+    // `schedy-server user reset-token` run beside them.
+    void tokenResetRevokesInEveryProcess()
+    {
+        QVERIFY(startServers(5));
+        QString error;
+        server::SqlStore store(m_db->url());
+        QVERIFY2(store.open(&error), qPrintable(error));
+        const auto config =
+            server::addUser(store, QStringLiteral("reset@example.com"), {}, m_roots[0], &error);
+        QVERIFY2(config, qPrintable(error));
+        // Bearers from every process, each used once everywhere (any cache would be warm).
+        QList<QByteArray> bearers;
+        for (int from = 0; from < Processes; ++from) {
+            HttpTestClient login(m_roots[from]);
+            QVERIFY(login.login(*config));
+            bearers << login.bearer;
+            for (int to = 0; to < Processes; ++to) {
+                HttpTestClient c(m_roots[to]);
+                c.bearer = login.bearer;
+                QCOMPARE(c.get(QStringLiteral("experiments/")).status, 200);
+            }
+        }
+        HttpTestClient resetter(m_roots[1]);
+        resetter.bearer = bearers[0];
+        const Reply reset = resetter.post(QStringLiteral("resettoken/"));
+        QCOMPARE(reset.status, 200);
+        for (const QByteArray &bearer : bearers) {
+            for (int to = 0; to < Processes; ++to) {
+                HttpTestClient c(m_roots[to]);
+                c.bearer = bearer;
+                QCOMPARE(c.get(QStringLiteral("experiments/")).status, 401);
+                QCOMPARE(c.post(QStringLiteral("resettoken/")).status, 401);
+            }
+        }
+        ClientConfig renewed = *config;
+        renewed.token = reset.json.toMap().value(QStringLiteral("token")).toString();
+        HttpTestClient fresh(m_roots[2]);
+        QVERIFY(fresh.login(renewed));
+        for (int to = 0; to < Processes; ++to) {
+            HttpTestClient c(m_roots[to]);
+            c.bearer = fresh.bearer;
+            QCOMPARE(c.get(QStringLiteral("experiments/")).status, 200);
+        }
+        // The administrator's reset, from another process on the same database.
+        const auto admin = server::resetUserToken(store, config->email, m_roots[0], &error);
+        QVERIFY2(admin, qPrintable(error));
+        for (int to = 0; to < Processes; ++to) {
+            HttpTestClient c(m_roots[to]);
+            c.bearer = fresh.bearer;
+            QCOMPARE(c.get(QStringLiteral("experiments/")).status, 401);
+        }
+        stopServers();
+    }
+
     // Lost workers (docs/protocol.md 8.3): 40 RUNNING jobs go silent at once and the
     // three processes' timers race for them; each is marked CRASHED and replaced
     // exactly once. Time is moved by setting the jobs' lease clock back in the

@@ -3,6 +3,7 @@
 // data, then opened by the current store, which brings it up to date; served,
 // everything is still there and works. Version 3 added the experiment version
 // behind experiment ETags.
+#include "Auth.h"
 #include "Json.h"
 #include "Server.h"
 #include "SqlStore.h"
@@ -76,17 +77,22 @@ private slots:
             QVERIFY2(old.open(&error), qPrintable(error));
             QCOMPARE(old.schemaVersion(), 2);
             QVERIFY(!hasColumn(old.database(), QStringLiteral("experiments"), QStringLiteral("version")));
-            const auto added = server::addUser(old, QStringLiteral("old@example.com"), {}, {}, &error);
-            QVERIFY2(added, qPrintable(error));
-            config = *added;
-            const auto user = old.userByEmail(QStringLiteral("old@example.com"));
-            QVERIFY(user.ok());
+            // The user as version 2 stored it (today's addUser reads columns it lacks).
             QSqlDatabase db = old.database();
+            config.email = QStringLiteral("old@example.com");
+            config.token = QString::fromLatin1(server::randomToken());
+            QVERIFY(
+                run(db, QStringLiteral("INSERT INTO users (email, token_hash, created_at) VALUES (?, ?, ?)"),
+                    {config.email, QString::fromLatin1(server::hashApiToken(config.token)), 1700000000.0}));
+            QSqlQuery userId(db);
+            QVERIFY(userId.exec(QStringLiteral("SELECT id FROM users")) && userId.next());
+            const qint64 user = userId.value(0).toLongLong();
+            userId.finish();
             QVERIFY(
                 run(db,
                     QStringLiteral("INSERT INTO experiments (user_id, name, status, scheduler, created_at, "
                                    "modified_at) VALUES (?, ?, ?, ?, ?, ?)"),
-                    {user.value.id, QStringLiteral("kept"), 1,
+                    {user, QStringLiteral("kept"), 1,
                      QStringLiteral(R"({"RandomSearch":{"lr":{"uniform":{"low":0.0,"high":1.0}}}})"),
                      1700000000.5, 1700000100.25}));
             QSqlQuery id(db);
