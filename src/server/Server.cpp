@@ -59,6 +59,7 @@ bool Server::start(const ServerOptions &options, QString *error)
     m_api->setPathPrefix(prefix);
     // Lost workers are found even when no request arrives (section 8.3: within S + 5 s).
     if (options.lostCheckMs > 0) {
+        m_store->setLeaseCheckInterval(options.lostCheckMs / 1000.0);
         m_lostCheck = new QTimer(this);
         m_lostCheck->setInterval(options.lostCheckMs);
         connect(m_lostCheck, &QTimer::timeout, this, [this] {

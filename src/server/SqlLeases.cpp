@@ -19,34 +19,66 @@ namespace schedy::server {
 
 using namespace scheduling;
 
+void SqlStore::setLeaseClockSources(std::function<std::optional<double>()> reference,
+                                    std::function<double()> steady)
+{
+    m_anchoredClock = std::make_shared<AnchoredClock>(std::move(reference), std::move(steady));
+    m_leaseClock = [clock = m_anchoredClock] {
+        return (*clock)();
+    };
+}
+
 double SqlStore::leaseNow()
 {
     if (!m_leaseClock) {
-        // Read once, then advanced by the monotonic clock: a jump of the wall clock
-        // (or of the database host's) never expires a lease or keeps one alive.
-        // On PostgreSQL every process reads the same clock, the database's.
-        constexpr double Never = std::numeric_limits<double>::infinity();
+        // PostgreSQL: every process reads the same clock, the database's. SQLite:
+        // the processes share one host, and so its wall clock.
         if (m_sql.isPostgres()) {
-            m_leaseClock = AnchoredClock(
+            setLeaseClockSources(
                 [this]() -> std::optional<double> {
                     QSqlQuery q(m_sql.database());
                     if (q.exec(QStringLiteral("SELECT EXTRACT(EPOCH FROM clock_timestamp())")) && q.next())
                         return q.value(0).toDouble();
                     return std::nullopt;
                 },
-                Never);
+                &steadySeconds);
         } else {
-            m_leaseClock = AnchoredClock(
+            setLeaseClockSources(
                 []() -> std::optional<double> {
                     using namespace std::chrono;
                     return double(
                                duration_cast<microseconds>(system_clock::now().time_since_epoch()).count()) /
                            1e6;
                 },
-                Never);
+                &steadySeconds);
         }
     }
     return m_leaseClock();
+}
+
+bool SqlStore::restartAllLeases(const char *sql, double now, double above)
+{
+    if (above > -1e300) {
+        // Usually none: a read (on the partial index) rather than a write lock per check.
+        QSqlQuery &any = m_sql.prepared("SELECT 1 FROM jobs WHERE status = 1 AND alive_at > ? LIMIT 1");
+        any.bindValue(0, above); // by position: a failed run leaves no value behind
+        if (!m_sql.exec(any))
+            return false;
+        const bool found = any.next();
+        any.finish();
+        if (!found)
+            return true;
+    }
+    QSqlQuery &q = m_sql.prepared(sql);
+    q.bindValue(0, now);
+    if (above > -1e300)
+        q.bindValue(1, above);
+    const bool ok = m_sql.exec(q);
+    const int n = ok ? q.numRowsAffected() : 0;
+    q.finish();
+    if (n > 0)
+        qInfo("schedy: %d running job(s) had their lease restarted (lease clock)", n);
+    return ok;
 }
 
 bool SqlStore::startLease(qint64 seq, JobStatus status)
@@ -155,7 +187,27 @@ std::optional<qint64> SqlStore::queuedReplacement(qint64 experimentId)
 std::optional<int> SqlStore::expireLostJobs()
 {
     static_assert(sqlcode::Running == 1, "the SQL below writes it literally");
+    leaseNow(); // the default clock, unless set
+    const double step = m_anchoredClock ? m_anchoredClock->resync() : 0;
     const double now = leaseNow();
+    if (step != 0) {
+        // The reference clock stepped: every lease measured across the step is
+        // wrong by it (a step back kept leases alive for as long, one forward
+        // would lose live workers). Each restarts from now, and none expires
+        // until every process has seen the step too and stopped writing times
+        // of the old scale.
+        qWarning("schedy: the lease clock stepped by %.1f s; leases of running jobs restart now", step);
+        m_noExpiryUntil = now + 2 * m_leaseCheckInterval + AnchoredClock::StepTolerance;
+        if (!restartAllLeases("UPDATE jobs SET alive_at = ? WHERE status = 1", now, -1e300))
+            return std::nullopt;
+    } else if (!restartAllLeases("UPDATE jobs SET alive_at = ? WHERE status = 1 AND alive_at > ?", now,
+                                 now + AnchoredClock::StepTolerance)) {
+        // Last writes in the future: written before a step back that no running
+        // process saw (all were down), or by a process that has not seen it yet.
+        return std::nullopt;
+    }
+    if (now < m_noExpiryUntil)
+        return 0;
     QList<qint64> experiments;
     {
         SqlConnection::Transaction tx(m_sql, false);

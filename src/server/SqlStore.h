@@ -50,9 +50,20 @@ public:
     // A handed-out QUEUED job is reserved for this long (0 disables leases).
     void setLeaseSeconds(double seconds) { m_leaseSeconds = seconds; }
     // The clock of the experiments' leases on RUNNING jobs (section 8.3). By default
-    // the database's clock on PostgreSQL, the wall clock on SQLite, each read once
-    // and then advanced by this process's monotonic clock; tests set a fake one.
-    void setLeaseClock(scheduling::LeaseClock clock) { m_leaseClock = std::move(clock); }
+    // an AnchoredClock on the database's clock (PostgreSQL) or the host's wall clock
+    // (SQLite), read again at every lost-job check and advanced in between by this
+    // process's monotonic clock (docs/server.md, lost workers, "Clock"). Tests set a fake
+    // one, or fake sources for the default one.
+    void setLeaseClock(scheduling::LeaseClock clock)
+    {
+        m_leaseClock = std::move(clock);
+        m_anchoredClock.reset();
+    }
+    void setLeaseClockSources(std::function<std::optional<double>()> reference,
+                              std::function<double()> steady);
+    // How often expireLostJobs() runs (the other processes' checks are assumed as
+    // frequent): after a step of the clock, no lease expires for two of them.
+    void setLeaseCheckInterval(double seconds) { m_leaseCheckInterval = seconds; }
     double leaseNow();
     // Marks the lost RUNNING jobs of every experiment with a lease CRASHED and queues
     // their replacements; each one once, whatever the number of server processes.
@@ -186,11 +197,17 @@ private:
     bool restartLeases(qint64 experimentId);
     std::optional<qint64> queuedReplacement(qint64 experimentId);
     std::optional<int> expireLostJobsOf(qint64 experimentId, double now);
+    // Sets alive_at = now on the RUNNING jobs `sql` selects (`above`: its second value).
+    bool restartAllLeases(const char *sql, double now, double above);
 
     SqlConnection m_sql;
     double m_leaseSeconds = 5.0;
     scheduling::LeaseClock m_leaseClock;
-    int m_schemaVersionLimit = -1; // none
+    std::shared_ptr<scheduling::AnchoredClock>
+        m_anchoredClock; // behind m_leaseClock, unless a test replaced it
+    double m_leaseCheckInterval = 1;
+    double m_noExpiryUntil = -1e300; // lease clock seconds; set when the clock stepped
+    int m_schemaVersionLimit = -1;   // none
     QHash<qint64, std::pair<double, Scheduler>> m_schedulerCache;
     struct CachedObservation
     {

@@ -83,9 +83,12 @@ private slots:
         QVERIFY(!losses[0].replace);
     }
 
-    void anchoredClockNeverGoesBack()
+    // Issue 17, finding 11: the reference is followed through steps (back and
+    // forward, reported by resync()), drift is absorbed without going back, and
+    // a reference that does not answer leaves the monotonic clock in charge.
+    void anchoredClockFollowsStepsAndAbsorbsDrift()
     {
-        double reference = 1000;
+        double reference = 1000, steady = 10;
         bool answers = true;
         AnchoredClock clock(
             [&]() -> std::optional<double> {
@@ -93,16 +96,33 @@ private slots:
                     return std::nullopt;
                 return reference;
             },
-            0); // anchors again at every reading
-        const double a = clock();
-        QVERIFY(a >= 1000 && a < 1100);
-        reference = 500; // the reference jumped back
-        const double b = clock();
-        QVERIFY(b >= a);
-        reference = 5000; // and forward: followed
-        QVERIFY(clock() >= 5000);
-        answers = false; // a failed read keeps the last anchor
-        QVERIFY(clock() >= 5000);
+            [&] { return steady; });
+        QCOMPARE(clock(), 1000.0);
+        steady += 2;
+        QCOMPARE(clock(), 1002.0); // between readings: the monotonic clock
+        reference = 500;           // the reference's wall clock is set back; not read yet
+        QCOMPARE(clock(), 1002.0);
+        // Drift: the reference 0.5 s behind the prediction is absorbed, never going back.
+        reference = 1001.5;
+        QCOMPARE(clock.resync(), 0.0);
+        QCOMPARE(clock(), 1002.0);
+        steady += 1;
+        QCOMPARE(clock(), 1002.5);
+        // A step back of an hour is followed and reported.
+        reference = 1002.5 - 3600;
+        QCOMPARE(clock.resync(), -3600.0);
+        QCOMPARE(clock(), 1002.5 - 3600);
+        steady += 5;
+        QCOMPARE(clock(), 1007.5 - 3600);
+        // Forward too.
+        reference = 1007.5 + 3600;
+        QCOMPARE(clock.resync(), 7200.0);
+        QCOMPARE(clock(), 1007.5 + 3600);
+        // No answer: no step, the monotonic clock carries on.
+        answers = false;
+        steady += 1;
+        QCOMPARE(clock.resync(), 0.0);
+        QCOMPARE(clock(), 1008.5 + 3600);
     }
 };
 

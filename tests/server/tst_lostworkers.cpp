@@ -102,6 +102,75 @@ class TestLostWorkers : public QObject
     Q_OBJECT
 
 private slots:
+    // Issue 17, finding 11: the default lease clock (the database's or the host's
+    // wall clock, advanced by the monotonic clock) with both sources faked. A
+    // step of the wall clock, back or forward, neither keeps a lease alive
+    // beyond its length (plus the restart after the step) nor loses a live worker.
+    void leasesSurviveWallClockSteps_data()
+    {
+        QTest::addColumn<double>("step");
+        QTest::newRow("back one hour") << -3600.0;
+        QTest::newRow("forward one hour") << 3600.0;
+    }
+    void leasesSurviveWallClockSteps()
+    {
+        QFETCH(double, step);
+        Env e;
+        QVERIFY(e.start());
+        double wall = 1.7e9, steady = 50;
+        e.store()->setLeaseClockSources([&]() -> std::optional<double> { return wall; },
+                                        [&] { return steady; });
+        const QString exp = QStringLiteral("stepped");
+        QCOMPARE(e.create(exp, Random, R"({"seconds": 5})").status, 201);
+        const Reply claimed = e.claim(exp);
+        QCOMPARE(claimed.status, 200);
+        const QString id = str(doc(claimed), "id");
+        wall += 1 + step; // the wall clock steps a second after the claim
+        steady += 1;
+        QCOMPARE(e.expire(), 0); // the step is seen: the lease restarts (a live worker is not lost)
+        wall += 3.5;
+        steady += 3.5;
+        QCOMPARE(e.heartbeat(exp, id, claimed.header("ETag")).status, 204);
+        wall += 5;
+        steady += 5;
+        QCOMPARE(e.expire(), 0); // exactly the lease since the heartbeat
+        QCOMPARE(str(doc(e.job(exp, id)), "status"), QStringLiteral("RUNNING"));
+        wall += 0.5;
+        steady += 0.5;
+        QCOMPARE(e.expire(), 1); // and no longer: 5 s leases stay 5 s
+        QCOMPARE(str(doc(e.job(exp, id)), "status"), QStringLiteral("CRASHED"));
+    }
+
+    // Issue 17, finding 11: a process started after the wall clock stepped back
+    // (a restart, or another process on the database) finds leases written on
+    // the old scale, in its future: they restart from its now instead of
+    // living for the hour the clock went back.
+    void aProcessStartedAfterAStepBackExpiresLeases()
+    {
+        Env e;
+        QVERIFY(e.start());
+        double wall = 1.7e9, steady = 50;
+        e.store()->setLeaseClockSources([&]() -> std::optional<double> { return wall; },
+                                        [&] { return steady; });
+        const QString exp = QStringLiteral("restarted");
+        QCOMPARE(e.create(exp, Random, R"({"seconds": 5})").status, 201);
+        const Reply claimed = e.claim(exp);
+        QCOMPARE(claimed.status, 200);
+        const QString id = str(doc(claimed), "id");
+        // "Restart": a new lease clock whose wall clock is an hour behind.
+        double wall2 = 1.7e9 - 3600, steady2 = 7;
+        e.store()->setLeaseClockSources([&]() -> std::optional<double> { return wall2; },
+                                        [&] { return steady2; });
+        QCOMPARE(e.expire(), 0); // restarted now: not lost for being in the future
+        wall2 += 5;
+        steady2 += 5;
+        QCOMPARE(e.expire(), 0);
+        wall2 += 0.5;
+        steady2 += 0.5;
+        QCOMPARE(e.expire(), 1);
+        QCOMPARE(str(doc(e.job(exp, id)), "status"), QStringLiteral("CRASHED"));
+    }
+
     void heartbeatsAndReportsKeepAJobAlive()
     {
         Env e;

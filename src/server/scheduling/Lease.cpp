@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 
 namespace schedy::server::scheduling {
@@ -45,29 +46,54 @@ double steadySeconds()
     return double(duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count()) / 1e6;
 }
 
-AnchoredClock::AnchoredClock(std::function<std::optional<double>()> reference, double resync)
+std::function<double()> AnchoredClock::steadySecondsFunction()
+{
+    return &steadySeconds;
+}
+
+AnchoredClock::AnchoredClock(std::function<std::optional<double>()> reference, std::function<double()> steady)
     : m_reference(std::move(reference))
-    , m_resync(resync)
+    , m_steady(std::move(steady))
 {}
+
+void AnchoredClock::anchor(double reference, double steady)
+{
+    m_anchor = reference;
+    m_anchorSteady = steady;
+    m_anchored = true;
+}
 
 double AnchoredClock::operator()()
 {
-    const double steady = steadySeconds();
-    if (!m_anchored || steady - m_anchorSteady >= m_resync) {
-        const auto r = m_reference();
-        if (r || !m_anchored) {
-            // Without a reference yet, the wall clock stands in until one answers.
-            using namespace std::chrono;
-            m_anchor =
-                r ? *r
-                  : double(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count()) / 1e6;
-            m_anchorSteady = steady;
-            m_anchored = r.has_value() || m_anchored;
-        }
+    if (!m_anchored)
+        resync();
+    const double t = m_anchor + (m_steady() - m_anchorSteady);
+    m_floor = std::max(m_floor, t); // drift corrections never move it back
+    return m_floor;
+}
+
+double AnchoredClock::resync()
+{
+    const double steady = m_steady();
+    const auto r = m_reference();
+    if (!m_anchored) {
+        // Without a reference yet, the wall clock stands in until one answers
+        // (which then counts as a step if they differ).
+        using namespace std::chrono;
+        anchor(r ? *r
+                 : double(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count()) / 1e6,
+               steady);
+        return 0;
     }
-    const double t = m_anchor + (steady - m_anchorSteady);
-    m_last = std::max(m_last, t); // a re-anchor never moves it back
-    return m_last;
+    if (!r)
+        return 0; // keep the anchor: the monotonic clock carries on
+    const double predicted = m_anchor + (steady - m_anchorSteady);
+    const double step = *r - predicted;
+    anchor(*r, steady);
+    if (std::abs(step) <= StepTolerance)
+        return 0;
+    m_floor = -1e300; // a step is followed, back as well
+    return step;
 }
 
 } // namespace schedy::server::scheduling

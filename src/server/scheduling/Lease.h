@@ -44,22 +44,35 @@ QList<Loss> expire(const QList<LeasedJob> &running, const LeaseSpec &settings, S
 // database: the store's lease clock. Injectable, so tests move time by hand.
 using LeaseClock = std::function<double()>;
 
-// A clock anchored once to `reference` (e.g. the database's clock) and then
-// advanced by this process's monotonic clock; `resync` seconds later it
-// anchors again, never going back.
+// The lease clock of a server process: the shared reference (the database's
+// clock; SQLite's processes share a host, so its wall clock) advanced between
+// readings by this process's monotonic clock, so that every process reads
+// (nearly) the same time and none is moved by its own wall clock. The
+// reference is read again at every resync() (each lost-job check); a reading
+// that differs from the monotonic prediction by more than StepTolerance is a
+// step of the reference clock: the clock follows it, back or forward, and
+// resync() reports it, so that the store restarts the leases measured across
+// the step. Smaller differences (drift) are absorbed without going back.
 class AnchoredClock
 {
 public:
-    explicit AnchoredClock(std::function<std::optional<double>()> reference, double resync = 60);
+    static constexpr double StepTolerance = 2; // seconds
+    explicit AnchoredClock(std::function<std::optional<double>()> reference,
+                           std::function<double()> steady = steadySecondsFunction());
     double operator()();
+    // Reads the reference; the size of a step it took (0: none, or no answer).
+    double resync();
 
 private:
+    static std::function<double()> steadySecondsFunction();
+    void anchor(double reference, double steady);
+
     std::function<std::optional<double>()> m_reference;
-    double m_resync;
+    std::function<double()> m_steady;
     double m_anchor = 0;       // reference seconds at the anchor
     double m_anchorSteady = 0; // steady seconds at the anchor
     bool m_anchored = false;
-    double m_last = 0;
+    double m_floor = -1e300; // not below this until the next step
 };
 
 // This process's monotonic clock in seconds (CLOCK_BOOTTIME on Linux: it
