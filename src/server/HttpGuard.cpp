@@ -133,6 +133,11 @@ GuardedSocket::GuardedSocket(std::shared_ptr<GuardShared> shared, QObject *paren
 
 GuardedSocket::~GuardedSocket()
 {
+    // ~QAbstractSocket closes the socket and emits disconnected() when this is
+    // only a QAbstractSocket any more: our slots must not run then. (Only ours:
+    // QAbstractHttpServer frees its request on destroyed() with this as context.)
+    disconnect(this, &QIODevice::readyRead, this, &GuardedSocket::takeIncoming);
+    disconnect(this, &QAbstractSocket::disconnected, this, &GuardedSocket::unregister);
     unregister();
 }
 

@@ -81,7 +81,7 @@ void Server::setLogger(std::function<void(const QByteArray &)> logger)
 }
 
 std::optional<ClientConfig> addUser(Store &store, const QString &email, const QString &password,
-                                    const QString &root, QString *error)
+                                    const QString &root, QString *error, int passwordIterations)
 {
     const QString emailError = checkName(email, QStringLiteral("email"));
     if (!emailError.isEmpty() || !email.contains(QLatin1Char('@'))) {
@@ -91,8 +91,9 @@ std::optional<ClientConfig> addUser(Store &store, const QString &email, const QS
         return std::nullopt;
     }
     const QByteArray token = randomToken();
-    auto r = store.addUser(email, password.isEmpty() ? QByteArray() : hashPassword(password),
-                           hashApiToken(QString::fromLatin1(token)));
+    auto r =
+        store.addUser(email, password.isEmpty() ? QByteArray() : hashPassword(password, passwordIterations),
+                      hashApiToken(QString::fromLatin1(token)));
     if (!r.ok()) {
         if (error)
             *error = r.message;

@@ -56,10 +56,11 @@ private:
     QString m_rootUrl;
 };
 
-// Creates a user with a fresh API token (and a password when given) and returns
-// its client config. Fails when the user exists.
+// Creates a user with a fresh API token (and a password when given, hashed with
+// `passwordIterations`) and returns its client config. Fails when the user exists.
 std::optional<ClientConfig> addUser(Store &store, const QString &email, const QString &password,
-                                    const QString &root, QString *error);
+                                    const QString &root, QString *error,
+                                    int passwordIterations = DefaultPasswordIterations);
 // Gives an existing user a new API token and returns the config.
 std::optional<ClientConfig> resetUserToken(Store &store, const QString &email, const QString &root,
                                            QString *error);

@@ -367,7 +367,9 @@ private slots:
         auto c = await(client->experiment(QStringLiteral("e")));
         VERIFY_ERROR(c, Kind::UnhandledResponse, 200);
         QCOMPARE(c->attempts(), 4);
-        QCOMPARE(server->count("GET", "/experiments/e/"), 4);
+        // At least one request per attempt; Qt may resend one on a new connection
+        // by itself when the server closes it (QNetworkAccessManager's reconnect).
+        QVERIFY(server->count("GET", "/experiments/e/") >= 4);
     }
 
     void neverAnsweredRequestTimesOut()

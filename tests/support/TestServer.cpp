@@ -173,6 +173,8 @@ TestServer::TestServer(server::ServerOptions options)
 {
     m_options.address = QHostAddress::LocalHost;
     m_options.port = 0;
+    if (m_options.passwordIterations == server::DefaultPasswordIterations)
+        m_options.passwordIterations = PasswordIterations;
     if (m_options.databaseUrl.isEmpty() && !testingPostgres())
         m_options.databaseUrl = QStringLiteral("sqlite:") + databasePath();
 }
@@ -237,7 +239,8 @@ quint16 TestServer::port() const
 ClientConfig TestServer::addUser(const QString &email, const QString &password)
 {
     QString error;
-    auto config = server::addUser(*m_server->store(), email, password, root(), &error);
+    auto config =
+        server::addUser(*m_server->store(), email, password, root(), &error, m_options.passwordIterations);
     if (!config)
         qFatal("TestServer::addUser: %s", qPrintable(error));
     return *config;
@@ -261,6 +264,9 @@ Reply toReply(QNetworkReply *reply)
     Reply r;
     r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     r.error = reply->error();
+    if (r.status == 0) // so that a test expecting a status says why there was none
+        qInfo("no HTTP response from %s: %s", qPrintable(reply->url().toString()),
+              qPrintable(reply->errorString()));
     r.body = reply->readAll();
     for (const auto &h : reply->rawHeaderPairs())
         r.headers.insert(h.first.toLower(), h.second);
