@@ -2,8 +2,6 @@
 # integration, systemd units and documentation; docs/deployment.md uses it.
 # The version is project(VERSION) and SCHEDY_RELEASE_DATE in CMakeLists.txt.
 set(SCHEDY_HOMEPAGE "https://schedy.invalid/" CACHE STRING "Project homepage (AppStream metainfo)")
-set(SCHEDY_SCREENSHOT_BASE_URL "${SCHEDY_HOMEPAGE}docs/screenshots/"
-    CACHE STRING "Where the repository's docs/screenshots/ are published (AppStream metainfo)")
 set(packaging ${CMAKE_CURRENT_LIST_DIR})
 set(generated ${PROJECT_BINARY_DIR}/packaging)
 
