@@ -236,13 +236,18 @@ private slots:
         // Create-only: refused for an existing id, creates a chosen id.
         auto dup = await(client->putJob(exp, job.id, jobWrite(hp), WriteCondition::CreateOnly));
         VERIFY_ERROR(dup, Kind::ResourceExists, 412);
-        const QString chosen = QStringLiteral("my job/1 é");
+        // Spaces, non-ASCII and URL delimiters are percent-encoded in the path and come back whole.
+        const QString chosen = QStringLiteral("my job 1 é?#%");
         auto mine =
             await(client->putJob(exp, chosen, jobWrite(hp, JobStatus::Pruned), WriteCondition::CreateOnly));
         VERIFY_OK(mine);
         QCOMPARE(mine->httpStatus(), 201);
         QCOMPARE(mine->value().id, chosen);
         QCOMPARE(toString(mine->value().status), toString(JobStatus::Pruned));
+        // An id the server would never generate, not safe as a file name, is refused clearly.
+        auto slash =
+            await(client->putJob(exp, QStringLiteral("a/b"), jobWrite(hp), WriteCondition::CreateOnly));
+        VERIFY_ERROR(slash, Kind::ClientRequest, 400);
 
         // Unconditional: replaces the whole job (missing results mean empty), or creates.
         auto replaced =
