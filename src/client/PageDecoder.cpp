@@ -147,7 +147,7 @@ public:
             auto it = map.begin(); // detaches the values; the keys' bytes stay shared
             for (qsizetype i = 0; i < values.size(); ++i, ++it)
                 it.value() = values[i]; // QCborValueRef has no move assignment
-            *out = std::move(map);
+            *out = map;                 // QCborMap (Qt 6.4) has no move assignment; it is shared
             return true;
         }
         QCborMap map;
@@ -159,7 +159,7 @@ public:
                 shape->keys.append(QByteArray(k.data(), k.size()));
             shape->map = map;
         }
-        *out = std::move(map);
+        *out = map;
         return true;
     }
 

@@ -40,7 +40,7 @@ struct ApiOptions
     QString publicUrl;           // root reported by resettoken/
     QByteArray pathPrefix;       // e.g. "/api" when the root carries a path
     qint64 tokenLifetime = 3600; // seconds
-    qint64 maxBodyBytes = 4 * 1024 * 1024;
+    qint64 maxBodyBytes = qint64(4) * 1024 * 1024;
     int passwordIterations = DefaultPasswordIterations; // for new hashes; older ones are rehashed on login
 };
 

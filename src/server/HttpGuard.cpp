@@ -227,7 +227,7 @@ void GuardedSocket::takeIncoming()
     m_pending += bytes;
     if (m_rejected) {
         drainPending();
-    } else if (m_handling && m_pending.size() - m_pendingPos > 1024 * 1024) {
+    } else if (m_handling && m_pending.size() - m_pendingPos > qsizetype(1024) * 1024) {
         // Over a MiB sent ahead while a request is being answered: no client does that.
         abort();
     }

@@ -18,12 +18,12 @@ namespace schedy::server {
 // Timeouts follow nginx's defaults; see docs/server.md.
 struct GuardLimits
 {
-    qint64 maxBodyBytes = 4 * 1024 * 1024;
+    qint64 maxBodyBytes = qint64(4) * 1024 * 1024;
     // Larger bodies need a valid bearer before a byte of them is taken (401).
-    qint64 unauthenticatedBodyBytes = 64 * 1024;
+    qint64 unauthenticatedBodyBytes = qint64(64) * 1024;
     // Declared body bytes of all connections together (503 + Retry-After beyond).
-    qint64 maxBodyBytesInFlight = 64 * 1024 * 1024;
-    qint64 maxHeadBytes = 64 * 1024; // 431 beyond
+    qint64 maxBodyBytesInFlight = qint64(64) * 1024 * 1024;
+    qint64 maxHeadBytes = qint64(64) * 1024; // 431 beyond
     int maxConnections = 4000;
     int maxConnectionsPerPeer = 500;
     qint64 headerTimeoutMs = 60000; // a whole request head, from its first byte (or the connection)

@@ -121,7 +121,6 @@ private:
     bool m_commitUncertain = false; // the last COMMIT's outcome is unknown (PostgreSQL connection lost)
     bool m_inOutage = false;
     std::optional<QSqlError> m_injectedFailure;
-    qint64 m_outageFailures = 0;
     bool m_statementFailed = false; // in the current transaction
     bool m_inTransaction = false;
     double m_lastNow = 0;

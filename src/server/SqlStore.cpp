@@ -205,7 +205,7 @@ StoreResult<qint64> SqlStore::tokenGeneration(qint64 userId)
     // fails is it run again in a transaction, whose BEGIN reopens a broken
     // PostgreSQL connection.
     if (!m_sql.inTransaction()) {
-        const StoreResult<qint64> r = read();
+        StoreResult<qint64> r = read();
         if (r.status != StoreStatus::Error && r.status != StoreStatus::Busy)
             return r;
     }

@@ -20,8 +20,8 @@ QList<QCborValue> Grid::axis(const Distribution &d, qint64 steps)
     };
     switch (d.kind) {
     case Distribution::Kind::Choice:
-        for (const QCborValue &v : d.values)
-            values.append(v);
+        for (qsizetype i = 0; i < d.values.size(); ++i)
+            values.append(d.values.at(i));
         break;
     case Distribution::Kind::Const:
         values.append(d.constant);

@@ -32,11 +32,11 @@ quint64 sobolSeed(const Experiment &e)
     return seed;
 }
 
-NextJobDecision create(QCborMap hyperparameters)
+NextJobDecision create(const QCborMap &hyperparameters)
 {
     NextJobDecision d;
     d.kind = NextJobDecision::Kind::Create;
-    d.hyperparameters = std::move(hyperparameters);
+    d.hyperparameters = hyperparameters; // QCborMap (Qt 6.4) has no move assignment
     return d;
 }
 
